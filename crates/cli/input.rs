@@ -1,0 +1,32 @@
+//! Opening inputs: a path or `-` for stdin, with a progress bar; errors name the file.
+
+use std::io;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use heapsnap_format::{HeapSnapshot, ParseOptions};
+
+use crate::cli::GlobalArgs;
+use crate::progress::Bar;
+
+/// How a path is shown to the user (`<stdin>` for `-`).
+pub(crate) fn display(path: &Path) -> String {
+    if path == Path::new("-") { "<stdin>".to_string() } else { path.display().to_string() }
+}
+
+/// Parses a snapshot from `path` (or stdin for `-`), printing any warnings.
+pub(crate) fn load(path: &Path, global: &GlobalArgs, quiet_bar: bool) -> Result<HeapSnapshot> {
+    let mut bar = Bar::new(global, quiet_bar, &format!("reading {}", display(path)));
+    let opts = ParseOptions::default();
+    let snap = if path == Path::new("-") {
+        opts.parse_reader(io::stdin().lock(), &mut bar)
+    } else {
+        opts.parse_path(path, &mut bar)
+    }
+    .with_context(|| format!("reading {}", display(path)))?;
+    bar.finish();
+    for w in snap.warnings() {
+        log::warn!("{}: {w}", display(path));
+    }
+    Ok(snap)
+}

@@ -1,0 +1,1243 @@
+//! The streaming parser: one pass over the JSON text straight into the columns.
+//!
+//! This is not a general JSON parser. It reads the top-level object key by key, and for each
+//! known section runs a dedicated scanner: unsigned-integer arrays (`nodes`, `edges`, ...) go
+//! through a tight digit loop, `strings` through an escape decoder that keeps lone UTF-16
+//! surrogates (which V8 writes and `serde_json` rejects), and the small `snapshot` header through
+//! `serde_json`. Input arrives in fixed-size chunks, so memory stays bounded by the columns
+//! themselves whatever the file size, and chunk boundaries may fall anywhere.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result, Section, Warning};
+use crate::meta::{EdgeField, Meta, NodeField};
+use crate::progress::{NoProgress, Progress};
+use crate::snapshot::{HeapSnapshot, TraceTree};
+use crate::strings::{LoneSurrogate, Strings};
+
+const CHUNK: usize = 256 * 1024;
+/// The `snapshot` header is a few KB; refuse absurd ones rather than buffer them.
+const MAX_HEADER: usize = 16 * 1024 * 1024;
+/// Columns reserve at most this many entries up front when the input size is unknown; beyond
+/// that they grow as data actually arrives, so a lying header cannot make us allocate gigabytes.
+const MAX_BLIND_RESERVE: usize = 1 << 20;
+
+/// Options for parsing. `Default` keeps everything.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ParseOptions {
+    /// Keep `locations` (otherwise it is read, checked and dropped).
+    pub locations: bool,
+    /// Keep the allocation-tracking sections `trace_function_infos`, `trace_tree`, `samples`.
+    pub trace: bool,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions { locations: true, trace: true }
+    }
+}
+
+impl HeapSnapshot {
+    /// Parses a snapshot file, plain or gzipped (detected by its magic bytes, not its name).
+    ///
+    /// ```no_run
+    /// let snap = heapsnap_format::HeapSnapshot::from_path("app.heapsnapshot.gz")?;
+    /// println!("{} nodes", snap.node_count());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_path(path: impl AsRef<Path>) -> Result<HeapSnapshot> {
+        ParseOptions::default().parse_path(path, &mut NoProgress)
+    }
+
+    /// Parses a snapshot from any reader, plain or gzipped.
+    pub fn from_reader(reader: impl Read) -> Result<HeapSnapshot> {
+        ParseOptions::default().parse_reader(reader, &mut NoProgress)
+    }
+
+    /// Parses a snapshot held in memory, plain or gzipped.
+    pub fn from_slice(bytes: &[u8]) -> Result<HeapSnapshot> {
+        ParseOptions::default().parse_slice(bytes, &mut NoProgress)
+    }
+}
+
+impl ParseOptions {
+    /// Parses a file; `progress` gets its size, then the bytes read from it.
+    pub fn parse_path(
+        &self,
+        path: impl AsRef<Path>,
+        progress: &mut dyn Progress,
+    ) -> Result<HeapSnapshot> {
+        let file = File::open(path.as_ref())?;
+        let len = file.metadata().map(|m| m.len()).ok();
+        if let Some(len) = len {
+            progress.set_total(len);
+        }
+        self.parse_inner(file, len, progress)
+    }
+
+    /// Parses from a reader; `progress` gets the bytes read from it.
+    pub fn parse_reader(
+        &self,
+        reader: impl Read,
+        progress: &mut dyn Progress,
+    ) -> Result<HeapSnapshot> {
+        self.parse_inner(reader, None, progress)
+    }
+
+    /// Parses a byte slice; `progress` gets its length, then the bytes consumed.
+    pub fn parse_slice(&self, bytes: &[u8], progress: &mut dyn Progress) -> Result<HeapSnapshot> {
+        progress.set_total(bytes.len() as u64);
+        self.parse_inner(bytes, Some(bytes.len() as u64), progress)
+    }
+
+    fn parse_inner(
+        &self,
+        reader: impl Read,
+        len: Option<u64>,
+        progress: &mut dyn Progress,
+    ) -> Result<HeapSnapshot> {
+        let mut buffered = BufReader::with_capacity(CHUNK, Counting { inner: reader, progress });
+        let head = buffered.fill_buf()?;
+        let gz = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+        if gz {
+            // The decompressed size is unknown: reserve blindly only up to a bound.
+            Parser::new(MultiGzDecoder::new(buffered), self, None).run()
+        } else {
+            Parser::new(buffered, self, len).run()
+        }
+    }
+}
+
+/// Counts bytes read for progress reporting.
+struct Counting<'p, R> {
+    inner: R,
+    progress: &'p mut dyn Progress,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+}
+
+/// A byte cursor over a reader, refilled in chunks. `base` is the offset of `buf[0]`.
+struct Scanner<R> {
+    reader: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    end: usize,
+    base: u64,
+    eof: bool,
+    section: Section,
+}
+
+impl<R: Read> Scanner<R> {
+    #[inline]
+    fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    fn err(&self, message: impl Into<String>) -> Error {
+        Error::parse(self.section, self.offset(), message)
+    }
+
+    fn err_at(&self, offset: u64, message: impl Into<String>) -> Error {
+        Error::parse(self.section, offset, message)
+    }
+
+    fn truncated(&self) -> Error {
+        self.err("unexpected end of input (the file is truncated or incomplete)")
+    }
+
+    /// The next byte without consuming it, `None` at end of input.
+    #[inline(always)]
+    fn peek(&mut self) -> Result<Option<u8>> {
+        if self.pos < self.end { Ok(Some(self.buf[self.pos])) } else { self.refill() }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self) -> Result<Option<u8>> {
+        if self.eof {
+            return Ok(None);
+        }
+        self.base += self.end as u64;
+        self.pos = 0;
+        self.end = 0;
+        loop {
+            match self.reader.read(&mut self.buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(None);
+                }
+                Ok(n) => {
+                    self.end = n;
+                    return Ok(Some(self.buf[0]));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(Error::parse(
+                        self.section,
+                        self.base,
+                        format!("reading the input failed: {e}"),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The next byte, which must exist.
+    #[inline]
+    fn peek_some(&mut self) -> Result<u8> {
+        match self.peek()? {
+            Some(b) => Ok(b),
+            None => Err(self.truncated()),
+        }
+    }
+
+    #[inline]
+    fn bump(&mut self) {
+        self.pos += 1;
+    }
+
+    /// Skips JSON whitespace and returns the next byte (not consumed), `None` at end of input.
+    #[inline]
+    fn skip_ws(&mut self) -> Result<Option<u8>> {
+        loop {
+            match self.peek()? {
+                Some(b' ' | b'\n' | b'\r' | b'\t') => self.bump(),
+                other => return Ok(other),
+            }
+        }
+    }
+
+    fn skip_ws_some(&mut self) -> Result<u8> {
+        match self.skip_ws()? {
+            Some(b) => Ok(b),
+            None => Err(self.truncated()),
+        }
+    }
+
+    fn expect(&mut self, want: u8, what: &str) -> Result<()> {
+        let b = self.skip_ws_some()?;
+        if b != want {
+            return Err(self.err(format!("expected {what}, found {}", describe(b))));
+        }
+        self.bump();
+        Ok(())
+    }
+
+    /// Reads `[n, n, ...]` of unsigned 32-bit integers, calling `sink(value, offset)` for each.
+    /// A sink error becomes a parse error at that value's offset. Returns the count.
+    #[inline]
+    fn u32_array(
+        &mut self,
+        mut sink: impl FnMut(u32, u64) -> std::result::Result<(), String>,
+    ) -> Result<u64> {
+        self.expect(b'[', "`[`")?;
+        let mut count = 0u64;
+        let mut b = self.skip_ws_some()?;
+        if b == b']' {
+            self.bump();
+            return Ok(0);
+        }
+        loop {
+            let start = self.offset();
+            if !b.is_ascii_digit() {
+                return Err(
+                    self.err(format!("expected an unsigned integer, found {}", describe(b)))
+                );
+            }
+            let mut v: u64 = 0;
+            // Fast path: digits within the current chunk.
+            loop {
+                let mut i = self.pos;
+                let end = self.end;
+                while i < end {
+                    let d = self.buf[i].wrapping_sub(b'0');
+                    if d > 9 {
+                        break;
+                    }
+                    v = v * 10 + u64::from(d);
+                    if v > u64::from(u32::MAX) {
+                        return Err(self.err_at(start, "number does not fit in 32 bits"));
+                    }
+                    i += 1;
+                }
+                self.pos = i;
+                if i < end || self.refill()?.is_none() {
+                    break;
+                }
+            }
+            sink(v as u32, start).map_err(|m| self.err_at(start, m))?;
+            count += 1;
+            b = match self.peek()? {
+                Some(b',') => {
+                    self.bump();
+                    match self.peek()? {
+                        Some(c) if c.is_ascii_digit() => c,
+                        _ => {
+                            let c = self.skip_ws_some()?;
+                            if c == b']' {
+                                return Err(self.err("trailing comma before `]`"));
+                            }
+                            c
+                        }
+                    }
+                }
+                Some(b']') => {
+                    self.bump();
+                    return Ok(count);
+                }
+                _ => match self.skip_ws_some()? {
+                    b',' => {
+                        self.bump();
+                        self.skip_ws_some()?
+                    }
+                    b']' => {
+                        self.bump();
+                        return Ok(count);
+                    }
+                    c @ (b'.' | b'e' | b'E' | b'-' | b'+') => {
+                        return Err(self.err(format!(
+                            "expected an unsigned integer, found {} (fractions, exponents and signs are not allowed)",
+                            describe(c)
+                        )));
+                    }
+                    c => {
+                        return Err(self.err(format!("expected `,` or `]`, found {}", describe(c))));
+                    }
+                },
+            };
+        }
+    }
+
+    /// Reads a JSON string (the opening quote is next) into `out`, recording lone surrogates
+    /// as (byte offset within this string, code unit) pairs; U+FFFD stands in for each.
+    fn string(&mut self, out: &mut Vec<u8>, lone: &mut Vec<(u32, u16)>) -> Result<()> {
+        let b = self.skip_ws_some()?;
+        if b != b'"' {
+            return Err(self.err(format!("expected a string, found {}", describe(b))));
+        }
+        self.bump();
+        let str_start = out.len();
+        let start_offset = self.offset();
+        let mut non_ascii = false;
+        let mut pending_high: Option<u16> = None;
+        loop {
+            let slice = &self.buf[self.pos..self.end];
+            let mut i = 0;
+            while i < slice.len() {
+                let c = slice[i];
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                non_ascii |= c >= 0x80;
+                i += 1;
+            }
+            if i > 0 {
+                if let Some(h) = pending_high.take() {
+                    push_lone(out, str_start, lone, h);
+                }
+                out.extend_from_slice(&slice[..i]);
+                self.pos += i;
+            }
+            if self.pos == self.end {
+                if self.refill()?.is_none() {
+                    return Err(self.truncated());
+                }
+                continue;
+            }
+            match self.buf[self.pos] {
+                b'"' => {
+                    self.bump();
+                    break;
+                }
+                b'\\' => {
+                    self.bump();
+                    let esc = self.peek_some()?;
+                    self.bump();
+                    let simple = match esc {
+                        b'"' => Some(b'"'),
+                        b'\\' => Some(b'\\'),
+                        b'/' => Some(b'/'),
+                        b'b' => Some(0x08),
+                        b'f' => Some(0x0c),
+                        b'n' => Some(b'\n'),
+                        b'r' => Some(b'\r'),
+                        b't' => Some(b'\t'),
+                        b'u' => None,
+                        other => {
+                            return Err(self.err(format!(
+                                "invalid escape `\\{}` in a string",
+                                char::from(other)
+                            )));
+                        }
+                    };
+                    if let Some(c) = simple {
+                        if let Some(h) = pending_high.take() {
+                            push_lone(out, str_start, lone, h);
+                        }
+                        out.push(c);
+                        continue;
+                    }
+                    let unit = self.hex4()?;
+                    if let Some(h) = pending_high.take() {
+                        if (0xDC00..=0xDFFF).contains(&unit) {
+                            let cp = 0x10000
+                                + ((u32::from(h) - 0xD800) << 10)
+                                + (u32::from(unit) - 0xDC00);
+                            push_char(out, cp);
+                            continue;
+                        }
+                        push_lone(out, str_start, lone, h);
+                    }
+                    match unit {
+                        0xD800..=0xDBFF => pending_high = Some(unit),
+                        0xDC00..=0xDFFF => push_lone(out, str_start, lone, unit),
+                        _ => push_char(out, u32::from(unit)),
+                    }
+                }
+                c => {
+                    return Err(self.err(format!(
+                        "unescaped control character 0x{c:02x} in a string (JSON requires \\u escapes)"
+                    )));
+                }
+            }
+        }
+        if let Some(h) = pending_high.take() {
+            push_lone(out, str_start, lone, h);
+        }
+        if non_ascii && std::str::from_utf8(&out[str_start..]).is_err() {
+            return Err(self.err_at(start_offset, "string is not valid UTF-8"));
+        }
+        if out.len() - str_start > u32::MAX as usize {
+            return Err(self.err_at(start_offset, "string longer than 4 GiB"));
+        }
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u16> {
+        let mut v: u16 = 0;
+        for _ in 0..4 {
+            let b = self.peek_some()?;
+            let d = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => {
+                    return Err(
+                        self.err(format!("invalid \\u escape: {} is not a hex digit", describe(b)))
+                    );
+                }
+            };
+            v = (v << 4) | u16::from(d);
+            self.bump();
+        }
+        Ok(v)
+    }
+
+    /// Copies one complete JSON value verbatim (balanced brackets, strings respected), without
+    /// validating its grammar beyond that. Refuses values longer than `limit` bytes.
+    fn raw_value(&mut self, limit: usize) -> Result<Vec<u8>> {
+        let start = self.offset();
+        self.skip_ws_some()?;
+        let mut out = Vec::new();
+        let mut depth = 0usize;
+        let mut in_str = false;
+        let mut escaped = false;
+        loop {
+            let Some(b) = self.peek()? else {
+                return Err(self.truncated());
+            };
+            if in_str {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_str = false;
+                }
+            } else {
+                match b {
+                    b'"' => in_str = true,
+                    b'[' | b'{' => depth += 1,
+                    b']' | b'}' => {
+                        if depth == 0 {
+                            // End of a scalar value; the bracket belongs to the parent.
+                            break;
+                        }
+                        depth -= 1;
+                    }
+                    b',' if depth == 0 => break,
+                    _ => {}
+                }
+            }
+            out.push(b);
+            self.bump();
+            if out.len() > limit {
+                return Err(self.err_at(start, format!("value is larger than {limit} bytes")));
+            }
+            if depth == 0 && !in_str && matches!(b, b']' | b'}' | b'"') {
+                break;
+            }
+        }
+        while matches!(out.last(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            out.pop();
+        }
+        if out.is_empty() {
+            return Err(self.err_at(start, "expected a value"));
+        }
+        Ok(out)
+    }
+}
+
+fn push_char(out: &mut Vec<u8>, cp: u32) {
+    let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
+    let mut tmp = [0u8; 4];
+    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+}
+
+fn push_lone(out: &mut Vec<u8>, str_start: usize, lone: &mut Vec<(u32, u16)>, unit: u16) {
+    lone.push(((out.len() - str_start) as u32, unit));
+    out.extend_from_slice("\u{FFFD}".as_bytes());
+}
+
+fn describe(b: u8) -> String {
+    if b.is_ascii_graphic() { format!("`{}`", char::from(b)) } else { format!("byte 0x{b:02x}") }
+}
+
+/// Where the largest string index seen in a column came from, for the check after `strings`.
+#[derive(Clone, Copy, Default)]
+struct MaxRef {
+    value: u32,
+    offset: u64,
+    seen: bool,
+}
+
+impl MaxRef {
+    #[inline]
+    fn note(&mut self, value: u32, offset: u64) {
+        if !self.seen || value > self.value {
+            *self = MaxRef { value, offset, seen: true };
+        }
+    }
+}
+
+struct Parser<'o, R> {
+    s: Scanner<R>,
+    opts: &'o ParseOptions,
+    /// Known input length (uncompressed files), used to bound up-front reservations.
+    len_hint: Option<u64>,
+    snap: HeapSnapshot,
+    have_header: bool,
+    seen: Vec<String>,
+    node_count: usize,
+    edge_count: usize,
+    header_trace_function_count: Option<u64>,
+    edge_count_sum: u64,
+    nodes_end: u64,
+    node_name_max: MaxRef,
+    edge_name_max: MaxRef,
+    locations_offset: u64,
+}
+
+impl<'o, R: Read> Parser<'o, R> {
+    fn new(reader: R, opts: &'o ParseOptions, len_hint: Option<u64>) -> Self {
+        Parser {
+            s: Scanner {
+                reader,
+                buf: vec![0u8; CHUNK].into_boxed_slice(),
+                pos: 0,
+                end: 0,
+                base: 0,
+                eof: false,
+                section: Section::TopLevel,
+            },
+            opts,
+            len_hint,
+            snap: HeapSnapshot::default(),
+            have_header: false,
+            seen: Vec::new(),
+            node_count: 0,
+            edge_count: 0,
+            header_trace_function_count: None,
+            edge_count_sum: 0,
+            nodes_end: 0,
+            node_name_max: MaxRef::default(),
+            edge_name_max: MaxRef::default(),
+            locations_offset: 0,
+        }
+    }
+
+    /// How many entries to reserve for a column that will hold `declared` values out of
+    /// `values_in_section` numbers: everything when the input is known to be big enough to hold
+    /// them (each number takes at least two bytes), a bounded amount otherwise.
+    fn reserve_for(&self, declared: usize, total_numbers: u64) -> usize {
+        match self.len_hint {
+            Some(len) if total_numbers.saturating_mul(2) <= len => declared,
+            _ => declared.min(MAX_BLIND_RESERVE),
+        }
+    }
+
+    fn run(mut self) -> Result<HeapSnapshot> {
+        match self.s.skip_ws()? {
+            None => return Err(self.s.err("empty input: expected a heap snapshot JSON object")),
+            Some(b'{') => self.s.bump(),
+            Some(b) => {
+                return Err(self.s.err(format!(
+                    "expected `{{` at the start of a heap snapshot, found {} (is this a .heapsnapshot file?)",
+                    describe(b)
+                )));
+            }
+        }
+        let mut key = Vec::new();
+        let mut lone = Vec::new();
+        if self.s.skip_ws_some()? == b'}' {
+            self.s.bump();
+        } else {
+            loop {
+                self.s.section = Section::TopLevel;
+                key.clear();
+                lone.clear();
+                let key_offset = self.s.offset();
+                self.s.string(&mut key, &mut lone)?;
+                let key_str = String::from_utf8_lossy(&key).into_owned();
+                if self.seen.contains(&key_str) {
+                    return Err(self
+                        .s
+                        .err_at(key_offset, format!("duplicate top-level key `{key_str}`")));
+                }
+                self.s.expect(b':', "`:`")?;
+                self.section_value(&key_str)?;
+                self.seen.push(key_str);
+                self.s.section = Section::TopLevel;
+                match self.s.skip_ws_some()? {
+                    b',' => self.s.bump(),
+                    b'}' => {
+                        self.s.bump();
+                        break;
+                    }
+                    b => {
+                        return Err(self.s.err(format!(
+                            "expected `,` or `}}` after a section, found {}",
+                            describe(b)
+                        )));
+                    }
+                }
+            }
+        }
+        if let Some(b) = self.s.skip_ws()? {
+            return Err(self
+                .s
+                .err(format!("unexpected data after the snapshot object: {}", describe(b))));
+        }
+        self.finish()
+    }
+
+    fn require_header(&self, what: &str) -> Result<()> {
+        if self.have_header {
+            Ok(())
+        } else {
+            Err(self.s.err(format!(
+                "`{what}` comes before the `snapshot` header that describes its layout"
+            )))
+        }
+    }
+
+    fn section_value(&mut self, key: &str) -> Result<()> {
+        match key {
+            "snapshot" => {
+                self.s.section = Section::Header;
+                self.header()
+            }
+            "nodes" => {
+                self.s.section = Section::Nodes;
+                self.require_header(key)?;
+                self.nodes()
+            }
+            "edges" => {
+                self.s.section = Section::Edges;
+                self.require_header(key)?;
+                self.edges()
+            }
+            "trace_function_infos" => {
+                self.s.section = Section::TraceFunctionInfos;
+                let v = self.flat_array()?;
+                if self.opts.trace {
+                    self.snap.trace_function_infos = Some(v);
+                }
+                Ok(())
+            }
+            "trace_tree" => {
+                self.s.section = Section::TraceTree;
+                self.require_header(key)?;
+                let t = self.trace_tree()?;
+                if self.opts.trace {
+                    self.snap.trace_tree = Some(t);
+                }
+                Ok(())
+            }
+            "samples" => {
+                self.s.section = Section::Samples;
+                let v = self.flat_array()?;
+                if self.opts.trace {
+                    self.snap.samples = Some(v);
+                }
+                Ok(())
+            }
+            "locations" => {
+                self.s.section = Section::Locations;
+                self.locations_offset = self.s.offset();
+                let v = self.flat_array()?;
+                if self.opts.locations {
+                    self.snap.locations = Some(v);
+                }
+                Ok(())
+            }
+            "strings" => {
+                self.s.section = Section::Strings;
+                self.strings()
+            }
+            other => {
+                self.s.section = Section::Other;
+                let raw = self.s.raw_value(usize::MAX)?;
+                self.snap.extra_sections.push((other.to_string(), raw.into_boxed_slice()));
+                Ok(())
+            }
+        }
+    }
+
+    fn header(&mut self) -> Result<()> {
+        let start = self.s.skip_ws_some().map(|_| self.s.offset())?;
+        if self.s.peek_some()? != b'{' {
+            return Err(self.s.err("`snapshot` must be an object"));
+        }
+        let raw = self.s.raw_value(MAX_HEADER)?;
+        let header: Map<String, Value> = serde_json::from_slice(&raw).map_err(|e| {
+            let at = line_col_to_offset(&raw, e.line(), e.column());
+            self.s.err_at(start + at, format!("malformed header JSON: {e}"))
+        })?;
+        let bad = |m: String| Error::parse(Section::Header, start, m);
+        let meta = match header.get("meta") {
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(bad("`snapshot.meta` is not an object".into())),
+            None => return Err(bad("`snapshot` has no `meta`".into())),
+        };
+        let count = |key: &str, required: bool| -> Result<Option<u64>> {
+            match header.get(key) {
+                None if required => Err(bad(format!("`snapshot` has no `{key}`"))),
+                None => Ok(None),
+                Some(v) => match v.as_u64() {
+                    Some(n) if n <= u64::from(u32::MAX) => Ok(Some(n)),
+                    Some(n) => Err(bad(format!("`snapshot.{key}` = {n} does not fit in 32 bits"))),
+                    None => Err(bad(format!("`snapshot.{key}` is not an unsigned integer: {v}"))),
+                },
+            }
+        };
+        let node_count = count("node_count", true)?.unwrap_or(0) as usize;
+        let edge_count = count("edge_count", true)?.unwrap_or(0) as usize;
+        self.header_trace_function_count = count("trace_function_count", false)?;
+        if let Some(r) = count("root_index", false)?
+            && (r as usize >= node_count)
+        {
+            return Err(bad(format!(
+                "`snapshot.root_index` {r} is not below node_count {node_count}"
+            )));
+        }
+        let meta = Meta::from_json(meta).map_err(|m| bad(format!("bad `snapshot.meta`: {m}")))?;
+        if node_count.checked_mul(meta.node_fields.len()).is_none_or(|n| n > u32::MAX as usize) {
+            return Err(bad(format!(
+                "node_count {node_count} × {} fields does not fit in 32-bit node array indices",
+                meta.node_fields.len()
+            )));
+        }
+        self.node_count = node_count;
+        self.edge_count = edge_count;
+        self.snap.meta = meta;
+        self.snap.header = header;
+        self.have_header = true;
+        Ok(())
+    }
+
+    fn nodes(&mut self) -> Result<()> {
+        let meta = &self.snap.meta;
+        let nf = meta.node_fields.len();
+        let n = self.node_count;
+        let type_count = meta.node_type_names.len() as u32;
+        let map = meta.node_field_map.clone();
+        let extra_fields = meta.node_extra_fields;
+        let reserve = self.reserve_for(n, (n * nf) as u64);
+        let snap = &mut self.snap;
+        snap.node_type.reserve_exact(reserve);
+        snap.node_name.reserve_exact(reserve);
+        snap.node_id.reserve_exact(reserve);
+        snap.node_self_size.reserve_exact(reserve);
+        snap.first_edge.reserve_exact(reserve + 1);
+        snap.first_edge.push(0);
+        if map.contains(&NodeField::TraceNodeId) {
+            snap.node_trace_node_id.reserve_exact(reserve);
+        }
+        if map.contains(&NodeField::Detachedness) {
+            snap.node_detachedness.reserve_exact(reserve);
+        }
+        snap.node_extra = vec![Vec::with_capacity(reserve); extra_fields];
+        let expected = (n * nf) as u64;
+        let mut field = 0usize;
+        let mut seen = 0u64;
+        let mut sum = 0u64;
+        let name_max = &mut self.node_name_max;
+        let count = self.s.u32_array(|v, offset| {
+            if seen == expected {
+                return Err(format!(
+                    "more than node_count ({n}) × {nf} node fields = {expected} values in `nodes`"
+                ));
+            }
+            seen += 1;
+            match map[field] {
+                NodeField::Type => {
+                    if v >= type_count {
+                        return Err(format!(
+                            "node type {v} is not one of the {type_count} types in meta.node_types"
+                        ));
+                    }
+                    grow(&mut snap.node_type, n).push(v as u8)
+                }
+                NodeField::Name => {
+                    name_max.note(v, offset);
+                    grow(&mut snap.node_name, n).push(v)
+                }
+                NodeField::Id => grow(&mut snap.node_id, n).push(v),
+                NodeField::SelfSize => grow(&mut snap.node_self_size, n).push(v),
+                NodeField::EdgeCount => {
+                    sum += u64::from(v);
+                    if sum > u64::from(u32::MAX) {
+                        return Err("the nodes' edge counts add up to more than 2^32 edges".into());
+                    }
+                    grow(&mut snap.first_edge, n + 1).push(sum as u32)
+                }
+                NodeField::TraceNodeId => grow(&mut snap.node_trace_node_id, n).push(v),
+                NodeField::Detachedness => {
+                    let Ok(d) = u8::try_from(v) else {
+                        return Err(format!(
+                            "detachedness {v} is out of range (0 unknown, 1 attached, 2 detached)"
+                        ));
+                    };
+                    grow(&mut snap.node_detachedness, n).push(d)
+                }
+                NodeField::Extra(k) => grow(&mut snap.node_extra[k], n).push(v),
+            }
+            field += 1;
+            if field == nf {
+                field = 0;
+            }
+            Ok(())
+        })?;
+        if count != expected {
+            return Err(self.s.err(format!(
+                "`nodes` has {count} values but node_count {n} × {nf} node fields = {expected}{}",
+                if count < expected { " (too few)" } else { "" }
+            )));
+        }
+        self.edge_count_sum = sum;
+        self.nodes_end = self.s.offset();
+        Ok(())
+    }
+
+    fn edges(&mut self) -> Result<()> {
+        let meta = &self.snap.meta;
+        let nf = meta.node_fields.len() as u32;
+        let ef = meta.edge_fields.len();
+        let e = self.edge_count;
+        let node_values = (self.node_count as u64) * u64::from(nf);
+        let type_count = meta.edge_type_names.len() as u32;
+        let string_named: Vec<bool> = meta.edge_kinds.iter().map(|k| k.has_string_name()).collect();
+        let map = meta.edge_field_map.clone();
+        let extra_fields = meta.edge_extra_fields;
+        let reserve = self.reserve_for(e, (e * ef) as u64);
+        let snap = &mut self.snap;
+        snap.edge_type.reserve_exact(reserve);
+        snap.edge_name_or_index.reserve_exact(reserve);
+        snap.edge_to.reserve_exact(reserve);
+        snap.edge_extra = vec![Vec::with_capacity(reserve); extra_fields];
+        let expected = (e as u64) * ef as u64;
+        let mut field = 0usize;
+        let mut seen = 0u64;
+        // Per row: the type and name arrive in either order, so note the name's offset.
+        let mut row_type: Option<u8> = None;
+        let mut row_name: Option<(u32, u64)> = None;
+        let name_max = &mut self.edge_name_max;
+        let count = self.s.u32_array(|v, offset| {
+            if seen == expected {
+                return Err(format!(
+                    "more than edge_count ({e}) × {ef} edge fields = {expected} values in `edges`"
+                ));
+            }
+            seen += 1;
+            match map[field] {
+                EdgeField::Type => {
+                    if v >= type_count {
+                        return Err(format!(
+                            "edge type {v} is not one of the {type_count} types in meta.edge_types"
+                        ));
+                    }
+                    row_type = Some(v as u8);
+                    grow(&mut snap.edge_type, e).push(v as u8)
+                }
+                EdgeField::NameOrIndex => {
+                    row_name = Some((v, offset));
+                    grow(&mut snap.edge_name_or_index, e).push(v)
+                }
+                EdgeField::ToNode => {
+                    if v % nf != 0 {
+                        return Err(format!(
+                            "to_node {v} is not a multiple of the node field count {nf}"
+                        ));
+                    }
+                    if u64::from(v) >= node_values {
+                        return Err(format!(
+                            "to_node {v} points past the last node (node_count {} × {nf} fields)",
+                            node_values / u64::from(nf)
+                        ));
+                    }
+                    grow(&mut snap.edge_to, e).push(v / nf)
+                }
+                EdgeField::Extra(k) => grow(&mut snap.edge_extra[k], e).push(v),
+            }
+            field += 1;
+            if field == ef {
+                field = 0;
+                if let (Some(t), Some((name, at))) = (row_type.take(), row_name.take())
+                    && string_named[usize::from(t)]
+                {
+                    name_max.note(name, at);
+                }
+            }
+            Ok(())
+        })?;
+        if count != expected {
+            return Err(self.s.err(format!(
+                "`edges` has {count} values but edge_count {e} × {ef} edge fields = {expected}{}",
+                if count < expected { " (too few)" } else { "" }
+            )));
+        }
+        Ok(())
+    }
+
+    fn flat_array(&mut self) -> Result<Vec<u32>> {
+        let mut v = Vec::new();
+        self.s.u32_array(|x, _| {
+            v.push(x);
+            Ok(())
+        })?;
+        v.shrink_to_fit();
+        Ok(v)
+    }
+
+    /// `trace_tree`: nested `[id, function_info_index, count, size, [children...]]` records,
+    /// read with an explicit stack (no recursion, so deep trees cannot overflow ours).
+    fn trace_tree(&mut self) -> Result<TraceTree> {
+        let fields = self.snap.meta.field_list("trace_node_fields");
+        let value_fields = match fields.as_deref() {
+            None => 4,
+            Some([.., last]) if last == "children" => fields.as_ref().map_or(4, |f| f.len() - 1),
+            Some(_) => {
+                return Err(self.s.err("`meta.trace_node_fields` must end with `children`"));
+            }
+        };
+        let mut flat = Vec::new();
+        // Each open array: position in `flat` of the owning node's child count (None for the
+        // top level), and how many values of the current record have been read.
+        let mut stack: Vec<(Option<usize>, usize)> = Vec::new();
+        self.s.expect(b'[', "`[`")?;
+        stack.push((None, 0));
+        let mut need_value = false;
+        while let Some(&mut (owner, ref mut in_record)) = stack.last_mut() {
+            let b = self.s.skip_ws_some()?;
+            match b {
+                b']' => {
+                    if need_value {
+                        return Err(self.s.err("trailing comma before `]`"));
+                    }
+                    if *in_record != 0 {
+                        return Err(self.s.err(format!(
+                            "trace_tree record ends after {} of its {} values",
+                            *in_record,
+                            value_fields + 1
+                        )));
+                    }
+                    self.s.bump();
+                    stack.pop();
+                    let _ = owner;
+                    need_value = false;
+                    if let Some(top) = stack.last_mut() {
+                        top.1 = 0;
+                    }
+                    if !stack.is_empty() {
+                        self.tree_separator(&mut need_value)?;
+                    }
+                    continue;
+                }
+                b'[' => {
+                    if *in_record != value_fields {
+                        return Err(self.s.err(format!(
+                            "trace_tree record has a children array at position {} instead of {}",
+                            *in_record, value_fields
+                        )));
+                    }
+                    self.s.bump();
+                    flat.push(0);
+                    let slot = flat.len() - 1;
+                    // Count this node as a child of the enclosing array's owner.
+                    if let Some(o) = owner {
+                        flat[o] += 1;
+                    }
+                    stack.push((Some(slot), 0));
+                    need_value = false;
+                    continue;
+                }
+                b'0'..=b'9' => {
+                    if *in_record >= value_fields {
+                        return Err(self
+                            .s
+                            .err("trace_tree record has too many values before its children"));
+                    }
+                    *in_record += 1;
+                    let start = self.s.offset();
+                    let mut v: u64 = 0;
+                    while let Some(d @ b'0'..=b'9') = self.s.peek()? {
+                        v = v * 10 + u64::from(d - b'0');
+                        if v > u64::from(u32::MAX) {
+                            return Err(self.s.err_at(start, "number does not fit in 32 bits"));
+                        }
+                        self.s.bump();
+                    }
+                    flat.push(v as u32);
+                    self.tree_separator(&mut need_value)?;
+                }
+                other => {
+                    return Err(self
+                        .s
+                        .err(format!("expected a number or an array, found {}", describe(other))));
+                }
+            }
+        }
+        // Child counts were credited to the owner of the enclosing array; the top-level records
+        // have no owner and are simply listed in order.
+        flat.shrink_to_fit();
+        Ok(TraceTree { value_fields, flat })
+    }
+
+    fn tree_separator(&mut self, need_value: &mut bool) -> Result<()> {
+        match self.s.skip_ws_some()? {
+            b',' => {
+                self.s.bump();
+                *need_value = true;
+                Ok(())
+            }
+            b']' => {
+                *need_value = false;
+                Ok(())
+            }
+            b => Err(self.s.err(format!("expected `,` or `]`, found {}", describe(b)))),
+        }
+    }
+
+    fn strings(&mut self) -> Result<()> {
+        self.s.expect(b'[', "`[`")?;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut ends: Vec<usize> = Vec::new();
+        let mut lone_all: Vec<LoneSurrogate> = Vec::new();
+        let mut lone: Vec<(u32, u16)> = Vec::new();
+        if self.s.skip_ws_some()? == b']' {
+            self.s.bump();
+        } else {
+            loop {
+                let start = buf.len();
+                lone.clear();
+                self.s.string(&mut buf, &mut lone)?;
+                let idx = ends.len() as u32;
+                lone_all.extend(lone.iter().map(|&(byte, unit)| LoneSurrogate {
+                    string: idx,
+                    byte,
+                    unit,
+                }));
+                let _ = start;
+                ends.push(buf.len());
+                if ends.len() > u32::MAX as usize {
+                    return Err(self.s.err("more than 2^32 strings"));
+                }
+                match self.s.skip_ws_some()? {
+                    b',' => self.s.bump(),
+                    b']' => {
+                        self.s.bump();
+                        break;
+                    }
+                    b => {
+                        return Err(self
+                            .s
+                            .err(format!("expected `,` or `]`, found {}", describe(b))));
+                    }
+                }
+            }
+        }
+        let text = String::from_utf8(buf).map_err(|_| self.s.err("strings are not valid UTF-8"))?;
+        self.snap.strings = Strings { buf: text, ends, lone: lone_all };
+        self.snap.strings.shrink_to_fit();
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<HeapSnapshot> {
+        let end = self.s.offset();
+        for (key, section) in [
+            ("snapshot", Section::Header),
+            ("nodes", Section::Nodes),
+            ("edges", Section::Edges),
+            ("strings", Section::Strings),
+        ] {
+            if !self.seen.iter().any(|k| k == key) {
+                return Err(Error::parse(
+                    section,
+                    end,
+                    format!("the snapshot has no `{key}` section"),
+                ));
+            }
+        }
+        if self.edge_count_sum != self.edge_count as u64 {
+            return Err(Error::parse(
+                Section::Nodes,
+                self.nodes_end,
+                format!(
+                    "the nodes' edge_count fields add up to {} but snapshot.edge_count is {}",
+                    self.edge_count_sum, self.edge_count
+                ),
+            ));
+        }
+        let nstr = self.snap.strings.len() as u64;
+        for (max, section, what) in [
+            (self.node_name_max, Section::Nodes, "node name"),
+            (self.edge_name_max, Section::Edges, "edge name"),
+        ] {
+            if max.seen && u64::from(max.value) >= nstr {
+                return Err(Error::parse(
+                    section,
+                    max.offset,
+                    format!(
+                        "{what} refers to string {} but there are only {nstr} strings",
+                        max.value
+                    ),
+                ));
+            }
+        }
+        let meta = &self.snap.meta;
+        let nf = meta.node_fields.len() as u64;
+        if let Some(loc) = &self.snap.locations {
+            let fields = meta.field_list("location_fields").unwrap_or_else(|| {
+                ["object_index", "script_id", "line", "column"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            });
+            let lf = fields.len().max(1);
+            if loc.len() % lf != 0 {
+                return Err(Error::parse(
+                    Section::Locations,
+                    self.locations_offset,
+                    format!(
+                        "`locations` has {} values, not a multiple of {lf} location fields",
+                        loc.len()
+                    ),
+                ));
+            }
+            if let Some(oi) = fields.iter().position(|f| f == "object_index") {
+                for row in loc.chunks_exact(lf) {
+                    let o = u64::from(row[oi]);
+                    if o % nf != 0 || o >= self.node_count as u64 * nf {
+                        return Err(Error::parse(
+                            Section::Locations,
+                            self.locations_offset,
+                            format!("location object_index {o} is not the start of a node"),
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(infos) = &self.snap.trace_function_infos {
+            let tf = meta.field_list("trace_function_info_fields").map_or(6, |f| f.len().max(1));
+            if infos.len() % tf != 0 {
+                return Err(Error::parse(
+                    Section::TraceFunctionInfos,
+                    end,
+                    format!(
+                        "`trace_function_infos` has {} values, not a multiple of {tf} fields",
+                        infos.len()
+                    ),
+                ));
+            }
+            let actual = (infos.len() / tf) as u64;
+            let declared = self.header_trace_function_count.unwrap_or(0);
+            if declared != actual {
+                let message = format!(
+                    "snapshot.trace_function_count is {declared} but trace_function_infos holds {actual} \
+                     functions (a known V8 inconsistency); using the array"
+                );
+                log::warn!("{message}");
+                self.snap.warnings.push(Warning { section: Section::TraceFunctionInfos, message });
+            }
+        }
+        if let Some(samples) = &self.snap.samples {
+            let sf = meta.field_list("sample_fields").map_or(2, |f| f.len().max(1));
+            if samples.len() % sf != 0 {
+                return Err(Error::parse(
+                    Section::Samples,
+                    end,
+                    format!(
+                        "`samples` has {} values, not a multiple of {sf} fields",
+                        samples.len()
+                    ),
+                ));
+            }
+        }
+        let snap = &mut self.snap;
+        for v in [
+            &mut snap.node_name,
+            &mut snap.node_id,
+            &mut snap.node_self_size,
+            &mut snap.node_trace_node_id,
+        ] {
+            v.shrink_to_fit();
+        }
+        Ok(self.snap)
+    }
+}
+
+/// Makes room for one more value in a column that will end with `cap` values, growing by
+/// doubling but never past `cap` (so a column never holds more capacity than the header said).
+#[inline(always)]
+fn grow<T>(v: &mut Vec<T>, cap: usize) -> &mut Vec<T> {
+    if v.len() == v.capacity() {
+        let more = v.len().max(4096).min(cap.saturating_sub(v.len())).max(1);
+        v.reserve_exact(more);
+    }
+    v
+}
+
+fn line_col_to_offset(text: &[u8], line: usize, col: usize) -> u64 {
+    let mut l = 1;
+    let mut i = 0;
+    while l < line && i < text.len() {
+        if text[i] == b'\n' {
+            l += 1;
+        }
+        i += 1;
+    }
+    (i + col.saturating_sub(1)) as u64
+}

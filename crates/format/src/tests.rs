@@ -1,0 +1,361 @@
+//! Unit tests on tiny hand-written snapshots: layouts, escapes, chunking, round trips, errors.
+
+use std::io::{self, Read};
+
+use crate::*;
+
+const META7: &str = r#"{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],
+"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape","wasm object"],"string","number","number","number","number","number"],
+"edge_fields":["type","name_or_index","to_node"],
+"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"],
+"trace_function_info_fields":["function_id","name","script_name","script_id","line","column"],
+"trace_node_fields":["id","function_info_index","count","size","children"],
+"sample_fields":["timestamp_us","last_assigned_id"],
+"location_fields":["object_index","script_id","line","column"]}"#;
+
+/// A 3-node Node-20-shaped snapshot: root -> (shortcut "g") global -> (property "x") string.
+fn node20(strings: &str) -> String {
+    format!(
+        r#"{{"snapshot":{{"meta":{META7},"node_count":3,"edge_count":2,"trace_function_count":0}},
+"nodes":[9,0,1,0,1,0,0
+,3,1,3,24,1,0,1
+,2,3,5,16,0,0,0],
+"edges":[5,4,7
+,2,2,14],
+"trace_function_infos":[],
+"trace_tree":[],
+"samples":[],
+"locations":[7,1,2,3],
+"strings":{strings}}}"#
+    )
+}
+
+fn basic() -> String {
+    node20(r#"["","global","x","hello","g"]"#)
+}
+
+/// A reader that hands out one byte per `read`, so every chunk boundary is exercised.
+struct Trickle<'a>(&'a [u8]);
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.0.is_empty() || buf.is_empty() {
+            return Ok(0);
+        }
+        buf[0] = self.0[0];
+        self.0 = &self.0[1..];
+        Ok(1)
+    }
+}
+
+fn roundtrip(s: &HeapSnapshot) -> HeapSnapshot {
+    let mut out = Vec::new();
+    s.write_to(&mut out).unwrap();
+    HeapSnapshot::from_slice(&out).unwrap()
+}
+
+fn parse_err(json: &str) -> Error {
+    HeapSnapshot::from_slice(json.as_bytes()).expect_err("must fail")
+}
+
+#[test]
+fn parses_node20_layout() {
+    let s = HeapSnapshot::from_slice(basic().as_bytes()).unwrap();
+    assert_eq!((s.node_count(), s.edge_count(), s.strings().len()), (3, 2, 5));
+    let g = s.node(NodeIdx(1));
+    assert_eq!(
+        (g.kind(), g.name(), g.id(), g.self_size(), g.edge_count()),
+        (NodeKind::Object, "global", ObjectId(3), 24, 1)
+    );
+    assert_eq!(g.detachedness(), Some(1));
+    assert_eq!(g.trace_node_id(), Some(0));
+    let root_edge = s.node(NodeIdx(0)).edges().next().unwrap();
+    assert_eq!(
+        (root_edge.kind(), root_edge.name_str(), root_edge.to()),
+        (EdgeKind::Shortcut, Some("g"), NodeIdx(1))
+    );
+    let e = s.node(NodeIdx(1)).edges().next().unwrap();
+    assert_eq!((e.kind(), e.name_str(), e.to()), (EdgeKind::Property, Some("x"), NodeIdx(2)));
+    assert_eq!(s.total_self_size(), 40);
+    assert_eq!(s.locations(), Some(&[7u32, 1, 2, 3][..]));
+    assert_eq!(s.find(ObjectId(5)), Some(NodeIdx(2)));
+    assert_eq!(s.find(ObjectId(4)), None);
+    assert_eq!(roundtrip(&s), s);
+}
+
+#[test]
+fn every_chunk_boundary() {
+    let json = node20(r#"["","global","x","h\u00E9llo \uD83D\uDE00 \uD83D tail","g"]"#);
+    let whole = HeapSnapshot::from_slice(json.as_bytes()).unwrap();
+    let trickled = HeapSnapshot::from_reader(Trickle(json.as_bytes())).unwrap();
+    assert_eq!(whole, trickled);
+    assert_eq!(trickled.string(StringIdx(3)), "h\u{e9}llo \u{1F600} \u{FFFD} tail");
+}
+
+#[test]
+fn six_fields_reordered_and_extra_field() {
+    // No trace_node_id/detachedness (Node 12/14), fields in another order, plus a field we do
+    // not know: all go by name.
+    let json = r#"{"snapshot":{"meta":{"node_fields":["name","type","edge_count","id","self_size","future"],
+"node_types":[["synthetic","object"]],"edge_fields":["to_node","type","name_or_index"],
+"edge_types":[["element","property"]]},"node_count":2,"edge_count":1},
+"nodes":[0,0,1,1,0,7, 1,1,0,3,8,9],"edges":[6,1,2],"strings":["","Foo","bar"]}"#;
+    let s = HeapSnapshot::from_slice(json.as_bytes()).unwrap();
+    let foo = s.node(NodeIdx(1));
+    assert_eq!(
+        (foo.name(), foo.kind(), foo.id(), foo.self_size(), foo.detachedness()),
+        ("Foo", NodeKind::Object, ObjectId(3), 8, None)
+    );
+    let e = s.node(NodeIdx(0)).edges().next().unwrap();
+    assert_eq!((e.to(), e.name_str()), (NodeIdx(1), Some("bar")));
+    let back = roundtrip(&s);
+    assert_eq!(back, s);
+    assert_eq!(back.node_extra, vec![vec![7, 9]]);
+}
+
+#[test]
+fn unknown_types_and_sections_survive() {
+    let json = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+"node_types":[["synthetic","brand new type"]],"edge_fields":["type","name_or_index","to_node"],
+"edge_types":[["element","mystery"]]},"node_count":2,"edge_count":1,"extra_native_bytes":12345},
+"nodes":[0,0,1,0,1, 1,1,3,8,0],"edges":[1,2,5],"scopes":[1,2,[3]],"scope_uses":{"a":"]}\""},"strings":["","Foo","bar"]}"#;
+    let s = HeapSnapshot::from_slice(json.as_bytes()).unwrap();
+    assert_eq!(s.node(NodeIdx(1)).kind(), NodeKind::Other(1));
+    assert_eq!(s.node(NodeIdx(1)).kind_name(), "brand new type");
+    assert_eq!(s.node(NodeIdx(0)).edges().next().unwrap().kind(), EdgeKind::Other(1));
+    assert_eq!(s.extra_native_bytes(), Some(12345));
+    assert_eq!(s.extra_section("scopes"), Some(&b"[1,2,[3]]"[..]));
+    assert_eq!(s.extra_section("scope_uses"), Some(&br#"{"a":"]}\""}"#[..]));
+    assert_eq!(roundtrip(&s), s);
+}
+
+#[test]
+fn strings_round_trip_exactly() {
+    let long = "x".repeat(100_000);
+    let strings = format!(
+        r#"["","global","x","quote \" backslash \\ slash \/ ctl \b\f\n\r\t \u0001 \u007F é\u00e9 中 \uF600 \uD83D\uDE00 lone-hi \uD83D lone-lo \uDE00 hi-hi \uD83D\uD83D\uDE00 end \uD83D","{long}"]"#
+    );
+    let s = HeapSnapshot::from_slice(node20(&strings).as_bytes()).unwrap();
+    let t = s.string(StringIdx(3));
+    assert!(t.contains(
+        "quote \" backslash \\ slash / ctl \u{8}\u{c}\n\r\t \u{1} \u{7f} éé 中 \u{F600} \u{1F600}"
+    ));
+    assert!(s.strings().has_lone_surrogates(StringIdx(3)));
+    assert!(!s.strings().has_lone_surrogates(StringIdx(4)));
+    assert_eq!(s.string(StringIdx(4)).len(), 100_000);
+    let mut out = Vec::new();
+    s.write_to(&mut out).unwrap();
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(text.is_ascii(), "V8 writes pure ASCII");
+    assert!(
+        text.contains(r#"lone-hi \uD83D lone-lo \uDE00 hi-hi \uD83D\uD83D\uDE00 end \uD83D""#),
+        "{text}"
+    );
+    assert!(text.contains(r#"\u00E9\u00E9 \u4E2D \uF600 \uD83D\uDE00"#));
+    assert_eq!(HeapSnapshot::from_slice(&out).unwrap(), s);
+}
+
+#[test]
+fn raw_utf8_input_is_accepted_and_invalid_utf8_rejected() {
+    let s = HeapSnapshot::from_slice(node20(r#"["","global","x","é😀","g"]"#).as_bytes()).unwrap();
+    assert_eq!(s.string(StringIdx(3)), "é😀");
+    let mut bad = node20(r#"["","global","x","AB","g"]"#).into_bytes();
+    let at = bad.windows(2).position(|w| w == b"AB").unwrap();
+    bad[at] = 0xff;
+    let e = HeapSnapshot::from_slice(&bad).unwrap_err();
+    assert_eq!(e.section(), Some(Section::Strings));
+    assert!(e.to_string().contains("not valid UTF-8"), "{e}");
+}
+
+#[test]
+fn gzip_is_detected_by_content() {
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(basic().as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let s = HeapSnapshot::from_slice(&bytes).unwrap();
+    assert_eq!(s, HeapSnapshot::from_slice(basic().as_bytes()).unwrap());
+    let mut out = Vec::new();
+    s.write_with(&mut out, &WriteOptions::gzip(true)).unwrap();
+    assert_eq!(&out[..2], &[0x1f, 0x8b]);
+    assert_eq!(HeapSnapshot::from_slice(&out).unwrap(), s);
+}
+
+#[test]
+fn allocation_tracking_sections_round_trip() {
+    let json = format!(
+        r#"{{"snapshot":{{"meta":{META7},"node_count":1,"edge_count":0,"trace_function_count":2}},
+"nodes":[9,0,1,0,0,1,0],"edges":[],
+"trace_function_infos":[1,0,0,0,0,0,2,0,0,3,4,5],
+"trace_tree":[1,0,0,0,[2,1,3,48,[4,1,1,16,[]],5,0,0,0,[]]],
+"samples":[100,9,200,11],"locations":[],"strings":[""]}}"#
+    );
+    let s = HeapSnapshot::from_slice(json.as_bytes()).unwrap();
+    assert!(s.warnings().is_empty());
+    let t = s.trace_tree().unwrap();
+    assert_eq!(t.len(), 4);
+    assert_eq!(t.flat, vec![1, 0, 0, 0, 2, 2, 1, 3, 48, 1, 4, 1, 1, 16, 0, 5, 0, 0, 0, 0]);
+    let mut out = Vec::new();
+    s.write_to(&mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(r#""trace_tree":[1,0,0,0,[2,1,3,48,[4,1,1,16,[]],5,0,0,0,[]]]"#),
+        "{text}"
+    );
+    assert_eq!(roundtrip(&s), s);
+}
+
+#[test]
+fn trace_function_count_mismatch_is_a_warning() {
+    // Node 24 with allocation tracking can write a count that disagrees with the array.
+    let json = format!(
+        r#"{{"snapshot":{{"meta":{META7},"node_count":1,"edge_count":0,"trace_function_count":5}},
+"nodes":[9,0,1,0,0,0,0],"edges":[],"trace_function_infos":[1,0,0,0,0,0],"trace_tree":[],"samples":[],"locations":[],"strings":[""]}}"#
+    );
+    let s = HeapSnapshot::from_slice(json.as_bytes()).unwrap();
+    assert_eq!(s.warnings().len(), 1);
+    assert!(
+        s.warnings()[0]
+            .message
+            .contains("trace_function_count is 5 but trace_function_infos holds 1")
+    );
+    let mut out = Vec::new();
+    s.write_to(&mut out).unwrap();
+    assert!(String::from_utf8(out).unwrap().contains(r#""trace_function_count":1"#));
+}
+
+#[test]
+fn write_path_is_atomic_and_leaves_nothing_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = HeapSnapshot::from_slice(basic().as_bytes()).unwrap();
+    let p = dir.path().join("out.heapsnapshot");
+    s.write_path(&p, &WriteOptions::default()).unwrap();
+    assert_eq!(HeapSnapshot::from_path(&p).unwrap(), s);
+    let missing = dir.path().join("no/such/dir/out.heapsnapshot");
+    assert!(s.write_path(&missing, &WriteOptions::default()).is_err());
+    let leftovers: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("out.heapsnapshot")]);
+}
+
+#[test]
+fn progress_sees_every_byte() {
+    #[derive(Default)]
+    struct P(u64, u64);
+    impl Progress for P {
+        fn set_total(&mut self, t: u64) {
+            self.0 = t;
+        }
+        fn advance(&mut self, d: u64) {
+            self.1 += d;
+        }
+    }
+    let json = basic();
+    let mut p = P::default();
+    ParseOptions::default().parse_slice(json.as_bytes(), &mut p).unwrap();
+    assert_eq!((p.0, p.1), (json.len() as u64, json.len() as u64));
+}
+
+fn at(json: &str, needle: &str) -> u64 {
+    json.find(needle).unwrap_or_else(|| panic!("{needle} not in {json}")) as u64
+}
+
+#[test]
+fn errors_name_section_and_offset() {
+    let good = basic();
+    // to_node not a multiple of the field count.
+    let j = good.replace("2,2,14]", "2,2,15]");
+    let e = parse_err(&j);
+    assert_eq!((e.section(), e.offset()), (Some(Section::Edges), Some(at(&j, "15]"))));
+    assert!(
+        e.to_string().contains("to_node 15 is not a multiple of the node field count 7"),
+        "{e}"
+    );
+    // to_node out of range.
+    let j = good.replace("2,2,14]", "2,2,21]");
+    let e = parse_err(&j);
+    assert!(e.to_string().contains("to_node 21 points past the last node"), "{e}");
+    // Overflow.
+    let j = good.replace(",2,3,5,16,", ",2,3,5,4294967296,");
+    let e = parse_err(&j);
+    assert_eq!((e.section(), e.offset()), (Some(Section::Nodes), Some(at(&j, "4294967296"))));
+    assert!(e.to_string().contains("does not fit in 32 bits"));
+    // Non-numeric values.
+    for (bad, what) in [
+        ("-16", "found `-`"),
+        ("16.5", "fractions"),
+        ("\"16\"", "found `\"`"),
+        ("null", "found `n`"),
+        ("1e3", "exponents"),
+    ] {
+        let j = good.replace(",2,3,5,16,", &format!(",2,3,5,{bad},"));
+        let e = parse_err(&j);
+        assert_eq!(e.section(), Some(Section::Nodes), "{bad}");
+        assert!(e.to_string().contains(what), "{bad}: {e}");
+    }
+    // edge_count sum disagrees with the header.
+    let j =
+        good.replace("\"edge_count\":2", "\"edge_count\":3").replace("2,2,14]", "2,2,14,2,2,7]");
+    let e = parse_err(&j);
+    assert_eq!(e.section(), Some(Section::Nodes));
+    assert!(
+        e.to_string().contains("edge_count fields add up to 2 but snapshot.edge_count is 3"),
+        "{e}"
+    );
+    // Node name out of the string table.
+    let j = node20(r#"["","global","x","hello"]"#);
+    let e = parse_err(&j);
+    assert!(
+        e.to_string().contains("edge name refers to string 4 but there are only 4 strings"),
+        "{e}"
+    );
+    // Too many / too few node values.
+    let e = parse_err(&good.replace(",2,3,5,16,0,0,0]", ",2,3,5,16,0,0,0,1]"));
+    assert!(e.to_string().contains("more than node_count (3)"), "{e}");
+    let e = parse_err(&good.replace(",2,3,5,16,0,0,0]", ",2,3,5,16,0,0]"));
+    assert!(e.to_string().contains("too few"), "{e}");
+}
+
+#[test]
+fn truncation_anywhere_is_an_error_never_a_panic() {
+    let json = basic();
+    for cut in 0..json.len() - 1 {
+        let e = HeapSnapshot::from_slice(&json.as_bytes()[..cut])
+            .expect_err("truncated input must fail");
+        let msg = e.to_string();
+        assert!(msg.contains("byte offset"), "cut {cut}: {msg}");
+    }
+}
+
+#[test]
+fn header_problems() {
+    let e = parse_err(r#"{"nodes":[],"snapshot":{}}"#);
+    assert!(e.to_string().contains("`nodes` comes before the `snapshot` header"), "{e}");
+    let e = parse_err(
+        r#"{"snapshot":{"node_count":0,"edge_count":0},"nodes":[],"edges":[],"strings":[]}"#,
+    );
+    assert!(e.to_string().contains("`snapshot` has no `meta`"), "{e}");
+    let e = parse_err(&basic().replace(
+        r#""edge_fields":["type","name_or_index","to_node"]"#,
+        r#""edge_fields":["type","name_or_index"]"#,
+    ));
+    assert!(e.to_string().contains("`meta.edge_fields` lacks `to_node`"), "{e}");
+    let e = parse_err(
+        &basic().replace(r#"["","global","x","hello","g"]"#, "[]").replace(",\n\"strings\":[]", ""),
+    );
+    assert!(e.to_string().contains("no `strings` section"), "{e}");
+    let e = parse_err("");
+    assert!(e.to_string().contains("empty input"), "{e}");
+    let e = parse_err("PK\x03\x04");
+    assert!(e.to_string().contains("is this a .heapsnapshot file"), "{e}");
+    let e = parse_err(&basic().replace("\"node_count\":3", "\"node_count\":4294967295"));
+    assert!(e.to_string().contains("does not fit in 32-bit node array indices"), "{e}");
+}
+
+#[test]
+fn lying_header_does_not_allocate_blindly() {
+    // 4e8 nodes declared, almost no data: must fail fast with a count error, not allocate GBs.
+    let json = basic().replace("\"node_count\":3", "\"node_count\":400000000");
+    let e = HeapSnapshot::from_reader(json.as_bytes()).unwrap_err();
+    assert!(e.to_string().contains("too few"), "{e}");
+}
