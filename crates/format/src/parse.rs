@@ -187,7 +187,7 @@ impl<R: Read> Scanner<R> {
                     return Err(Error::parse(
                         self.section,
                         self.base,
-                        format!("reading the input failed: {e}"),
+                        format!("reading the input failed (truncated or corrupt gzip data?): {e}"),
                     ));
                 }
             }

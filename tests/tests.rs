@@ -1,0 +1,8 @@
+//! End-to-end tests of the `heapsnap` binary and the format crate on real fixtures.
+
+mod util;
+
+mod devtools;
+mod fixtures;
+mod info;
+mod malformed;

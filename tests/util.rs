@@ -1,0 +1,48 @@
+//! Helpers shared by the end-to-end tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (tests run with it as the working directory for relative paths).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every committed fixture snapshot, sorted.
+pub fn fixtures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".heapsnapshot.gz"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 6, "expected the committed fixtures in snapshots/, found {v:?}");
+    v
+}
+
+/// Runs `heapsnap ARGS` from the repository root.
+pub fn heapsnap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heapsnap")).args(args).current_dir(root()).output().unwrap()
+}
+
+/// Runs `heapsnap ARGS`, asserting success, and returns stdout.
+pub fn heapsnap_ok(args: &[&str]) -> String {
+    let out = heapsnap(args);
+    assert!(
+        out.status.success(),
+        "heapsnap {args:?} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Whether `node` can run here.
+pub fn node_available() -> bool {
+    Command::new("node").arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// A path relative to the repository root, as text.
+pub fn rel(p: &Path) -> String {
+    p.strip_prefix(root()).unwrap_or(p).to_string_lossy().into_owned()
+}
