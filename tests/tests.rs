@@ -1,5 +1,7 @@
 //! End-to-end tests of the `heapsnap` binary and the format crate on real fixtures.
 
+#![allow(clippy::unwrap_used)]
+
 mod util;
 
 mod devtools;
