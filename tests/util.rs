@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The repository root (tests run with it as the working directory for relative paths).
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Every committed fixture snapshot, sorted.
-pub fn fixtures() -> Vec<PathBuf> {
+pub(crate) fn fixtures() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("snapshots"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -21,12 +21,12 @@ pub fn fixtures() -> Vec<PathBuf> {
 }
 
 /// Runs `heapsnap ARGS` from the repository root.
-pub fn heapsnap(args: &[&str]) -> Output {
+pub(crate) fn heapsnap(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_heapsnap")).args(args).current_dir(root()).output().unwrap()
 }
 
 /// Runs `heapsnap ARGS`, asserting success, and returns stdout.
-pub fn heapsnap_ok(args: &[&str]) -> String {
+pub(crate) fn heapsnap_ok(args: &[&str]) -> String {
     let out = heapsnap(args);
     assert!(
         out.status.success(),
@@ -38,11 +38,11 @@ pub fn heapsnap_ok(args: &[&str]) -> String {
 }
 
 /// Whether `node` can run here.
-pub fn node_available() -> bool {
+pub(crate) fn node_available() -> bool {
     Command::new("node").arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 /// A path relative to the repository root, as text.
-pub fn rel(p: &Path) -> String {
+pub(crate) fn rel(p: &Path) -> String {
     p.strip_prefix(root()).unwrap_or(p).to_string_lossy().into_owned()
 }
