@@ -1139,7 +1139,7 @@ impl<'o, R: Read> Parser<'o, R> {
         }
         let meta = &self.snap.meta;
         let nf = meta.node_fields.len() as u64;
-        if let Some(loc) = &self.snap.locations {
+        if let Some(loc) = &mut self.snap.locations {
             let fields = meta.field_list("location_fields").unwrap_or_else(|| {
                 ["object_index", "script_id", "line", "column"]
                     .iter()
@@ -1158,7 +1158,8 @@ impl<'o, R: Read> Parser<'o, R> {
                 ));
             }
             if let Some(oi) = fields.iter().position(|f| f == "object_index") {
-                for row in loc.chunks_exact(lf) {
+                // Stored as node positions, so a rewrite with another layout stays right.
+                for row in loc.chunks_exact_mut(lf) {
                     let o = u64::from(row[oi]);
                     if o % nf != 0 || o >= self.node_count as u64 * nf {
                         return Err(Error::parse(
@@ -1167,6 +1168,7 @@ impl<'o, R: Read> Parser<'o, R> {
                             format!("location object_index {o} is not the start of a node"),
                         ));
                     }
+                    row[oi] = (o / nf) as u32;
                 }
             }
         }

@@ -255,7 +255,9 @@ impl HeapSnapshot {
     pub fn samples(&self) -> Option<&[u32]> {
         self.samples.as_deref()
     }
-    /// `locations`, flat, if the section was present (`object_index` is a node *array* index).
+    /// `locations`, flat, if the section was present. Unlike the file, the `object_index`
+    /// field holds the node *position* (the file's node array index divided by the node field
+    /// count), so the values stay right whatever layout the snapshot is written in.
     pub fn locations(&self) -> Option<&[u32]> {
         self.locations.as_deref()
     }

@@ -76,7 +76,7 @@ fn parses_node20_layout() {
     let e = s.node(NodeIdx(1)).edges().next().unwrap();
     assert_eq!((e.kind(), e.name_str(), e.to()), (EdgeKind::Property, Some("x"), NodeIdx(2)));
     assert_eq!(s.total_self_size(), 40);
-    assert_eq!(s.locations(), Some(&[7u32, 1, 2, 3][..]));
+    assert_eq!(s.locations(), Some(&[1u32, 1, 2, 3][..]), "object_index 7 is node 1");
     assert_eq!(s.find(ObjectId(5)), Some(NodeIdx(2)));
     assert_eq!(s.find(ObjectId(4)), None);
     assert_eq!(roundtrip(&s), s);
@@ -358,4 +358,84 @@ fn lying_header_does_not_allocate_blindly() {
     let json = basic().replace("\"node_count\":3", "\"node_count\":400000000");
     let e = HeapSnapshot::from_reader(json.as_bytes()).unwrap_err();
     assert!(e.to_string().contains("too few"), "{e}");
+}
+
+/// Real Node 20 data rewritten in the other layouts V8 has shipped: the parser must read the
+/// same columns back whatever the field order, count and optional sections.
+#[test]
+fn real_snapshot_in_every_layout() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../snapshots/shapes.heapsnapshot.gz");
+    let orig = HeapSnapshot::from_path(path).unwrap();
+    let relayout = |fields: &[&str], f: &dyn Fn(&mut HeapSnapshot)| -> HeapSnapshot {
+        let mut s = HeapSnapshot::from_path(path).unwrap();
+        let mut raw = s.meta.raw.clone();
+        raw.insert("node_fields".into(), serde_json::json!(fields));
+        s.meta = crate::meta::Meta::from_json(raw.clone()).unwrap();
+        s.header.insert("meta".into(), serde_json::Value::Object(raw));
+        if !fields.contains(&"trace_node_id") {
+            s.node_trace_node_id.clear();
+        }
+        if !fields.contains(&"detachedness") {
+            s.node_detachedness.clear();
+        }
+        f(&mut s);
+        let mut out = Vec::new();
+        s.write_to(&mut out).unwrap();
+        let back = HeapSnapshot::from_slice(&out).unwrap();
+        assert!(back == s, "layout {fields:?} did not round-trip");
+        back
+    };
+    let same_core = |s: &HeapSnapshot| {
+        assert_eq!(s.node_type, orig.node_type);
+        assert_eq!(s.node_name, orig.node_name);
+        assert_eq!(s.node_id, orig.node_id);
+        assert_eq!(s.node_self_size, orig.node_self_size);
+        assert_eq!(s.first_edge, orig.first_edge);
+        assert_eq!(s.edge_to, orig.edge_to);
+        assert_eq!(s.strings, orig.strings);
+    };
+    // Node 12/14 (V8 <= 8.x): six fields, no detachedness.
+    let node14 =
+        relayout(&["type", "name", "id", "self_size", "edge_count", "trace_node_id"], &|_| {});
+    same_core(&node14);
+    assert!(node14.node_detachedness().is_empty());
+    // V8 13.7+: six fields, detachedness but no trace_node_id; extra_native_bytes; 5-field
+    // locations; 15 node types; the newest scope sections.
+    let newest =
+        relayout(&["type", "name", "id", "self_size", "edge_count", "detachedness"], &|s| {
+            s.header.insert("extra_native_bytes".into(), serde_json::json!(123_456_789_012u64));
+            let mut raw = s.meta.raw.clone();
+            raw.insert(
+                "location_fields".into(),
+                serde_json::json!([
+                    "object_index",
+                    "script_id",
+                    "script_object_index",
+                    "line",
+                    "column"
+                ]),
+            );
+            let mut types = raw["node_types"].clone();
+            types[0].as_array_mut().unwrap().pop();
+            raw.insert("node_types".into(), types);
+            raw.insert("scope_fields".into(), serde_json::json!(["id", "name"]));
+            s.meta = crate::meta::Meta::from_json(raw.clone()).unwrap();
+            s.header.insert("meta".into(), serde_json::Value::Object(raw));
+            let loc = s.locations.take().unwrap();
+            s.locations = Some(loc.chunks(4).flat_map(|r| [r[0], r[1], 7, r[2], r[3]]).collect());
+            s.extra_sections.push(("scopes".into(), b"[1,2,3,4]".to_vec().into_boxed_slice()));
+        });
+    same_core(&newest);
+    assert!(newest.node_trace_node_ids().is_empty());
+    assert_eq!(newest.node_detachedness, orig.node_detachedness);
+    assert_eq!(newest.extra_native_bytes(), Some(123_456_789_012));
+    assert_eq!(newest.meta().node_type_names().len(), 15);
+    assert_eq!(newest.extra_section("scopes"), Some(&b"[1,2,3,4]"[..]));
+    // Fields in an order no V8 wrote: still read by name.
+    let shuffled = relayout(
+        &["edge_count", "detachedness", "self_size", "id", "trace_node_id", "name", "type"],
+        &|_| {},
+    );
+    same_core(&shuffled);
+    assert_eq!(shuffled.node_trace_node_id, orig.node_trace_node_id);
 }

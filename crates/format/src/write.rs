@@ -155,9 +155,20 @@ impl HeapSnapshot {
             write_flat(&mut w, v, 0, &mut num)?;
         }
         if let Some(v) = &self.locations {
-            let lf = meta.field_list("location_fields").map_or(4, |f| f.len().max(1));
+            let fields = meta.field_list("location_fields");
+            let lf = fields.as_ref().map_or(4, |f| f.len().max(1));
+            let oi =
+                fields.as_ref().map_or(Some(0), |f| f.iter().position(|x| x == "object_index"));
+            let scaled: Vec<u32> = match oi {
+                Some(oi) => v
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| if i % lf == oi { x * nf } else { x })
+                    .collect(),
+                None => v.clone(),
+            };
             w.write_all(b",\n\"locations\":")?;
-            write_flat(&mut w, v, lf, &mut num)?;
+            write_flat(&mut w, &scaled, lf, &mut num)?;
         }
         for (key, raw) in &self.extra_sections {
             w.write_all(b",\n")?;
