@@ -4,6 +4,7 @@
 
 mod util;
 
+mod conformance;
 mod devtools;
 mod fixtures;
 mod info;

@@ -1,0 +1,558 @@
+//! DevTools' analysis pipeline, step for step (reference §2.1): detachedness propagation and
+//! `Detached` names, node flags, the shallow-size ownership transfer, essential edges,
+//! Lengauer–Tarjan dominators with DevTools' convention for unreachable nodes, retained sizes,
+//! distances with the JS edge filter, and class names.
+
+use heapsnap_format::{EdgeIdx, EdgeKind, HeapSnapshot, NodeIdx, NodeKind, Progress};
+
+use crate::classes::{self, Classes};
+use crate::graph::HeapGraph;
+use crate::weakmap;
+
+/// DevTools' distance for nodes it cannot reach ("—" in the UI).
+pub const NO_DISTANCE: i32 = -5;
+/// DevTools' distance of the root when user roots exist (objects only reachable from
+/// `(GC roots)` then have distances above it).
+pub const BASE_SYSTEM_DISTANCE: i32 = 100_000_000;
+
+/// Node flag: reachable from a page/global object over non-weak edges (`pageObject`).
+pub const FLAG_PAGE_OBJECT: u8 = 1;
+/// Node flag: reachable from user roots over JS-visible edges (`canBeQueried`).
+pub const FLAG_CAN_BE_QUERIED: u8 = 2;
+/// Node flag: a native node named `Detached …` after propagation (`detachedDOMTreeNode`).
+pub const FLAG_DETACHED_DOM: u8 = 4;
+
+/// Options for [`Analysis::new`]. `Default` is DevTools' behaviour exactly.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct AnalysisOptions {
+    /// Apply DevTools' shallow-size ownership transfer (§2.4; DevTools does whenever the
+    /// snapshot has user roots). Off shows V8's own self sizes.
+    pub shallow_transfer: bool,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions { shallow_transfer: true }
+    }
+}
+
+/// Everything DevTools computes per node, as columns indexed by node position.
+#[derive(Debug)]
+pub struct Analysis {
+    /// Shallow sizes after the ownership transfer (what DevTools shows as "Shallow Size").
+    pub shallow: Vec<u32>,
+    /// Retained sizes (exact integers; DevTools sums the same values as float64).
+    pub retained: Vec<u64>,
+    /// Immediate dominator of each node; the root dominates itself.
+    pub dominator: Vec<u32>,
+    /// Distance from the user roots (or the root); [`NO_DISTANCE`] when unreachable.
+    pub distance: Vec<i32>,
+    /// DOM link state after propagation: 0 unknown, 1 attached, 2 detached.
+    pub detachedness: Vec<u8>,
+    /// Flags ([`FLAG_PAGE_OBJECT`], [`FLAG_CAN_BE_QUERIED`], [`FLAG_DETACHED_DOM`]).
+    pub flags: Vec<u8>,
+    /// Whether the node was renamed to `Detached <name>` (native, detached).
+    pub renamed_detached: Vec<bool>,
+    /// Class names and keys.
+    pub classes: Classes,
+    /// The root's children that DevTools treats as user roots.
+    pub user_roots: Vec<NodeIdx>,
+    /// Nodes the dominator DFS could not reach from the root.
+    pub unreachable: usize,
+    /// DevTools' "Total": root retained size + `extra_native_bytes`.
+    pub total_size: u64,
+    /// Nodes in dominator-DFS preorder (DevTools' `vertex` array, 0-based).
+    pub dfs_order: Vec<u32>,
+}
+
+/// A bit vector over edges.
+#[derive(Debug)]
+pub(crate) struct Bits(Vec<u64>);
+
+impl Bits {
+    pub(crate) fn new(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+    #[inline]
+    pub(crate) fn set(&mut self, i: usize) {
+        self.0[i >> 6] |= 1 << (i & 63);
+    }
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> bool {
+        self.0[i >> 6] & (1 << (i & 63)) != 0
+    }
+}
+
+impl Analysis {
+    /// Runs the whole pipeline.
+    ///
+    /// ```
+    /// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+    /// #   "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+    /// #   "edge_types":[["element","property","shortcut"]]},"node_count":3,"edge_count":2},
+    /// #   "nodes":[0,0,1,0,1, 1,1,3,8,1, 1,2,5,16,0],"edges":[2,0,5, 1,3,10],"strings":["","global","Foo","foo"]}"#;
+    /// use heapsnap_format::{HeapSnapshot, NodeIdx};
+    /// use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph};
+    /// let snap = HeapSnapshot::from_slice(json)?;
+    /// let graph = HeapGraph::new(&snap);
+    /// let a = Analysis::new(&graph, &AnalysisOptions::default(), &mut heapsnap_format::NoProgress);
+    /// assert_eq!(a.retained[1], 24); // the global retains itself and Foo
+    /// assert_eq!(a.distance[2], 2);
+    /// assert_eq!(a.dominator[2], 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(g: &HeapGraph<'_>, opts: &AnalysisOptions, progress: &mut dyn Progress) -> Analysis {
+        let n = g.node_count();
+        progress.set_total(7);
+        let snap = g.snap;
+        let root = g.root();
+        let ephemerons = EphemeronNames::new(snap, g);
+
+        let (detachedness, renamed_detached) = propagate_dom_state(g);
+        progress.advance(1);
+        let user_roots: Vec<NodeIdx> =
+            g.edges(root).map(|(_, t)| t).filter(|&t| is_user_root_for_distances(g, t)).collect();
+        let mut flags = vec![0u8; n];
+        mark_detached_dom(g, &renamed_detached, &mut flags);
+        mark_queriable(g, &mut flags);
+        mark_page_owned(g, &mut flags);
+        progress.advance(1);
+
+        let essential = essential_edges(g, &flags, &ephemerons);
+        progress.advance(1);
+        let mut shallow = snap.node_self_sizes().to_vec();
+        if opts.shallow_transfer && !user_roots.is_empty() {
+            shallow_transfer(g, &mut shallow);
+        }
+        progress.advance(1);
+        let (dominator, dfs_order, unreachable) = crate::dominators::dominators(g, &essential);
+        progress.advance(1);
+        let mut retained: Vec<u64> = shallow.iter().map(|&s| u64::from(s)).collect();
+        for &v in dfs_order.iter().skip(1).rev() {
+            let d = dominator[v as usize] as usize;
+            retained[d] += retained[v as usize];
+        }
+        let distance = distances(g, &user_roots, &ephemerons);
+        progress.advance(1);
+        let classes = classes::compute(g, &renamed_detached);
+        progress.advance(1);
+        let total_size = retained[root.index()] + snap.extra_native_bytes().unwrap_or(0);
+        Analysis {
+            shallow,
+            retained,
+            dominator,
+            distance,
+            detachedness,
+            flags,
+            renamed_detached,
+            classes,
+            user_roots,
+            unreachable,
+            total_size,
+            dfs_order,
+        }
+    }
+
+    /// The node's name as DevTools shows it (with the `Detached ` prefix where it applies).
+    pub fn node_name<'a>(&self, snap: &'a HeapSnapshot, i: NodeIdx) -> std::borrow::Cow<'a, str> {
+        let name = snap.node(i).name();
+        if self.renamed_detached[i.index()] {
+            format!("Detached {name}").into()
+        } else {
+            name.into()
+        }
+    }
+}
+
+/// Per string: is it a WeakMap ephemeron edge name (computed once per distinct string).
+pub(crate) struct EphemeronNames {
+    /// 0 = not an ephemeron name; otherwise 1 + index into `parts`.
+    of_string: Vec<u32>,
+    /// (duplicated part id, table id) per ephemeron string; the part id groups equal texts.
+    parts: Vec<(u32, Option<u32>)>,
+}
+
+impl EphemeronNames {
+    fn new(snap: &HeapSnapshot, g: &HeapGraph<'_>) -> EphemeronNames {
+        let strings = snap.strings();
+        let mut of_string = vec![0u32; strings.len()];
+        let mut checked = vec![false; strings.len()];
+        let mut parts = Vec::new();
+        let mut part_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let names = snap.edge_names_or_indices();
+        for (e, kind) in g.edge_kind.iter().enumerate() {
+            if *kind != EdgeKind::Internal {
+                continue;
+            }
+            let s = names[e] as usize;
+            if checked[s] {
+                continue;
+            }
+            checked[s] = true;
+            let text = strings.get(heapsnap_format::StringIdx(s as u32)).unwrap_or("");
+            if let Some(m) = weakmap::parse(text) {
+                let next = part_ids.len() as u32;
+                let part = *part_ids.entry(m.duplicated_part).or_insert(next);
+                parts.push((part, m.table_id.parse::<u32>().ok()));
+                of_string[s] = parts.len() as u32;
+            }
+        }
+        EphemeronNames { of_string, parts }
+    }
+
+    /// For an internal edge's name index: (duplicated part id, table id) if it is an ephemeron.
+    #[inline]
+    fn get(&self, name: u32) -> Option<(u32, Option<u32>)> {
+        match self.of_string.get(name as usize) {
+            Some(&k) if k > 0 => Some(self.parts[k as usize - 1]),
+            _ => None,
+        }
+    }
+
+    fn part_count(&self) -> usize {
+        self.parts.iter().map(|p| p.0 as usize + 1).max().unwrap_or(0)
+    }
+}
+
+/// `isUserRoot` of JSHeapSnapshot (used for distances and the shallow-size transfer).
+fn is_user_root_for_distances(g: &HeapGraph<'_>, t: NodeIdx) -> bool {
+    g.node_kind(t) != NodeKind::Synthetic || g.snap.node(t).name() == "(Document DOM trees)"
+}
+
+/// §2.3: copy the file's detachedness, then spread attached (first) and detached states
+/// through chains of native nodes; detached natives are renamed `Detached …`.
+fn propagate_dom_state(g: &HeapGraph<'_>) -> (Vec<u8>, Vec<bool>) {
+    let n = g.node_count();
+    let snap = g.snap;
+    let mut renamed = vec![false; n];
+    let file = snap.node_detachedness();
+    if file.is_empty() {
+        // Old layouts: native nodes already named "Detached …" are detached; nothing spreads
+        // and nothing is renamed.
+        let mut state = vec![0u8; n];
+        for i in 0..n {
+            if g.node_kind[i] == NodeKind::Native
+                && snap.node(NodeIdx(i as u32)).name().starts_with("Detached ")
+            {
+                state[i] = 2;
+            }
+        }
+        return (state, renamed);
+    }
+    let mut state = file.to_vec();
+    let mut visited = vec![false; n];
+    let mut attached: Vec<u32> = Vec::new();
+    let mut detached: Vec<u32> = Vec::new();
+    let mut process =
+        |i: usize, s: u8, state: &mut [u8], attached: &mut Vec<u32>, detached: &mut Vec<u32>| {
+            if visited[i] {
+                return;
+            }
+            visited[i] = true;
+            if g.node_kind[i] != NodeKind::Native {
+                return;
+            }
+            state[i] = s;
+            if s == 1 {
+                attached.push(i as u32);
+            } else if s == 2 {
+                renamed[i] = true;
+                detached.push(i as u32);
+            }
+        };
+    for i in 0..n {
+        let s = state[i];
+        if s != 0 {
+            process(i, s, &mut state, &mut attached, &mut detached);
+        }
+    }
+    let follows = |k: EdgeKind| !matches!(k, EdgeKind::Hidden | EdgeKind::Weak);
+    while let Some(v) = attached.pop() {
+        for (e, t) in g.edges(NodeIdx(v)) {
+            if follows(g.edge_kind(e)) {
+                process(t.index(), 1, &mut state, &mut attached, &mut detached);
+            }
+        }
+    }
+    while let Some(v) = detached.pop() {
+        if state[v as usize] == 1 {
+            continue;
+        }
+        for (e, t) in g.edges(NodeIdx(v)) {
+            if follows(g.edge_kind(e)) {
+                process(t.index(), 2, &mut state, &mut attached, &mut detached);
+            }
+        }
+    }
+    (state, renamed)
+}
+
+fn mark_detached_dom(g: &HeapGraph<'_>, renamed: &[bool], flags: &mut [u8]) {
+    for i in 0..g.node_count() {
+        if g.node_kind[i] == NodeKind::Native
+            && (renamed[i] || g.snap.node(NodeIdx(i as u32)).name().starts_with("Detached "))
+        {
+            flags[i] |= FLAG_DETACHED_DOM;
+        }
+    }
+}
+
+fn mark_queriable(g: &HeapGraph<'_>, flags: &mut [u8]) {
+    let root = g.root();
+    // Here DevTools uses the node-level isUserRoot (not synthetic), without the DOM-trees case.
+    let mut list: Vec<u32> = g
+        .edges(root)
+        .filter(|&(_, t)| g.node_kind(t) != NodeKind::Synthetic)
+        .map(|(_, t)| t.0)
+        .collect();
+    while let Some(v) = list.pop() {
+        if flags[v as usize] & FLAG_CAN_BE_QUERIED != 0 {
+            continue;
+        }
+        flags[v as usize] |= FLAG_CAN_BE_QUERIED;
+        for (e, t) in g.edges(NodeIdx(v)) {
+            if flags[t.index()] & FLAG_CAN_BE_QUERIED != 0 {
+                continue;
+            }
+            if matches!(g.edge_kind(e), EdgeKind::Hidden | EdgeKind::Internal | EdgeKind::Weak) {
+                continue;
+            }
+            list.push(t.0);
+        }
+    }
+}
+
+fn mark_page_owned(g: &HeapGraph<'_>, flags: &mut [u8]) {
+    let root = g.root();
+    let mut stack: Vec<u32> = Vec::new();
+    for (e, t) in g.edges(root) {
+        match g.edge_kind(e) {
+            EdgeKind::Element => {
+                if !(g.node_kind(t) == NodeKind::Synthetic
+                    && g.snap.node(t).name() == "(Document DOM trees)")
+                {
+                    continue;
+                }
+            }
+            EdgeKind::Shortcut => {}
+            _ => continue,
+        }
+        stack.push(t.0);
+        flags[t.index()] |= FLAG_PAGE_OBJECT;
+    }
+    while let Some(v) = stack.pop() {
+        for (e, t) in g.edges(NodeIdx(v)) {
+            if flags[t.index()] & FLAG_PAGE_OBJECT != 0 || g.edge_kind(e) == EdgeKind::Weak {
+                continue;
+            }
+            stack.push(t.0);
+            flags[t.index()] |= FLAG_PAGE_OBJECT;
+        }
+    }
+}
+
+/// §2.5: the edges the dominator tree is computed on.
+fn essential_edges(g: &HeapGraph<'_>, flags: &[u8], eph: &EphemeronNames) -> Bits {
+    let snap = g.snap;
+    let m = g.edge_count();
+    let mut bits = Bits::new(m);
+    let root = g.root();
+    let ids = snap.node_ids();
+    let names = snap.edge_names_or_indices();
+    for v in 0..g.node_count() {
+        let from = NodeIdx(v as u32);
+        let from_page = flags[v] & FLAG_PAGE_OBJECT != 0;
+        for (e, t) in g.edges(from) {
+            let kind = g.edge_kind(e);
+            if kind == EdgeKind::Internal
+                && let Some((_, Some(table))) = eph.get(names[e.index()])
+                && table == ids[v]
+            {
+                continue;
+            }
+            if kind == EdgeKind::Weak || t == from {
+                continue;
+            }
+            if from != root {
+                if kind == EdgeKind::Shortcut {
+                    continue;
+                }
+                let to_page = flags[t.index()] & FLAG_PAGE_OBJECT != 0;
+                if to_page && !from_page {
+                    continue;
+                }
+            }
+            bits.set(e.index());
+        }
+    }
+    bits
+}
+
+/// §2.4: hidden and array nodes (and external string payloads) give their size to their
+/// single owner.
+fn shallow_transfer(g: &HeapGraph<'_>, shallow: &mut [u32]) {
+    const UNVISITED: u32 = u32::MAX;
+    const MULTIPLE: u32 = u32::MAX - 1;
+    let n = g.node_count();
+    let snap = g.snap;
+    let mut owner = vec![0u32; n];
+    let mut work: Vec<u32> = Vec::new();
+    for i in 0..n {
+        let k = g.node_kind[i];
+        let owned = matches!(k, NodeKind::Hidden | NodeKind::Array)
+            || (k == NodeKind::Native
+                && snap.node(NodeIdx(i as u32)).name() == "system / ExternalStringData");
+        if owned {
+            owner[i] = UNVISITED;
+        } else {
+            owner[i] = i as u32;
+            work.push(i as u32);
+        }
+    }
+    while let Some(x) = work.pop() {
+        let o = owner[x as usize];
+        for (e, t) in g.edges(NodeIdx(x)) {
+            if g.edge_kind(e) == EdgeKind::Weak {
+                continue;
+            }
+            let ti = t.index();
+            let cur = owner[ti];
+            if cur == UNVISITED {
+                owner[ti] = o;
+                work.push(t.0);
+            } else if cur == t.0 || cur == o || cur == MULTIPLE {
+            } else {
+                owner[ti] = MULTIPLE;
+                work.push(t.0);
+            }
+        }
+    }
+    let root = g.root();
+    for i in 0..n {
+        let o = owner[i];
+        if o == UNVISITED || o == MULTIPLE || o == i as u32 {
+            continue;
+        }
+        if g.node_kind[o as usize] == NodeKind::Synthetic || o == root.0 {
+            continue;
+        }
+        let size = shallow[i];
+        shallow[i] = 0;
+        shallow[o as usize] = shallow[o as usize].wrapping_add(size);
+    }
+}
+
+/// JavaScript's `parseInt(s, 10)` for the distance filter: `None` for NaN.
+fn js_parse_int(s: &str) -> Option<f64> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\u{b}', '\u{c}', '\u{a0}', '\u{feff}']);
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let v: f64 = t[..digits].parse().ok()?;
+    Some(if neg { -v } else { v })
+}
+
+/// §2.8: BFS from the user roots at distance 1, then from the root, with DevTools' JS filter.
+fn distances(g: &HeapGraph<'_>, user_roots: &[NodeIdx], eph: &EphemeronNames) -> Vec<i32> {
+    let n = g.node_count();
+    let snap = g.snap;
+    let names = snap.edge_names_or_indices();
+    let mut dist = vec![NO_DISTANCE; n];
+    // The "duplicated part" set shared by both phases: toggled per ephemeron edge.
+    let mut pending = vec![false; eph.part_count()];
+    let strings = snap.strings();
+    // Node-level predicates of the filter, computed once.
+    let is_native_context = |v: usize| {
+        g.node_kind[v] == NodeKind::Hidden
+            && snap.node(NodeIdx(v as u32)).name() == "system / NativeContext"
+    };
+    let is_map_descriptors = |v: usize| {
+        g.node_kind[v] == NodeKind::Array
+            && snap.node(NodeIdx(v as u32)).name() == "(map descriptors)"
+    };
+    let edge_name = |e: EdgeIdx| -> std::borrow::Cow<'_, str> {
+        let k = g.edge_kind(e);
+        let raw = names[e.index()];
+        if k.has_string_name() {
+            strings.get(heapsnap_format::StringIdx(raw)).unwrap_or("").into()
+        } else {
+            raw.to_string().into()
+        }
+    };
+    let filter = |v: usize, e: EdgeIdx, pending: &mut [bool]| -> bool {
+        if is_native_context(v) && edge_name(e) == "sloppy_function_map" {
+            return false;
+        }
+        if is_map_descriptors(v) {
+            return match js_parse_int(&edge_name(e)) {
+                Some(i) => i < 2.0 || (i % 3.0) != 1.0,
+                None => true,
+            };
+        }
+        if g.edge_kind(e) == EdgeKind::Internal
+            && let Some((part, _)) = eph.get(names[e.index()])
+        {
+            let p = &mut pending[part as usize];
+            if !*p {
+                *p = true;
+                return false;
+            }
+            *p = false;
+        }
+        true
+    };
+    let mut queue: Vec<u32> = Vec::with_capacity(n);
+    let bfs = |queue: &mut Vec<u32>, dist: &mut [i32], pending: &mut [bool]| {
+        let mut head = 0;
+        while head < queue.len() {
+            let v = queue[head] as usize;
+            head += 1;
+            let d = dist[v] + 1;
+            for (e, t) in g.edges(NodeIdx(v as u32)) {
+                if g.edge_kind(e) == EdgeKind::Weak {
+                    continue;
+                }
+                if dist[t.index()] != NO_DISTANCE {
+                    continue;
+                }
+                if !filter(v, e, pending) {
+                    continue;
+                }
+                dist[t.index()] = d;
+                queue.push(t.0);
+            }
+        }
+    };
+    for &u in user_roots {
+        dist[u.index()] = 1;
+        queue.push(u.0);
+    }
+    bfs(&mut queue, &mut dist, &mut pending);
+    let root = g.root();
+    dist[root.index()] = if user_roots.is_empty() { 0 } else { BASE_SYSTEM_DISTANCE };
+    queue.clear();
+    queue.push(root.0);
+    bfs(&mut queue, &mut dist, &mut pending);
+    dist
+}
+
+#[cfg(test)]
+mod tests {
+    use super::js_parse_int;
+
+    #[test]
+    fn parse_int_like_js() {
+        assert_eq!(js_parse_int("12"), Some(12.0));
+        assert_eq!(js_parse_int(" 7abc"), Some(7.0));
+        assert_eq!(js_parse_int("-4"), Some(-4.0));
+        assert_eq!(js_parse_int("abc"), None);
+        assert_eq!(js_parse_int(""), None);
+    }
+}

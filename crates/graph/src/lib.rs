@@ -1,0 +1,44 @@
+//! Retainer-graph analysis of V8 heap snapshots, with Chrome DevTools' numbers.
+//!
+//! [`HeapGraph`] adds a reverse (retainer) index to a parsed
+//! [`HeapSnapshot`](heapsnap_format::HeapSnapshot). [`Analysis`] then runs DevTools'
+//! pipeline: detachedness and `Detached` names, the shallow-size ownership transfer, essential
+//! edges, Lengauer–Tarjan dominators (with DevTools' convention for unreachable nodes), retained
+//! sizes, distances, class names with `{a, b}` interface names and location-keyed class keys.
+//! [`class_summaries`] gives the Summary view.
+//!
+//! ```
+//! use heapsnap_format::HeapSnapshot;
+//! use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, class_summaries};
+//! let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+//!   "node_types":[["synthetic","object","array"]],"edge_fields":["type","name_or_index","to_node"],
+//!   "edge_types":[["element","property","shortcut","internal"]]},"node_count":4,"edge_count":3},
+//!   "nodes":[0,0,1,0,1, 1,1,3,16,1, 1,2,5,24,1, 2,3,7,40,0],
+//!   "edges":[2,0,5, 1,4,10, 3,5,15],
+//!   "strings":["","global","Foo","(object elements)","foo","elements"]}"#;
+//! let snap = HeapSnapshot::from_slice(json)?;
+//! let graph = HeapGraph::new(&snap);
+//! let analysis = Analysis::new(&graph, &AnalysisOptions::default(), &mut heapsnap_format::NoProgress);
+//! // The array's 40 bytes are owned by Foo (DevTools' shallow-size transfer).
+//! assert_eq!((analysis.shallow[2], analysis.shallow[3]), (64, 0));
+//! let foo = class_summaries(&analysis, graph.root()).into_iter().find(|c| c.name == "Foo").unwrap();
+//! assert_eq!((foo.count, foo.self_size, foo.retained_size, foo.distance), (1, 64, 64, 2));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod analysis;
+mod classes;
+mod dominators;
+mod graph;
+mod summary;
+mod weakmap;
+
+pub use analysis::{
+    Analysis, AnalysisOptions, BASE_SYSTEM_DISTANCE, FLAG_CAN_BE_QUERIED, FLAG_DETACHED_DOM,
+    FLAG_PAGE_OBJECT, NO_DISTANCE,
+};
+pub use classes::{Class, Classes};
+pub use graph::HeapGraph;
+pub use summary::{ClassSummary, DominatorTree, class_summaries};
