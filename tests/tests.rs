@@ -4,6 +4,7 @@
 
 mod util;
 
+mod analysis_cli;
 mod conformance;
 mod devtools;
 mod fixtures;

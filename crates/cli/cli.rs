@@ -2,11 +2,15 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use heapsnap_format::ObjectId;
 
 const EXAMPLES: &str = "\
 EXAMPLES:
     heapsnap info snapshots/hello.heapsnapshot.gz
+    heapsnap summary snapshots/shapes.heapsnapshot.gz --top 20
+    heapsnap retainers snapshots/shapes.heapsnapshot.gz @1234
+    heapsnap dump app.heapsnapshot.gz | jq -c 'select(.retained_size > 1000000)'
     heapsnap info --json app.heapsnapshot | jq .node_count
     heapsnap convert app.heapsnapshot app.heapsnapshot.gz
     curl -s http://host/dump | heapsnap info -";
@@ -60,6 +64,97 @@ pub(crate) enum Command {
         after_help = "EXAMPLES:\n    heapsnap convert app.heapsnapshot app.heapsnapshot.gz     # gzip (by extension)\n    heapsnap convert app.heapsnapshot.gz app.heapsnapshot     # plain JSON\n    heapsnap convert --gzip - out.bin < app.heapsnapshot"
     )]
     Convert(ConvertArgs),
+    /// DevTools' Summary view: objects by class with counts, shallow and retained sizes.
+    #[command(
+        after_help = "EXAMPLES:\n    heapsnap summary snapshots/shapes.heapsnapshot.gz\n    heapsnap summary app.heapsnapshot.gz --sort count --top 50\n    heapsnap summary --json app.heapsnapshot.gz | jq '.classes[0]'"
+    )]
+    Summary(SummaryArgs),
+    /// The largest objects by retained size, walking down the dominator tree.
+    #[command(
+        after_help = "EXAMPLES:\n    heapsnap top snapshots/shapes.heapsnapshot.gz\n    heapsnap top app.heapsnapshot.gz --depth 5 --limit 3"
+    )]
+    Top(TopArgs),
+    /// Why is this object alive: its shortest retaining paths from the roots.
+    #[command(
+        after_help = "EXAMPLES:\n    heapsnap retainers app.heapsnapshot.gz @12345\n    heapsnap retainers app.heapsnapshot.gz @12345 --paths 5 --json"
+    )]
+    Retainers(RetainersArgs),
+    /// Every node as JSON Lines (id, type, name, class, sizes, distance, dominator).
+    #[command(
+        after_help = "EXAMPLES:\n    heapsnap dump app.heapsnapshot.gz > nodes.jsonl\n    heapsnap dump app.heapsnapshot.gz | jq -c 'select(.class == \"Timeout\")'"
+    )]
+    Dump(DumpArgs),
+}
+
+/// Sort order of `summary`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum SortBy {
+    /// Retained size, largest first (DevTools' default).
+    Retained,
+    /// Shallow size, largest first.
+    Shallow,
+    /// Object count, largest first.
+    Count,
+}
+
+impl SortBy {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SortBy::Retained => "retained",
+            SortBy::Shallow => "shallow",
+            SortBy::Count => "count",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SummaryArgs {
+    /// Snapshot file (`-` for stdin), plain or gzipped.
+    pub(crate) file: PathBuf,
+    /// Print one JSON document (schema `heapsnap.summary/1`).
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Show only the first N classes (default 30 in text, all in JSON).
+    #[arg(long, value_name = "N")]
+    pub(crate) top: Option<usize>,
+    /// Sort order.
+    #[arg(long, value_enum, default_value_t = SortBy::Retained)]
+    pub(crate) sort: SortBy,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TopArgs {
+    /// Snapshot file (`-` for stdin), plain or gzipped.
+    pub(crate) file: PathBuf,
+    /// Levels of the dominator tree to show below the root.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) depth: usize,
+    /// Largest children shown per object.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) limit: usize,
+    /// Print one JSON document (schema `heapsnap.top/1`).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RetainersArgs {
+    /// Snapshot file (`-` for stdin), plain or gzipped.
+    pub(crate) file: PathBuf,
+    /// The object's id, as DevTools shows it (`@123` or `123`).
+    pub(crate) id: ObjectId,
+    /// How many retaining paths to show.
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    pub(crate) paths: usize,
+    /// Print one JSON document (schema `heapsnap.retainers/1`).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DumpArgs {
+    /// Snapshot file (`-` for stdin), plain or gzipped.
+    pub(crate) file: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -30,3 +30,28 @@ pub(crate) fn load(path: &Path, global: &GlobalArgs, quiet_bar: bool) -> Result<
     }
     Ok(snap)
 }
+
+/// A parsed snapshot with DevTools' analysis run on it.
+pub(crate) struct Analyzed {
+    pub(crate) snap: HeapSnapshot,
+}
+
+impl Analyzed {
+    pub(crate) fn load(path: &Path, global: &GlobalArgs, quiet_bar: bool) -> Result<Analyzed> {
+        Ok(Analyzed { snap: load(path, global, quiet_bar)? })
+    }
+
+    /// Builds the graph and runs the analysis (the graph borrows the snapshot).
+    pub(crate) fn analyze(&self) -> (heapsnap_graph::HeapGraph<'_>, heapsnap_graph::Analysis) {
+        let graph = heapsnap_graph::HeapGraph::new(&self.snap);
+        let analysis = heapsnap_graph::Analysis::new(
+            &graph,
+            &heapsnap_graph::AnalysisOptions::default(),
+            &mut heapsnap_format::NoProgress,
+        );
+        if analysis.unreachable > 0 {
+            log::info!("{} nodes are unreachable from the root", analysis.unreachable);
+        }
+        (graph, analysis)
+    }
+}

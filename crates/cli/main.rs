@@ -3,6 +3,7 @@
 mod cli;
 mod cmd;
 mod input;
+mod output;
 mod progress;
 
 use std::io::{self, Write};
@@ -32,5 +33,7 @@ fn main() -> ExitCode {
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || e.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
     })
 }

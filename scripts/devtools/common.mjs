@@ -112,8 +112,15 @@ export async function loadSnapshot(file) {
 }
 
 // Writes `lines` (strings without newline) to stdout, one per line, in large
-// chunks; resolves once everything has been handed to the OS.
+// chunks; resolves once everything has been handed to the OS. If the reader
+// goes away (EPIPE, e.g. `dump.mjs FILE | head`), exits quietly with status 0.
 export async function writeLines(lines) {
+  if (!process.stdout.listenerCount('error')) {
+    process.stdout.on('error', (err) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   const CHUNK = 1 << 20;
   let buf = '';
   for (const line of lines) {
@@ -128,7 +135,11 @@ export async function writeLines(lines) {
 
 function writeOut(text) {
   return new Promise((resolve, reject) => {
-    process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+    process.stdout.write(text, (err) => {
+      if (!err) resolve();
+      else if (err.code === 'EPIPE') process.exit(0);
+      else reject(err);
+    });
   });
 }
 

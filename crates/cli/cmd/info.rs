@@ -19,6 +19,7 @@ use serde_json::json;
 
 use crate::cli::{GlobalArgs, InfoArgs};
 use crate::input::{display, load};
+use crate::output::human_bytes;
 
 pub(crate) fn run(args: &InfoArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let snap = load(&args.file, global, args.json)?;
@@ -150,16 +151,4 @@ fn write_text(out: &mut impl Write, r: &serde_json::Value) -> io::Result<()> {
         writeln!(out, "warning:          {}", w.as_str().unwrap_or(""))?;
     }
     Ok(())
-}
-
-/// `1536` -> `1.5 KiB`.
-pub(crate) fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
 }

@@ -1,7 +1,11 @@
 //! One module per subcommand; each turns its clap args into library calls and prints.
 
 mod convert;
+mod dump;
 mod info;
+mod retainers;
+mod summary;
+mod top;
 
 use std::process::ExitCode;
 
@@ -13,5 +17,9 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Info(args) => info::run(&args, &cli.global),
         Command::Convert(args) => convert::run(&args, &cli.global),
+        Command::Summary(args) => summary::run(&args, &cli.global),
+        Command::Top(args) => top::run(&args, &cli.global),
+        Command::Retainers(args) => retainers::run(&args, &cli.global),
+        Command::Dump(args) => dump::run(&args, &cli.global),
     }
 }

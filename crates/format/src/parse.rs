@@ -746,14 +746,16 @@ impl<'o, R: Read> Parser<'o, R> {
         let node_count = count("node_count", true)?.unwrap_or(0) as usize;
         let edge_count = count("edge_count", true)?.unwrap_or(0) as usize;
         self.header_trace_function_count = count("trace_function_count", false)?;
-        if let Some(r) = count("root_index", false)?
-            && (r as usize >= node_count)
+        let root_index = count("root_index", false)?;
+        let meta = Meta::from_json(meta).map_err(|m| bad(format!("bad `snapshot.meta`: {m}")))?;
+        let nf = meta.node_fields.len() as u64;
+        if let Some(r) = root_index
+            && (r % nf != 0 || r / nf >= node_count as u64)
         {
             return Err(bad(format!(
-                "`snapshot.root_index` {r} is not below node_count {node_count}"
+                "`snapshot.root_index` {r} is not the node array index of a node (node_count {node_count} × {nf} fields)"
             )));
         }
-        let meta = Meta::from_json(meta).map_err(|m| bad(format!("bad `snapshot.meta`: {m}")))?;
         if node_count.checked_mul(meta.node_fields.len()).is_none_or(|n| n > u32::MAX as usize) {
             return Err(bad(format!(
                 "node_count {node_count} × {} fields does not fit in 32-bit node array indices",

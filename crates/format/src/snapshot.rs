@@ -155,10 +155,12 @@ impl HeapSnapshot {
         self.header.get("extra_native_bytes").and_then(Value::as_u64)
     }
 
-    /// `snapshot.root_index` if the file sets it, else 0 (V8 always puts the root first).
+    /// The root node: position 0 unless the header sets `root_index`, which DevTools reads as
+    /// a node *array* index (position × node field count). V8 always puts the root first.
     pub fn root(&self) -> NodeIdx {
         let r = self.header.get("root_index").and_then(Value::as_u64).unwrap_or(0);
-        NodeIdx(u32::try_from(r).unwrap_or(0))
+        let nf = self.meta.node_fields().len().max(1) as u64;
+        NodeIdx(u32::try_from(r / nf).unwrap_or(0))
     }
 
     /// Warnings about inconsistencies V8 itself is known to write, tolerated while parsing.

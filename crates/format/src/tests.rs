@@ -439,3 +439,17 @@ fn real_snapshot_in_every_layout() {
     same_core(&shuffled);
     assert_eq!(shuffled.node_trace_node_id, orig.node_trace_node_id);
 }
+
+#[test]
+fn root_index_is_a_node_array_index() {
+    // DevTools reads `root_index` as an index into the nodes array, like `to_node`.
+    let json = basic()
+        .replace("\"trace_function_count\":0", "\"trace_function_count\":0,\"root_index\":14");
+    let s = HeapSnapshot::from_slice(json.as_bytes()).unwrap();
+    assert_eq!(s.root(), NodeIdx(2));
+    let e = parse_err(
+        &basic()
+            .replace("\"trace_function_count\":0", "\"trace_function_count\":0,\"root_index\":2"),
+    );
+    assert!(e.to_string().contains("root_index` 2 is not the node array index of a node"), "{e}");
+}

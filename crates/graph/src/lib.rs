@@ -32,6 +32,7 @@ mod analysis;
 mod classes;
 mod dominators;
 mod graph;
+mod paths;
 mod summary;
 mod weakmap;
 
@@ -41,4 +42,8 @@ pub use analysis::{
 };
 pub use classes::{Class, Classes};
 pub use graph::HeapGraph;
+pub use paths::{PathOptions, RetainerPath, format_edge, retainer_paths, root_distances};
 pub use summary::{ClassSummary, DominatorTree, class_summaries};
+    EdgeReferences, Edges, HeapEdgeRef, Neighbors, NodeIdentifiers, NodeReferences, NodeSet,
+    NodeSetIter,
+};

@@ -1,0 +1,41 @@
+//! `heapsnap dump FILE`: JSON Lines, one line per node, for jq, DuckDB or another analyzer.
+//!
+//! Each line (`heapsnap.dump/1`, no envelope): `id`, `type`, `name` (with DevTools'
+//! `Detached ` prefix where it applies), `class`, `self_size` (after DevTools' shallow-size
+//! transfer), `retained_size`, `distance` (`null` when unreachable), `dominator` (the
+//! immediate dominator's id; the root's is its own), `edge_count`. Lines are in node order.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use heapsnap_format::NodeIdx;
+use serde_json::json;
+
+use crate::cli::{DumpArgs, GlobalArgs};
+use crate::input::Analyzed;
+
+pub(crate) fn run(args: &DumpArgs, global: &GlobalArgs) -> Result<ExitCode> {
+    let loaded = Analyzed::load(&args.file, global, false)?;
+    let (g, a) = loaded.analyze();
+    let snap = &loaded.snap;
+    let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let ids = snap.node_ids();
+    for i in 0..snap.node_count() {
+        let v = NodeIdx(i as u32);
+        let n = snap.node(v);
+        let d = a.distance[i];
+        serde_json::to_writer(
+            &mut out,
+            &json!({
+                "id": ids[i], "type": n.kind_name(), "name": a.node_name(snap, v), "class": a.classes.of(v).name,
+                "self_size": a.shallow[i], "retained_size": a.retained[i], "distance": (d >= 0).then_some(d),
+                "dominator": ids[a.dominator[i] as usize], "edge_count": n.edge_count(),
+            }),
+        )?;
+        out.write_all(b"\n")?;
+    }
+    let _ = g;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

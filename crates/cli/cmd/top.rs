@@ -1,0 +1,96 @@
+//! `heapsnap top FILE`: the largest objects by retained size, walking down the dominator tree.
+//!
+//! JSON (`heapsnap.top/1`): `schema`, `file`, `total_size`, `depth`, `limit`, `root`: a tree
+//! of objects with `id`, `type`, `name`, `class`, `self_size`, `retained_size`, `distance`
+//! (`null` when unreachable) and `children` (the `limit` largest dominated objects, largest
+//! first, down to `depth` levels).
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use heapsnap_format::NodeIdx;
+use heapsnap_graph::{Analysis, DominatorTree, HeapGraph};
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, TopArgs};
+use crate::input::{Analyzed, display};
+use crate::output::{distance_text, human_bytes, json_doc};
+
+fn largest(tree: &DominatorTree, a: &Analysis, v: NodeIdx, limit: usize) -> Vec<NodeIdx> {
+    let mut ch: Vec<NodeIdx> = tree.children(v).collect();
+    ch.sort_by(|x, y| a.retained[y.index()].cmp(&a.retained[x.index()]).then(x.cmp(y)));
+    ch.truncate(limit);
+    ch
+}
+
+fn node_json(
+    g: &HeapGraph<'_>,
+    a: &Analysis,
+    tree: &DominatorTree,
+    v: NodeIdx,
+    depth: usize,
+    limit: usize,
+) -> serde_json::Value {
+    let snap = g.snapshot();
+    let n = snap.node(v);
+    let children: Vec<serde_json::Value> = if depth == 0 {
+        Vec::new()
+    } else {
+        largest(tree, a, v, limit)
+            .into_iter()
+            .map(|c| node_json(g, a, tree, c, depth - 1, limit))
+            .collect()
+    };
+    let d = a.distance[v.index()];
+    json!({
+        "id": n.id().0, "type": n.kind_name(), "name": a.node_name(snap, v), "class": a.classes.of(v).name,
+        "self_size": a.shallow[v.index()], "retained_size": a.retained[v.index()],
+        "distance": (d >= 0).then_some(d), "children": children,
+    })
+}
+
+pub(crate) fn run(args: &TopArgs, global: &GlobalArgs) -> Result<ExitCode> {
+    let loaded = Analyzed::load(&args.file, global, args.json)?;
+    let (g, a) = loaded.analyze();
+    let tree = DominatorTree::new(&a);
+    let root = g.root();
+    let mut out = io::stdout().lock();
+    if args.json {
+        let doc = json!({
+            "schema": "heapsnap.top/1", "file": display(&args.file), "total_size": a.total_size,
+            "depth": args.depth, "limit": args.limit,
+            "root": node_json(&g, &a, &tree, root, args.depth, args.limit),
+        });
+        json_doc(&mut out, &doc)?;
+    } else {
+        writeln!(out, "{:>10}  {:>10}  {:>8}  object", "retained", "shallow", "distance")?;
+        let mut stack: Vec<(NodeIdx, usize)> = vec![(root, 0)];
+        while let Some((v, level)) = stack.pop() {
+            let snap = g.snapshot();
+            let n = snap.node(v);
+            let label = if v == root {
+                "(root)".to_string()
+            } else {
+                format!("{} {}", a.node_name(snap, v), n.id())
+            };
+            writeln!(
+                out,
+                "{:>10}  {:>10}  {:>8}  {}{} ({})",
+                human_bytes(a.retained[v.index()]),
+                human_bytes(u64::from(a.shallow[v.index()])),
+                distance_text(a.distance[v.index()]),
+                "  ".repeat(level),
+                label,
+                a.classes.of(v).name
+            )?;
+            if level < args.depth {
+                for c in largest(&tree, &a, v, args.limit).into_iter().rev() {
+                    stack.push((c, level + 1));
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

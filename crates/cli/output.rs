@@ -1,0 +1,84 @@
+//! Shared output helpers: human units, aligned tables, JSON documents.
+
+use std::io::{self, Write};
+
+/// `1536` -> `1.5 KiB`.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+/// Signed variant of [`human_bytes`].
+#[allow(dead_code)]
+pub(crate) fn human_delta(n: i64) -> String {
+    let sign = if n > 0 {
+        "+"
+    } else if n < 0 {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}{}", human_bytes(n.unsigned_abs()))
+}
+
+/// Column alignment.
+#[derive(Clone, Copy)]
+pub(crate) enum Align {
+    Left,
+    Right,
+}
+
+/// Writes rows as an aligned table (the first row is the header).
+pub(crate) fn table(
+    out: &mut impl Write,
+    aligns: &[Align],
+    rows: &[Vec<String>],
+) -> io::Result<()> {
+    let cols = aligns.len();
+    let mut width = vec![0usize; cols];
+    for r in rows {
+        for (c, cell) in r.iter().enumerate().take(cols) {
+            width[c] = width[c].max(cell.chars().count());
+        }
+    }
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate().take(cols) {
+            let pad = width[c] - cell.chars().count();
+            let last = c + 1 == cols;
+            match aligns[c] {
+                Align::Left if last => line.push_str(cell),
+                Align::Left => {
+                    line.push_str(cell);
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+                Align::Right => {
+                    line.extend(std::iter::repeat_n(' ', pad));
+                    line.push_str(cell);
+                }
+            }
+            if !last {
+                line.push_str("  ");
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Writes one compact JSON document and a newline.
+pub(crate) fn json_doc(out: &mut impl Write, v: &serde_json::Value) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, v)?;
+    writeln!(out)
+}
+
+/// DevTools shows unreachable distances as a dash.
+pub(crate) fn distance_text(d: i32) -> String {
+    if d < 0 { "-".to_string() } else { d.to_string() }
+}
