@@ -29,11 +29,15 @@ pub struct AnalysisOptions {
     /// Apply DevTools' shallow-size ownership transfer (§2.4; DevTools does whenever the
     /// snapshot has user roots). Off shows V8's own self sizes.
     pub shallow_transfer: bool,
+    /// Name plain objects with these interface definitions instead of inferring them from
+    /// this snapshot (DevTools' Comparison applies the newer snapshot's definitions to the
+    /// base).
+    pub interfaces: Option<Vec<crate::classes::InterfaceDef>>,
 }
 
 impl Default for AnalysisOptions {
     fn default() -> Self {
-        AnalysisOptions { shallow_transfer: true }
+        AnalysisOptions { shallow_transfer: true, interfaces: None }
     }
 }
 
@@ -135,7 +139,7 @@ impl Analysis {
         }
         let distance = distances(g, &user_roots, &ephemerons);
         progress.advance(1);
-        let classes = classes::compute(g, &renamed_detached);
+        let classes = classes::compute(g, &renamed_detached, opts.interfaces.as_deref());
         progress.advance(1);
         let total_size = retained[root.index()] + snap.extra_native_bytes().unwrap_or(0);
         Analysis {

@@ -22,6 +22,10 @@ pub struct Class {
     /// The public class key: `,<name>`, or `<scriptId>,<line>,<col>,<name>` for `object`
     /// nodes with a location (so equal names from different places stay apart).
     pub key: String,
+    /// DevTools' internal identity: whether the class name is a string DevTools added while
+    /// naming (`(system)`, `Function`, interface names...) rather than one from the file. Two
+    /// classes with the same key but different identities collide in DevTools' aggregates.
+    pub added: bool,
 }
 
 /// Class of every node.
@@ -31,8 +35,8 @@ pub struct Classes {
     pub classes: Vec<Class>,
     /// Internal class index of each node.
     pub of_node: Vec<u32>,
-    /// The interface definitions inferred for plain objects, most popular first.
-    pub interfaces: Vec<String>,
+    /// The interface definitions applied to plain objects, most popular first.
+    pub interfaces: Vec<InterfaceDef>,
 }
 
 impl Classes {
@@ -115,7 +119,11 @@ impl Interner {
     }
 }
 
-pub(crate) fn compute(g: &HeapGraph<'_>, renamed_detached: &[bool]) -> Classes {
+pub(crate) fn compute(
+    g: &HeapGraph<'_>,
+    renamed_detached: &[bool],
+    defs: Option<&[InterfaceDef]>,
+) -> Classes {
     let snap = g.snap;
     let n = g.node_count();
     let strings = snap.strings();
@@ -183,11 +191,14 @@ pub(crate) fn compute(g: &HeapGraph<'_>, renamed_detached: &[bool]) -> Classes {
     }
 
     // inferInterfaceDefinitions + applyInterfaceDefinitions.
-    let interfaces = infer_interfaces(g);
+    let interfaces = match defs {
+        Some(d) => d.to_vec(),
+        None => infer_interfaces(g),
+    };
     apply_interfaces(g, &interfaces, &mut vs, &mut class_idx);
 
     // Class keys: location-keyed for `object` nodes with a location.
-    let nf_loc = location_of_nodes(g);
+    let nf_loc = node_locations(g);
     let mut table: HashMap<ClassKeyInternal, u32> = HashMap::new();
     let mut classes = Vec::new();
     let mut of_node = vec![0u32; n];
@@ -212,14 +223,18 @@ pub(crate) fn compute(g: &HeapGraph<'_>, renamed_detached: &[bool]) -> Classes {
                     ClassKeyInternal::Name(_) => format!(",{name}"),
                 };
                 let id = classes.len() as u32;
-                classes.push(Class { name, key: key_text });
+                let added = match key {
+                    ClassKeyInternal::Name(ci) => ci as usize >= strings.len(),
+                    ClassKeyInternal::Location(..) => false,
+                };
+                classes.push(Class { name, key: key_text, added });
                 table.insert(key, id);
                 id
             }
         };
         of_node[i] = id;
     }
-    Classes { classes, of_node, interfaces: interfaces.into_iter().map(|d| d.name).collect() }
+    Classes { classes, of_node, interfaces }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -229,9 +244,9 @@ enum ClassKeyInternal {
     Location(u32, u32, u32, u32),
 }
 
-/// (script_id, line, column) per node, from `locations` (the last entry for a node wins, as in
-/// DevTools' map).
-fn location_of_nodes(g: &HeapGraph<'_>) -> Vec<Option<(u32, u32, u32)>> {
+/// (script id, line, column) of every node that has a location (DevTools keeps the last entry
+/// for a node).
+pub fn node_locations(g: &HeapGraph<'_>) -> Vec<Option<(u32, u32, u32)>> {
     let snap = g.snap;
     let mut out = vec![None; g.node_count()];
     let Some(loc) = snap.locations() else { return out };
@@ -253,19 +268,24 @@ fn location_of_nodes(g: &HeapGraph<'_>) -> Vec<Option<(u32, u32, u32)>> {
     out
 }
 
-struct Definition {
-    name: String,
-    properties: Vec<String>,
-    count: usize,
+/// A plain-object interface definition inferred by DevTools (`{a, b}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceDef {
+    /// The class name, e.g. `{a, b}`.
+    pub name: String,
+    /// The property names, in the order the name lists them.
+    pub properties: Vec<String>,
+    /// How many plain objects had exactly this candidate name.
+    pub count: usize,
 }
 
 fn is_plain_object(g: &HeapGraph<'_>, i: usize) -> bool {
     g.node_kind[i] == NodeKind::Object && g.snap.node(NodeIdx(i as u32)).name() == "Object"
 }
 
-fn infer_interfaces(g: &HeapGraph<'_>) -> Vec<Definition> {
+fn infer_interfaces(g: &HeapGraph<'_>) -> Vec<InterfaceDef> {
     let snap = g.snap;
-    let mut order: Vec<Definition> = Vec::new();
+    let mut order: Vec<InterfaceDef> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut total = 0usize;
     for i in 0..g.node_count() {
@@ -305,7 +325,7 @@ fn infer_interfaces(g: &HeapGraph<'_>) -> Vec<Definition> {
             Some(&k) => order[k].count += 1,
             None => {
                 index.insert(name.clone(), order.len());
-                order.push(Definition { name, properties: props, count: 1 });
+                order.push(InterfaceDef { name, properties: props, count: 1 });
             }
         }
     }
@@ -321,81 +341,71 @@ struct TreeNode {
     greatest_next: Option<String>,
 }
 
-fn apply_interfaces(
-    g: &HeapGraph<'_>,
-    defs: &[Definition],
-    vs: &mut VirtualStrings<'_>,
-    class_idx: &mut [u32],
-) {
-    if defs.is_empty() {
-        return;
+/// Finds the interface definition a plain object gets, as `applyInterfaceDefinitions` does:
+/// the definition whose properties are a subset of the object's with the most properties,
+/// ties going to the earlier definition.
+pub struct InterfaceMatcher {
+    tree: Vec<TreeNode>,
+}
+
+impl std::fmt::Debug for InterfaceMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InterfaceMatcher").field("tree_nodes", &self.tree.len()).finish()
     }
-    let mut tree = vec![TreeNode { next: HashMap::new(), matched: None, greatest_next: None }];
-    for (di, d) in defs.iter().enumerate() {
-        let mut props = d.properties.clone();
-        props.sort_by(|a, b| js_cmp(a, b));
-        let mut cur = 0usize;
-        for p in &props {
-            let next = match tree[cur].next.get(p) {
-                Some(&x) => x,
-                None => {
-                    let x = tree.len();
-                    tree.push(TreeNode {
-                        next: HashMap::new(),
-                        matched: None,
-                        greatest_next: None,
-                    });
-                    tree[cur].next.insert(p.clone(), x);
-                    let greater = tree[cur]
-                        .greatest_next
-                        .as_deref()
-                        .is_none_or(|gn| js_cmp(gn, p) == Ordering::Less);
-                    if greater {
-                        tree[cur].greatest_next = Some(p.clone());
+}
+
+impl InterfaceMatcher {
+    /// Builds the property tree of `defs`.
+    pub fn new(defs: &[InterfaceDef]) -> InterfaceMatcher {
+        let mut tree = vec![TreeNode { next: HashMap::new(), matched: None, greatest_next: None }];
+        for (di, d) in defs.iter().enumerate() {
+            let mut props = d.properties.clone();
+            props.sort_by(|a, b| js_cmp(a, b));
+            let mut cur = 0usize;
+            for p in &props {
+                let next = match tree[cur].next.get(p) {
+                    Some(&x) => x,
+                    None => {
+                        let x = tree.len();
+                        tree.push(TreeNode {
+                            next: HashMap::new(),
+                            matched: None,
+                            greatest_next: None,
+                        });
+                        tree[cur].next.insert(p.clone(), x);
+                        let greater = tree[cur]
+                            .greatest_next
+                            .as_deref()
+                            .is_none_or(|gn| js_cmp(gn, p) == Ordering::Less);
+                        if greater {
+                            tree[cur].greatest_next = Some(p.clone());
+                        }
+                        x
                     }
-                    x
-                }
-            };
-            cur = next;
-        }
-        if tree[cur].matched.is_none() {
-            tree[cur].matched = Some((props.len(), di));
-        }
-    }
-    // Better of two matches: more properties, then the earlier definition.
-    let better = |a: Option<(usize, usize)>, b: Option<(usize, usize)>| -> Option<(usize, usize)> {
-        match (a, b) {
-            (a, None) => a,
-            (None, b) => b,
-            (Some(a), Some(b)) => {
-                if a.0 > b.0 || (a.0 == b.0 && a.1 <= b.1) {
-                    Some(a)
-                } else {
-                    Some(b)
-                }
+                };
+                cur = next;
+            }
+            if tree[cur].matched.is_none() {
+                tree[cur].matched = Some((props.len(), di));
             }
         }
-    };
-    let mut interface_names = Interner::default();
-    let snap = g.snap;
-    let mut states: Vec<usize> = Vec::new();
-    for i in 0..g.node_count() {
-        if !is_plain_object(g, i) {
-            continue;
-        }
-        let mut props: Vec<&str> = snap
-            .node(NodeIdx(i as u32))
-            .edges()
-            .filter(|e| e.kind() == EdgeKind::Property)
-            .map(|e| e.name_str().unwrap_or(""))
-            .collect();
-        props.sort_by(|a, b| js_cmp(a, b));
-        states.clear();
-        states.push(0);
-        // The initial match is `Object` (no definition, property count 0, index infinity).
+        InterfaceMatcher { tree }
+    }
+
+    /// The index of the definition matching an object whose property names are `sorted`
+    /// (sorted in JavaScript order, see [`sort_js`]), or `None` (the object stays `Object`).
+    pub fn best<S: AsRef<str>>(&self, sorted: &[S]) -> Option<usize> {
+        let tree = &self.tree;
+        let better = |a: Option<(usize, usize)>, b: Option<(usize, usize)>| match (a, b) {
+            (a, None) => a,
+            (None, b) => b,
+            (Some(a), Some(b)) => Some(if a.0 > b.0 || (a.0 == b.0 && a.1 <= b.1) { a } else { b }),
+        };
+        let mut states: Vec<usize> = vec![0];
         let mut matched = tree[0].matched;
-        for p in &props {
-            let current: Vec<usize> = states.clone();
+        for p in sorted {
+            let p = p.as_ref();
+            let current = states.clone();
             for s in current {
                 let done = match &tree[s].greatest_next {
                     None => true,
@@ -404,7 +414,7 @@ fn apply_interfaces(
                 if done {
                     states.retain(|&x| x != s);
                 }
-                if let Some(&nx) = tree[s].next.get(*p) {
+                if let Some(&nx) = tree[s].next.get(p) {
                     if !states.contains(&nx) {
                         states.push(nx);
                     }
@@ -412,9 +422,78 @@ fn apply_interfaces(
                 }
             }
         }
-        if let Some((_, di)) = matched {
+        matched.map(|m| m.1)
+    }
+}
+
+/// Sorts strings in JavaScript's default order (UTF-16 code units).
+pub fn sort_js<S: AsRef<str>>(v: &mut [S]) {
+    v.sort_by(|a, b| js_cmp(a.as_ref(), b.as_ref()));
+}
+
+/// The property names (all `property` edges, sorted in JS order) of a plain object.
+pub(crate) fn plain_object_properties<'a>(g: &HeapGraph<'a>, i: usize) -> Vec<&'a str> {
+    let mut props: Vec<&str> = g
+        .snap
+        .node(NodeIdx(i as u32))
+        .edges()
+        .filter(|e| e.kind() == EdgeKind::Property)
+        .map(|e| e.name_str().unwrap_or(""))
+        .collect();
+    sort_js(&mut props);
+    props
+}
+
+fn apply_interfaces(
+    g: &HeapGraph<'_>,
+    defs: &[InterfaceDef],
+    vs: &mut VirtualStrings<'_>,
+    class_idx: &mut [u32],
+) {
+    if defs.is_empty() {
+        return;
+    }
+    let matcher = InterfaceMatcher::new(defs);
+    let mut interface_names = Interner::default();
+    for i in 0..g.node_count() {
+        if !is_plain_object(g, i) {
+            continue;
+        }
+        if let Some(di) = matcher.best(&plain_object_properties(g, i)) {
             class_idx[i] = interface_names.get(vs, &defs[di].name);
         }
+    }
+}
+
+/// The plain objects of a snapshot grouped by property set, so that interface definitions
+/// from another snapshot can be applied later without keeping the graph.
+#[derive(Clone, Debug, Default)]
+pub struct PlainShapes {
+    /// Per node: index into `shapes`, or `u32::MAX` for nodes that are not plain objects.
+    pub of_node: Vec<u32>,
+    /// Distinct property-name lists, each sorted in JavaScript order.
+    pub shapes: Vec<Vec<String>>,
+}
+
+impl PlainShapes {
+    /// Collects the property sets of all plain objects (`object` nodes named `Object`).
+    pub fn new(g: &HeapGraph<'_>) -> PlainShapes {
+        let mut of_node = vec![u32::MAX; g.node_count()];
+        let mut shapes = Vec::new();
+        let mut index: HashMap<Vec<&str>, u32> = HashMap::new();
+        for i in 0..g.node_count() {
+            if !is_plain_object(g, i) {
+                continue;
+            }
+            let props = plain_object_properties(g, i);
+            let next = index.len() as u32;
+            let id = *index.entry(props).or_insert_with_key(|k| {
+                shapes.push(k.iter().map(|s| s.to_string()).collect());
+                next
+            });
+            of_node[i] = id;
+        }
+        PlainShapes { of_node, shapes }
     }
 }
 

@@ -34,16 +34,20 @@ mod dominators;
 mod graph;
 mod paths;
 mod summary;
+mod visit;
 mod weakmap;
 
 pub use analysis::{
     Analysis, AnalysisOptions, BASE_SYSTEM_DISTANCE, FLAG_CAN_BE_QUERIED, FLAG_DETACHED_DOM,
     FLAG_PAGE_OBJECT, NO_DISTANCE,
 };
-pub use classes::{Class, Classes};
+pub use classes::{
+    Class, Classes, InterfaceDef, InterfaceMatcher, PlainShapes, node_locations, sort_js,
+};
 pub use graph::HeapGraph;
 pub use paths::{PathOptions, RetainerPath, format_edge, retainer_paths, root_distances};
-pub use summary::{ClassSummary, DominatorTree, class_summaries};
+pub use summary::{ClassSummary, DominatorTree, class_retained, class_summaries};
+pub use visit::{
     EdgeReferences, Edges, HeapEdgeRef, Neighbors, NodeIdentifiers, NodeReferences, NodeSet,
     NodeSetIter,
 };

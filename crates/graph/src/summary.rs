@@ -37,9 +37,14 @@ pub struct DominatorTree {
 impl DominatorTree {
     /// Builds the tree; the root is the one node that dominates itself.
     pub fn new(a: &Analysis) -> DominatorTree {
-        let n = a.dominator.len();
+        DominatorTree::from_dominators(&a.dominator)
+    }
+
+    /// Builds the tree from an immediate-dominator array (the root dominates itself).
+    pub fn from_dominators(dominator: &[u32]) -> DominatorTree {
+        let n = dominator.len();
         let mut first = vec![0u32; n + 1];
-        for (v, &d) in a.dominator.iter().enumerate() {
+        for (v, &d) in dominator.iter().enumerate() {
             if d as usize != v {
                 first[d as usize + 1] += 1;
             }
@@ -49,7 +54,7 @@ impl DominatorTree {
         }
         let mut fill = first[..n].to_vec();
         let mut children = vec![0u32; first[n] as usize];
-        for (v, &d) in a.dominator.iter().enumerate() {
+        for (v, &d) in dominator.iter().enumerate() {
             if d as usize != v {
                 children[fill[d as usize] as usize] = v as u32;
                 fill[d as usize] += 1;
@@ -107,31 +112,11 @@ pub fn class_summaries(a: &Analysis, root: NodeIdx) -> Vec<ClassSummary> {
             }
         }
     }
-    // Retained size per class: walk the dominator tree; a member counts unless an ancestor
-    // of the same class (with a non-zero shallow size) already counted.
     let tree = DominatorTree::new(a);
-    let mut active = vec![0u32; nclass];
-    let mut stack: Vec<(u32, bool)> = vec![(root.0, false)];
-    while let Some((v, leaving)) = stack.pop() {
-        let c = classes.of_node[v as usize] as usize;
-        let counts = a.shallow[v as usize] != 0;
-        if leaving {
-            if counts {
-                active[c] -= 1;
-            }
-            continue;
-        }
-        if counts {
-            if active[c] == 0
-                && let Some(x) = &mut acc[c]
-            {
-                x.retained += a.retained[v as usize];
-            }
-            active[c] += 1;
-            stack.push((v, true));
-        }
-        for ch in tree.children(NodeIdx(v)) {
-            stack.push((ch.0, false));
+    let per_class = class_retained(&tree, root, &classes.of_node, &a.shallow, &a.retained, nclass);
+    for (c, x) in acc.iter_mut().enumerate() {
+        if let Some(x) = x {
+            x.retained = per_class[c];
         }
     }
     // Public keys: a later internal class with the same public key replaces the earlier one,
@@ -159,5 +144,45 @@ pub fn class_summaries(a: &Analysis, root: NodeIdx) -> Vec<ClassSummary> {
         })
         .collect();
     out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+/// Retained size per class without double counting (`calculateClassesRetainedSize`): walk the
+/// dominator tree from `root`; a node with a non-zero shallow size counts unless an ancestor of
+/// the same class (with a non-zero shallow size) already did.
+///
+/// # Complexity
+/// `O(n)` time, `O(n + classes)` space.
+pub fn class_retained(
+    tree: &DominatorTree,
+    root: NodeIdx,
+    class_of: &[u32],
+    shallow: &[u32],
+    retained: &[u64],
+    class_count: usize,
+) -> Vec<u64> {
+    let mut out = vec![0u64; class_count];
+    let mut active = vec![0u32; class_count];
+    let mut stack: Vec<(u32, bool)> = vec![(root.0, false)];
+    while let Some((v, leaving)) = stack.pop() {
+        let c = class_of[v as usize] as usize;
+        let counts = shallow[v as usize] != 0;
+        if leaving {
+            if counts {
+                active[c] -= 1;
+            }
+            continue;
+        }
+        if counts {
+            if active[c] == 0 {
+                out[c] += retained[v as usize];
+            }
+            active[c] += 1;
+            stack.push((v, true));
+        }
+        for ch in tree.children(NodeIdx(v)) {
+            stack.push((ch.0, false));
+        }
+    }
     out
 }
