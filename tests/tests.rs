@@ -7,6 +7,8 @@ mod util;
 mod analysis_cli;
 mod conformance;
 mod devtools;
+mod diff_cli;
+mod diff_conformance;
 mod fixtures;
 mod info;
 mod malformed;

@@ -79,6 +79,11 @@ pub(crate) enum Command {
         after_help = "EXAMPLES:\n    heapsnap retainers app.heapsnapshot.gz @12345\n    heapsnap retainers app.heapsnapshot.gz @12345 --paths 5 --json"
     )]
     Retainers(RetainersArgs),
+    /// Compare two snapshots of one process: DevTools' Comparison view, what grew, what holds it.
+    #[command(
+        after_help = "EXAMPLES:\n    heapsnap diff before.heapsnapshot.gz after.heapsnapshot.gz\n    heapsnap diff a.heapsnapshot b.heapsnapshot --json | jq '.classes[0]'\n    heapsnap diff a b --fail-over 10MB --fail-class 'LeakyThing>100'    # CI gate: exit 1 when exceeded\n    heapsnap diff a b --emit growth.heapsnapshot    # open in Chrome DevTools' Memory panel"
+    )]
+    Diff(DiffArgs),
     /// Every node as JSON Lines (id, type, name, class, sizes, distance, dominator).
     #[command(
         after_help = "EXAMPLES:\n    heapsnap dump app.heapsnapshot.gz > nodes.jsonl\n    heapsnap dump app.heapsnapshot.gz | jq -c 'select(.class == \"Timeout\")'"
@@ -149,6 +154,35 @@ pub(crate) struct RetainersArgs {
     /// Print one JSON document (schema `heapsnap.retainers/1`).
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The older snapshot (baseline).
+    pub(crate) before: PathBuf,
+    /// The newer snapshot.
+    pub(crate) after: PathBuf,
+    /// Print one JSON document (schema `heapsnap.diff/1`).
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Rows shown (default 20 in text, all in JSON).
+    #[arg(long, value_name = "N")]
+    pub(crate) top: Option<usize>,
+    /// Also show noise: native objects with unstable ids, V8 internals, weakly held objects.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Retainer-path groups shown per growing class.
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    pub(crate) paths: usize,
+    /// Exit 1 when the total heap grew by more than SIZE (e.g. 10MB, 512KiB, 1000000).
+    #[arg(long, value_name = "SIZE", value_parser = crate::cmd::diff::parse_size)]
+    pub(crate) fail_over: Option<u64>,
+    /// Exit 1 when a class grew by more than a count or a size: 'NAME>100', 'NAME>2MB'. Repeatable.
+    #[arg(long, value_name = "NAME>LIMIT", value_parser = crate::cmd::diff::parse_class_rule)]
+    pub(crate) fail_class: Vec<crate::cmd::diff::ClassRule>,
+    /// Write the new objects and their retainer paths as a snapshot DevTools can open.
+    #[arg(long, value_name = "OUT.heapsnapshot")]
+    pub(crate) emit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

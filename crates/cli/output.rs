@@ -15,7 +15,6 @@ pub(crate) fn human_bytes(n: u64) -> String {
 }
 
 /// Signed variant of [`human_bytes`].
-#[allow(dead_code)]
 pub(crate) fn human_delta(n: i64) -> String {
     let sign = if n > 0 {
         "+"

@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns its clap args into library calls and prints.
 
 mod convert;
+pub(crate) mod diff;
 mod dump;
 mod info;
 mod retainers;
@@ -21,5 +22,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Top(args) => top::run(&args, &cli.global),
         Command::Retainers(args) => retainers::run(&args, &cli.global),
         Command::Dump(args) => dump::run(&args, &cli.global),
+        Command::Diff(args) => diff::run(&args, &cli.global),
     }
 }

@@ -24,6 +24,11 @@ pub struct BaseIndex {
     /// Locations of plain objects (they key classes by location too), sparse.
     pub(crate) plain_locations: Vec<(u32, (u32, u32, u32))>,
     pub(crate) root: u32,
+    /// Node type per node, as an index into `type_names`.
+    pub(crate) kind: Vec<u8>,
+    pub(crate) type_names: Vec<String>,
+    /// FNV-1a hash of each node's name, to tell whether an id still names the same object.
+    pub(crate) name_hash: Vec<u32>,
     /// Number of objects DevTools could not reach from the root.
     pub(crate) unreachable: usize,
     pub(crate) total_size: u64,
@@ -64,6 +69,9 @@ impl BaseIndex {
             shapes,
             plain_locations,
             root: g.root().0,
+            kind: snap.node_types().to_vec(),
+            type_names: snap.meta().node_type_names().to_vec(),
+            name_hash: snap.nodes().map(|n| fnv1a(n.name())).collect(),
             unreachable: a.unreachable,
             total_size: a.total_size,
         }
@@ -88,4 +96,14 @@ impl BaseIndex {
     pub fn root(&self) -> NodeIdx {
         NodeIdx(self.root)
     }
+}
+
+/// 32-bit FNV-1a.
+pub(crate) fn fnv1a(s: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in s.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
 }

@@ -30,6 +30,11 @@
 
 mod base;
 mod compare;
+mod report;
 
 pub use base::BaseIndex;
 pub use compare::{ClassDiff, compare};
+pub use report::{
+    Breakdown, ClassReport, DiffOptions, DiffReport, HolderGroup, IdCheck, IdVerdict, NameDiff,
+    Noise,
+};

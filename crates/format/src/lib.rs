@@ -37,6 +37,7 @@ mod parse;
 mod progress;
 mod snapshot;
 mod strings;
+mod subset;
 mod write;
 
 pub use error::{Error, Result, Section, Warning};

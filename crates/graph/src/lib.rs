@@ -45,7 +45,9 @@ pub use classes::{
     Class, Classes, InterfaceDef, InterfaceMatcher, PlainShapes, node_locations, sort_js,
 };
 pub use graph::HeapGraph;
-pub use paths::{PathOptions, RetainerPath, format_edge, retainer_paths, root_distances};
+pub use paths::{
+    PathOptions, RetainerPath, ShortestPathTree, format_edge, retainer_paths, root_distances,
+};
 pub use summary::{ClassSummary, DominatorTree, class_retained, class_summaries};
 pub use visit::{
     EdgeReferences, Edges, HeapEdgeRef, Neighbors, NodeIdentifiers, NodeReferences, NodeSet,

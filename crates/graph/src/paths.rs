@@ -50,44 +50,84 @@ fn retains(g: &HeapGraph<'_>, e: EdgeIdx, from: NodeIdx, root: NodeIdx) -> bool 
 /// Distance of every node from the root's children over retaining edges: user roots at 1,
 /// other root children at `BASE_SYSTEM_DISTANCE + 1`. `u32::MAX` when not retained at all.
 pub fn root_distances(g: &HeapGraph<'_>) -> Vec<u32> {
-    let root = g.root();
-    let mut dist = vec![u32::MAX; g.node_count()];
-    let mut queue: Vec<u32> = Vec::new();
-    let children: Vec<NodeIdx> = g.edges(root).map(|(_, t)| t).filter(|&t| t != root).collect();
-    let is_user_root = |t: NodeIdx| {
-        g.node_kind(t) != NodeKind::Synthetic || g.snap.node(t).name() == "(Document DOM trees)"
-    };
-    let bfs = |queue: &mut Vec<u32>, dist: &mut [u32]| {
-        let mut head = 0;
-        while head < queue.len() {
-            let v = NodeIdx(queue[head]);
-            head += 1;
-            let d = dist[v.index()] + 1;
-            for (e, t) in g.edges(v) {
-                if t == root || dist[t.index()] != u32::MAX || !retains(g, e, v, root) {
-                    continue;
+    ShortestPathTree::new(g).dist
+}
+
+/// A breadth-first tree of shortest retaining paths from the root's children (user roots
+/// first): one shortest path for every retained node, in `O(nodes + edges)`.
+#[derive(Debug)]
+pub struct ShortestPathTree {
+    /// As [`root_distances`].
+    pub dist: Vec<u32>,
+    /// The edge through which each node was first reached (`u32::MAX` for path starts and
+    /// unretained nodes), and its source node.
+    pub parent: Vec<(u32, u32)>,
+}
+
+impl ShortestPathTree {
+    /// Runs the two-phase BFS.
+    pub fn new(g: &HeapGraph<'_>) -> ShortestPathTree {
+        let root = g.root();
+        let n = g.node_count();
+        let mut dist = vec![u32::MAX; n];
+        let mut parent = vec![(u32::MAX, u32::MAX); n];
+        let mut queue: Vec<u32> = Vec::new();
+        let children: Vec<NodeIdx> = g.edges(root).map(|(_, t)| t).filter(|&t| t != root).collect();
+        let is_user_root = |t: NodeIdx| {
+            g.node_kind(t) != NodeKind::Synthetic || g.snap.node(t).name() == "(Document DOM trees)"
+        };
+        let bfs = |queue: &mut Vec<u32>, dist: &mut [u32], parent: &mut [(u32, u32)]| {
+            let mut head = 0;
+            while head < queue.len() {
+                let v = NodeIdx(queue[head]);
+                head += 1;
+                let d = dist[v.index()] + 1;
+                for (e, t) in g.edges(v) {
+                    if t == root || dist[t.index()] != u32::MAX || !retains(g, e, v, root) {
+                        continue;
+                    }
+                    dist[t.index()] = d;
+                    parent[t.index()] = (e.0, v.0);
+                    queue.push(t.0);
                 }
-                dist[t.index()] = d;
+            }
+        };
+        for &t in children.iter().filter(|&&t| is_user_root(t)) {
+            if dist[t.index()] == u32::MAX {
+                dist[t.index()] = 1;
                 queue.push(t.0);
             }
         }
-    };
-    for &t in children.iter().filter(|&&t| is_user_root(t)) {
-        if dist[t.index()] == u32::MAX {
-            dist[t.index()] = 1;
-            queue.push(t.0);
+        bfs(&mut queue, &mut dist, &mut parent);
+        queue.clear();
+        for &t in &children {
+            if dist[t.index()] == u32::MAX {
+                dist[t.index()] = BASE_SYSTEM_DISTANCE as u32 + 1;
+                queue.push(t.0);
+            }
         }
+        bfs(&mut queue, &mut dist, &mut parent);
+        ShortestPathTree { dist, parent }
     }
-    bfs(&mut queue, &mut dist);
-    queue.clear();
-    for &t in &children {
-        if dist[t.index()] == u32::MAX {
-            dist[t.index()] = BASE_SYSTEM_DISTANCE as u32 + 1;
-            queue.push(t.0);
+
+    /// One shortest retaining path of `target`, or `None` if nothing retains it.
+    pub fn path_to(&self, target: NodeIdx) -> Option<RetainerPath> {
+        if self.dist[target.index()] == u32::MAX {
+            return None;
         }
+        let mut nodes = vec![target];
+        let mut edges = Vec::new();
+        let mut v = target.0;
+        while self.parent[v as usize].0 != u32::MAX {
+            let (e, from) = self.parent[v as usize];
+            edges.push(EdgeIdx(e));
+            nodes.push(NodeIdx(from));
+            v = from;
+        }
+        nodes.reverse();
+        edges.reverse();
+        Some(RetainerPath { from_user_root: self.dist[v as usize] == 1, nodes, edges })
     }
-    bfs(&mut queue, &mut dist);
-    dist
 }
 
 /// The shortest retaining paths of `target`, best first (see the module docs for the order).

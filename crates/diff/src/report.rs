@@ -1,0 +1,494 @@
+//! What `heapsnap diff` reports beyond DevTools' rows: noise classes set apart, what the new
+//! objects retain, who holds them (retainer paths grouped by signature), closures and contexts
+//! broken down by function, whether the two snapshots' ids are comparable at all, and a
+//! class-name comparison when they are not.
+
+use std::collections::{BTreeMap, HashMap};
+
+use heapsnap_format::{EdgeKind, NodeIdx, NodeKind};
+use heapsnap_graph::{
+    Analysis, DominatorTree, HeapGraph, RetainerPath, ShortestPathTree, class_retained,
+    node_locations,
+};
+
+use crate::base::{BaseIndex, fnv1a};
+use crate::compare::{ClassDiff, compare};
+
+/// Options for [`DiffReport::new`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DiffOptions {
+    /// Growing classes (by size delta) for which holders are computed.
+    pub classes_with_holders: usize,
+    /// Holder groups kept per class.
+    pub holder_groups: usize,
+    /// New objects per class whose retaining path is computed (evenly sampled beyond this).
+    pub max_path_samples: usize,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        DiffOptions { classes_with_holders: 10, holder_groups: 3, max_path_samples: 2000 }
+    }
+}
+
+/// Why a row is set apart from the main table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Noise {
+    /// A regular row.
+    None,
+    /// Native (embedder) objects whose ids are derived from pointers and change every snapshot
+    /// (Node's `Node / …`): they show up as all new and all deleted each time.
+    UnstableIds,
+    /// V8 internals: `(system)`, `(compiled code)`, `(object shape)`.
+    V8Internal,
+    /// Every new object is unreachable or held only by weak references: garbage that the
+    /// next GC can take.
+    WeaklyHeld,
+}
+
+impl Noise {
+    /// A short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Noise::None => "",
+            Noise::UnstableIds => "native objects with unstable ids",
+            Noise::V8Internal => "V8 internals",
+            Noise::WeaklyHeld => "unreachable or weakly held",
+        }
+    }
+}
+
+/// New objects of a class that share one retaining-path signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HolderGroup {
+    /// The path as text, from the root side: `global.configBus._events["config-changed"][*]`.
+    pub signature: String,
+    /// New objects (among the sampled ones) held this way.
+    pub count: u64,
+    /// One concrete path (positions in the newer snapshot).
+    pub example: RetainerPath,
+}
+
+/// New objects of a class grouped by what they are (closures by function and location,
+/// contexts by the function that owns them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Breakdown {
+    /// For example `onConfigChanged (app.js:42:18)`.
+    pub label: String,
+    /// New objects in the group.
+    pub new_count: u64,
+    /// Their shallow size.
+    pub alloc_size: u64,
+}
+
+/// One class of the report.
+#[derive(Clone, Debug)]
+pub struct ClassReport {
+    /// DevTools' Comparison row.
+    pub row: ClassDiff,
+    /// Whether (and why) the row is noise.
+    pub noise: Noise,
+    /// Retained size of the new objects, without double counting (new objects dominated by
+    /// another new object of the class are not added again).
+    pub new_retained: u64,
+    /// Who holds the new objects, largest group first.
+    pub holders: Vec<HolderGroup>,
+    /// How many new objects the holder groups were computed from.
+    pub holders_sampled: u64,
+    /// Closures (`Function`) by function, contexts (`system / Context`) by owning function.
+    pub breakdown: Vec<Breakdown>,
+}
+
+/// Whether object ids mean the same objects in both snapshots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdVerdict {
+    /// Same isolate, ids comparable: DevTools' matching is meaningful.
+    Comparable,
+    /// Few shared ids: different processes (or isolates).
+    DifferentProcesses,
+    /// Many shared ids name different objects: ids were handed out again (snapshots taken
+    /// through separate inspector sessions, or after `HeapProfiler.disable`).
+    Reused,
+}
+
+/// The id comparability check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdCheck {
+    /// JS object ids (odd) in the base.
+    pub base_ids: u64,
+    /// JS object ids in the newer snapshot.
+    pub after_ids: u64,
+    /// Ids present in both.
+    pub shared: u64,
+    /// Shared ids whose node type or name differs between the snapshots.
+    pub mismatched: u64,
+    /// The conclusion.
+    pub verdict: IdVerdict,
+}
+
+/// A class compared by name only (used when ids are not comparable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameDiff {
+    /// Class name.
+    pub name: String,
+    /// Objects before and after.
+    pub count_before: u64,
+    /// Objects after.
+    pub count_after: u64,
+    /// Shallow size before.
+    pub size_before: u64,
+    /// Shallow size after.
+    pub size_after: u64,
+    /// Who holds the objects of the class in the newer snapshot (all objects, sampled).
+    pub holders: Vec<HolderGroup>,
+}
+
+/// The full comparison.
+#[derive(Debug)]
+pub struct DiffReport {
+    /// All rows, sorted by size delta (largest growth first), then key.
+    pub classes: Vec<ClassReport>,
+    /// DevTools' total size of the base and of the newer snapshot.
+    pub total_before: u64,
+    /// See `total_before`.
+    pub total_after: u64,
+    /// Whether ids are comparable.
+    pub ids: IdCheck,
+    /// When ids are not comparable: classes compared by name, sorted by size delta.
+    pub by_name: Option<Vec<NameDiff>>,
+}
+
+impl DiffReport {
+    /// Builds the report; `g`/`after` are the newer snapshot's graph and analysis.
+    pub fn new(
+        base: &BaseIndex,
+        g: &HeapGraph<'_>,
+        after: &Analysis,
+        opts: &DiffOptions,
+    ) -> DiffReport {
+        let rows = compare(base, g, after);
+        let spt = ShortestPathTree::new(g);
+        let ids = id_check(base, g);
+        let new_retained = new_retained(g, after, &rows);
+        let locations = node_locations(g);
+        let mut classes: Vec<ClassReport> = rows
+            .into_iter()
+            .zip(new_retained)
+            .map(|(row, new_retained)| {
+                let noise = noise(g, &spt, &row);
+                let breakdown = breakdown(g, &locations, &row);
+                ClassReport {
+                    row,
+                    noise,
+                    new_retained,
+                    holders: Vec::new(),
+                    holders_sampled: 0,
+                    breakdown,
+                }
+            })
+            .collect();
+        classes.sort_by(|a, b| {
+            b.row.size_delta().cmp(&a.row.size_delta()).then_with(|| a.row.key.cmp(&b.row.key))
+        });
+        let mut done = 0;
+        for c in classes.iter_mut() {
+            if done >= opts.classes_with_holders {
+                break;
+            }
+            if c.noise != Noise::None || c.row.count_delta() <= 0 {
+                continue;
+            }
+            let (holders, sampled) = holder_groups(g, &spt, &c.row.new_nodes, opts);
+            c.holders = holders;
+            c.holders_sampled = sampled;
+            done += 1;
+        }
+        let by_name =
+            (ids.verdict != IdVerdict::Comparable).then(|| by_name(base, g, after, &spt, opts));
+        DiffReport {
+            classes,
+            total_before: base.total_size(),
+            total_after: after.total_size,
+            ids,
+            by_name,
+        }
+    }
+}
+
+const V8_INTERNAL: [&str; 3] = ["(system)", "(compiled code)", "(object shape)"];
+
+fn noise(g: &HeapGraph<'_>, spt: &ShortestPathTree, row: &ClassDiff) -> Noise {
+    if V8_INTERNAL.contains(&row.name.as_str()) {
+        return Noise::V8Internal;
+    }
+    let ids = g.snapshot().node_ids();
+    let embedder = |v: NodeIdx| {
+        matches!(g.node_kind(v), NodeKind::Native | NodeKind::Synthetic)
+            && ids[v.index()].is_multiple_of(2)
+    };
+    if !row.new_nodes.is_empty() && row.new_nodes.iter().all(|&v| embedder(v)) {
+        return Noise::UnstableIds;
+    }
+    if !row.new_nodes.is_empty() && row.new_nodes.iter().all(|&v| spt.dist[v.index()] == u32::MAX) {
+        return Noise::WeaklyHeld;
+    }
+    Noise::None
+}
+
+/// Retained size of each row's new objects, without double counting within a row.
+fn new_retained(g: &HeapGraph<'_>, a: &Analysis, rows: &[ClassDiff]) -> Vec<u64> {
+    let n = g.node_count();
+    let other = rows.len() as u32;
+    let mut class_of = vec![other; n];
+    let mut shallow = vec![0u32; n];
+    for (r, row) in rows.iter().enumerate() {
+        for &v in &row.new_nodes {
+            class_of[v.index()] = r as u32;
+            shallow[v.index()] = a.shallow[v.index()];
+        }
+    }
+    let mut out = class_retained(
+        &DominatorTree::new(a),
+        g.root(),
+        &class_of,
+        &shallow,
+        &a.retained,
+        rows.len() + 1,
+    );
+    out.truncate(rows.len());
+    out
+}
+
+/// An edge as it appears in a path signature: element indices and numeric internal names
+/// collapse to `*` so that 300 identical leaks share one signature.
+fn signature_edge(g: &HeapGraph<'_>, e: heapsnap_format::EdgeIdx) -> String {
+    let edge = g.snapshot().edge(e);
+    let name = edge.name_str().unwrap_or("");
+    let numeric = !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit());
+    match edge.kind() {
+        EdgeKind::Element | EdgeKind::Hidden => "[*]".to_string(),
+        EdgeKind::Internal if numeric || heapsnap_graph_weakmap_like(name) => "{*}".to_string(),
+        EdgeKind::Internal => format!("{{{name}}}"),
+        EdgeKind::Context => format!("->{name}"),
+        EdgeKind::Weak => format!("[[{name}]]"),
+        _ if numeric => "[*]".to_string(),
+        _ if name.contains(' ') || name.contains('.') || name.is_empty() => format!("[{name:?}]"),
+        _ => format!(".{name}"),
+    }
+}
+
+fn heapsnap_graph_weakmap_like(name: &str) -> bool {
+    name.contains(" / part of key (")
+}
+
+/// Label of the node a path starts at (the root side).
+fn start_label(g: &HeapGraph<'_>, a_name: &str, v: NodeIdx) -> String {
+    let n = g.snapshot().node(v);
+    let name = n.name();
+    if name.is_empty() { format!("({a_name})") } else { name.trim_end_matches(" / ").to_string() }
+}
+
+fn holder_groups(
+    g: &HeapGraph<'_>,
+    spt: &ShortestPathTree,
+    nodes: &[NodeIdx],
+    opts: &DiffOptions,
+) -> (Vec<HolderGroup>, u64) {
+    let step = nodes.len().div_ceil(opts.max_path_samples.max(1)).max(1);
+    let mut groups: BTreeMap<String, (u64, RetainerPath)> = BTreeMap::new();
+    let mut sampled = 0u64;
+    for &v in nodes.iter().step_by(step) {
+        sampled += 1;
+        let Some(path) = spt.path_to(v) else {
+            let unretained =
+                RetainerPath { nodes: vec![v], edges: Vec::new(), from_user_root: false };
+            groups
+                .entry("(not retained: unreachable or weakly held)".to_string())
+                .or_insert((0, unretained))
+                .0 += 1;
+            continue;
+        };
+        let kind = g.snapshot().node(path.nodes[0]).kind_name().to_string();
+        let mut sig = start_label(g, &kind, path.nodes[0]);
+        for &e in &path.edges {
+            sig.push_str(&signature_edge(g, e));
+        }
+        groups.entry(sig).or_insert_with(|| (0, path)).0 += 1;
+    }
+    let mut list: Vec<HolderGroup> = groups
+        .into_iter()
+        .map(|(signature, (count, example))| HolderGroup { signature, count, example })
+        .collect();
+    list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.signature.cmp(&b.signature)));
+    list.truncate(opts.holder_groups);
+    (list, sampled)
+}
+
+/// `Function` rows by function name and location; `system / Context` rows by owning function.
+fn breakdown(
+    g: &HeapGraph<'_>,
+    locations: &[Option<(u32, u32, u32)>],
+    row: &ClassDiff,
+) -> Vec<Breakdown> {
+    let snap = g.snapshot();
+    let closure_label = |v: NodeIdx| -> String {
+        let n = snap.node(v);
+        let name = if n.name().is_empty() { "(anonymous)" } else { n.name() };
+        let script = n
+            .edges()
+            .find(|e| e.name_str() == Some("shared"))
+            .and_then(|sh| {
+                snap.node(sh.to()).edges().find(|e| e.name_str() == Some("script_or_debug_info"))
+            })
+            .map(|s| snap.node(s.to()).name().to_string())
+            .filter(|s| !s.is_empty());
+        match (locations[v.index()], script) {
+            (Some((_, line, col)), Some(script)) => {
+                format!("{name} ({script}:{}:{})", line + 1, col + 1)
+            }
+            (Some((sid, line, col)), None) => {
+                format!("{name} (script {sid}:{}:{})", line + 1, col + 1)
+            }
+            (None, _) => name.to_string(),
+        }
+    };
+    let label: Box<dyn Fn(NodeIdx) -> String> = match row.name.as_str() {
+        "Function" => Box::new(closure_label),
+        "system / Context" => Box::new(|v: NodeIdx| {
+            let owner = g.retainers(v).find(|&(e, from)| {
+                g.node_kind(from) == NodeKind::Closure && snap.edge(e).name_str() == Some("context")
+            });
+            match owner {
+                Some((_, f)) => format!("context of {}", closure_label(f)),
+                None => "(not a closure's own context)".to_string(),
+            }
+        }),
+        _ => return Vec::new(),
+    };
+    let mut groups: HashMap<String, (u64, u64)> = HashMap::new();
+    for &v in &row.new_nodes {
+        let e = groups.entry(label(v)).or_insert((0, 0));
+        e.0 += 1;
+        e.1 += snap.node(v).self_size();
+    }
+    let mut out: Vec<Breakdown> = groups
+        .into_iter()
+        .map(|(label, (new_count, alloc_size))| Breakdown { label, new_count, alloc_size })
+        .collect();
+    out.sort_by(|a, b| b.alloc_size.cmp(&a.alloc_size).then_with(|| a.label.cmp(&b.label)));
+    out
+}
+
+fn id_check(base: &BaseIndex, g: &HeapGraph<'_>) -> IdCheck {
+    let snap = g.snapshot();
+    let mut base_sorted: Vec<(u32, u32)> = base
+        .ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| *id % 2 == 1)
+        .map(|(i, &id)| (id, i as u32))
+        .collect();
+    base_sorted.sort_unstable();
+    let after_types = snap.meta().node_type_names();
+    let (mut after_ids, mut shared, mut mismatched) = (0u64, 0u64, 0u64);
+    for n in snap.nodes() {
+        let id = n.id().0;
+        if id % 2 == 0 {
+            continue;
+        }
+        after_ids += 1;
+        let at = base_sorted.partition_point(|x| x.0 < id);
+        let Some(&(bid, bi)) = base_sorted.get(at) else { continue };
+        if bid != id {
+            continue;
+        }
+        shared += 1;
+        let bi = bi as usize;
+        let base_type =
+            base.type_names.get(usize::from(base.kind[bi])).map(String::as_str).unwrap_or("");
+        let after_type = after_types
+            .get(usize::from(snap.node_types()[n.idx().index()]))
+            .map(String::as_str)
+            .unwrap_or("");
+        if base_type != after_type || base.name_hash[bi] != fnv1a(n.name()) {
+            mismatched += 1;
+        }
+    }
+    let base_ids = base_sorted.len() as u64;
+    let smaller = base_ids.min(after_ids).max(1);
+    let verdict = if shared * 20 < smaller {
+        IdVerdict::DifferentProcesses
+    } else if mismatched * 50 > shared {
+        IdVerdict::Reused
+    } else {
+        IdVerdict::Comparable
+    };
+    IdCheck { base_ids, after_ids, shared, mismatched, verdict }
+}
+
+/// Classes compared by name (no ids): for snapshots of different processes.
+fn by_name(
+    base: &BaseIndex,
+    g: &HeapGraph<'_>,
+    after: &Analysis,
+    spt: &ShortestPathTree,
+    opts: &DiffOptions,
+) -> Vec<NameDiff> {
+    let mut acc: BTreeMap<String, NameDiff> = BTreeMap::new();
+    for i in 0..base.ids.len() {
+        let s = base.shallow[i];
+        if s == 0 {
+            continue;
+        }
+        let name = &base.classes[base.own_class[i] as usize].name;
+        let e = acc.entry(name.clone()).or_insert_with(|| empty_name_diff(name));
+        e.count_before += 1;
+        e.size_before += u64::from(s);
+    }
+    let mut members: HashMap<String, Vec<NodeIdx>> = HashMap::new();
+    for i in 0..g.node_count() {
+        let s = after.shallow[i];
+        if s == 0 {
+            continue;
+        }
+        let name = &after.classes.of(NodeIdx(i as u32)).name;
+        let e = acc.entry(name.clone()).or_insert_with(|| empty_name_diff(name));
+        e.count_after += 1;
+        e.size_after += u64::from(s);
+        members.entry(name.clone()).or_default().push(NodeIdx(i as u32));
+    }
+    let mut rows: Vec<NameDiff> = acc
+        .into_values()
+        .filter(|r| r.count_before != r.count_after || r.size_before != r.size_after)
+        .collect();
+    let delta = |r: &NameDiff| r.size_after as i64 - r.size_before as i64;
+    rows.sort_by(|a, b| delta(b).cmp(&delta(a)).then_with(|| a.name.cmp(&b.name)));
+    let mut done = 0;
+    for r in rows.iter_mut() {
+        if done >= opts.classes_with_holders || r.count_after <= r.count_before {
+            continue;
+        }
+        if V8_INTERNAL.contains(&r.name.as_str()) {
+            continue;
+        }
+        if let Some(m) = members.get(&r.name) {
+            r.holders = holder_groups(g, spt, m, opts).0;
+            done += 1;
+        }
+    }
+    rows
+}
+
+fn empty_name_diff(name: &str) -> NameDiff {
+    NameDiff {
+        name: name.to_string(),
+        count_before: 0,
+        count_after: 0,
+        size_before: 0,
+        size_after: 0,
+        holders: Vec::new(),
+    }
+}
