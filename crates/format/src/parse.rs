@@ -709,7 +709,15 @@ impl<'o, R: Read> Parser<'o, R> {
             }
             other => {
                 self.s.section = Section::Other;
+                let start = self.s.skip_ws_some().map(|_| self.s.offset())?;
                 let raw = self.s.raw_value(usize::MAX)?;
+                // Kept verbatim, so it must at least be valid JSON (lone surrogates allowed).
+                if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&raw) {
+                    let at = line_col_to_offset(&raw, e.line(), e.column());
+                    return Err(self
+                        .s
+                        .err_at(start + at, format!("invalid JSON in `{other}`: {e}")));
+                }
                 self.snap.extra_sections.push((other.to_string(), raw.into_boxed_slice()));
                 Ok(())
             }
@@ -1174,28 +1182,34 @@ impl<'o, R: Read> Parser<'o, R> {
                 }
             }
         }
-        if let Some(infos) = &self.snap.trace_function_infos {
-            let tf = meta.field_list("trace_function_info_fields").map_or(6, |f| f.len().max(1));
-            if infos.len() % tf != 0 {
-                return Err(Error::parse(
-                    Section::TraceFunctionInfos,
-                    end,
-                    format!(
-                        "`trace_function_infos` has {} values, not a multiple of {tf} fields",
-                        infos.len()
-                    ),
-                ));
-            }
-            let actual = (infos.len() / tf) as u64;
-            let declared = self.header_trace_function_count.unwrap_or(0);
-            if declared != actual {
+        let tf = meta.field_list("trace_function_info_fields").map_or(6, |f| f.len().max(1));
+        if let Some(infos) = &self.snap.trace_function_infos
+            && infos.len() % tf != 0
+        {
+            return Err(Error::parse(
+                Section::TraceFunctionInfos,
+                end,
+                format!(
+                    "`trace_function_infos` has {} values, not a multiple of {tf} fields",
+                    infos.len()
+                ),
+            ));
+        }
+        // The array is the truth: V8 has written counts that disagree with it. The header is
+        // normalized so that writing and reading again gives the same snapshot.
+        let actual = self.snap.trace_function_infos.as_ref().map_or(0, |v| (v.len() / tf) as u64);
+        let declared = self.header_trace_function_count;
+        if declared.is_some() || actual > 0 {
+            if declared.unwrap_or(0) != actual {
                 let message = format!(
-                    "snapshot.trace_function_count is {declared} but trace_function_infos holds {actual} \
-                     functions (a known V8 inconsistency); using the array"
+                    "snapshot.trace_function_count is {} but trace_function_infos holds {actual} \
+                     functions (a known V8 inconsistency); using the array",
+                    declared.map_or("absent".to_string(), |d| d.to_string())
                 );
                 log::warn!("{message}");
                 self.snap.warnings.push(Warning { section: Section::TraceFunctionInfos, message });
             }
+            self.snap.header.insert("trace_function_count".into(), Value::from(actual));
         }
         if let Some(samples) = &self.snap.samples {
             let sf = meta.field_list("sample_fields").map_or(2, |f| f.len().max(1));

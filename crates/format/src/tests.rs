@@ -453,3 +453,22 @@ fn root_index_is_a_node_array_index() {
     );
     assert!(e.to_string().contains("root_index` 2 is not the node array index of a node"), "{e}");
 }
+
+/// Found by the fuzzer: a declared trace_function_count without the array made the header
+/// change on a round trip; and an unknown section with invalid JSON was kept verbatim.
+#[test]
+fn fuzz_regressions_trace_count_and_invalid_extra_sections() {
+    let json = format!(
+        r#"{{"snapshot":{{"meta":{META7},"node_count":1,"edge_count":0,"trace_function_count":2}},
+"nodes":[9,0,1,0,0,1,0],"edges":[],"samples":[],"strings":[""]}}"#
+    );
+    let s = HeapSnapshot::from_slice(json.as_bytes()).unwrap();
+    assert_eq!(s.warnings().len(), 1);
+    assert_eq!(s.header()["trace_function_count"], 0);
+    assert_eq!(roundtrip(&s), s);
+    let bad =
+        json.replace(r#""samples":[],"#, r#""samples":[],"trace_func--tion_infos":[1,2LLL],"#);
+    let e = parse_err(&bad);
+    assert_eq!(e.section(), Some(Section::Other));
+    assert!(e.to_string().contains("invalid JSON in `trace_func--tion_infos`"), "{e}");
+}
