@@ -18,6 +18,7 @@ pub(crate) fn display(path: &Path) -> String {
 pub(crate) fn load(path: &Path, global: &GlobalArgs, quiet_bar: bool) -> Result<HeapSnapshot> {
     let mut bar = Bar::new(global, quiet_bar, &format!("reading {}", display(path)));
     let opts = ParseOptions::default();
+    let t = std::time::Instant::now();
     let snap = if path == Path::new("-") {
         opts.parse_reader(io::stdin().lock(), &mut bar)
     } else {
@@ -25,6 +26,7 @@ pub(crate) fn load(path: &Path, global: &GlobalArgs, quiet_bar: bool) -> Result<
     }
     .with_context(|| format!("reading {}", display(path)))?;
     bar.finish();
+    log::debug!("parsing {} took {:.2?}", display(path), t.elapsed());
     for w in snap.warnings() {
         log::warn!("{}: {w}", display(path));
     }
@@ -43,7 +45,9 @@ impl Analyzed {
 
     /// Builds the graph and runs the analysis (the graph borrows the snapshot).
     pub(crate) fn analyze(&self) -> (heapsnap_graph::HeapGraph<'_>, heapsnap_graph::Analysis) {
+        let t = std::time::Instant::now();
         let graph = heapsnap_graph::HeapGraph::new(&self.snap);
+        log::debug!("retainer index took {:.2?}", t.elapsed());
         let analysis = heapsnap_graph::Analysis::new(
             &graph,
             &heapsnap_graph::AnalysisOptions::default(),

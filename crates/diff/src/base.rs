@@ -52,12 +52,10 @@ impl BaseIndex {
         let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
         let shapes = PlainShapes::new(&g);
         let locations = node_locations(&g);
-        let plain_locations = shapes
-            .of_node
+        let plain_locations = locations
             .iter()
-            .enumerate()
-            .filter(|(_, s)| **s != u32::MAX)
-            .filter_map(|(i, _)| locations[i].map(|l| (i as u32, l)))
+            .filter(|(n, _)| shapes.of_node[n.index()] != u32::MAX)
+            .map(|(n, l)| (n.0, l))
             .collect();
         BaseIndex {
             ids: snap.node_ids().to_vec(),

@@ -330,7 +330,7 @@ fn holder_groups(
 /// `Function` rows by function name and location; `system / Context` rows by owning function.
 fn breakdown(
     g: &HeapGraph<'_>,
-    locations: &[Option<(u32, u32, u32)>],
+    locations: &heapsnap_graph::NodeLocations,
     row: &ClassDiff,
 ) -> Vec<Breakdown> {
     let snap = g.snapshot();
@@ -345,7 +345,7 @@ fn breakdown(
             })
             .map(|s| snap.node(s.to()).name().to_string())
             .filter(|s| !s.is_empty());
-        match (locations[v.index()], script) {
+        match (locations.get(v), script) {
             (Some((_, line, col)), Some(script)) => {
                 format!("{name} ({script}:{}:{})", line + 1, col + 1)
             }

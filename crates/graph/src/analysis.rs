@@ -109,12 +109,18 @@ impl Analysis {
     pub fn new(g: &HeapGraph<'_>, opts: &AnalysisOptions, progress: &mut dyn Progress) -> Analysis {
         let n = g.node_count();
         progress.set_total(7);
+        let mut clock = std::time::Instant::now();
+        let mut lap = |what: &str| {
+            log::debug!("analysis: {what} took {:.2?}", clock.elapsed());
+            clock = std::time::Instant::now();
+        };
         let snap = g.snap;
         let root = g.root();
         let ephemerons = EphemeronNames::new(snap, g);
 
         let (detachedness, renamed_detached) = propagate_dom_state(g);
         progress.advance(1);
+        lap("detachedness");
         let user_roots: Vec<NodeIdx> =
             g.edges(root).map(|(_, t)| t).filter(|&t| is_user_root_for_distances(g, t)).collect();
         let mut flags = vec![0u8; n];
@@ -122,25 +128,42 @@ impl Analysis {
         mark_queriable(g, &mut flags);
         mark_page_owned(g, &mut flags);
         progress.advance(1);
+        lap("flags");
 
-        let essential = essential_edges(g, &flags, &ephemerons);
-        progress.advance(1);
-        let mut shallow = snap.node_self_sizes().to_vec();
-        if opts.shallow_transfer && !user_roots.is_empty() {
-            shallow_transfer(g, &mut shallow);
-        }
-        progress.advance(1);
-        let (dominator, dfs_order, unreachable) = crate::dominators::dominators(g, &essential);
-        progress.advance(1);
-        let mut retained: Vec<u64> = shallow.iter().map(|&s| u64::from(s)).collect();
-        for &v in dfs_order.iter().skip(1).rev() {
-            let d = dominator[v as usize] as usize;
-            retained[d] += retained[v as usize];
-        }
-        let distance = distances(g, &user_roots, &ephemerons);
-        progress.advance(1);
-        let classes = classes::compute(g, &renamed_detached, opts.interfaces.as_deref());
-        progress.advance(1);
+        // Two independent halves, run on two threads: the dominator chain (essential edges,
+        // shallow sizes, dominators, retained sizes) and the distances and class names.
+        let dominator_chain = || {
+            let t = std::time::Instant::now();
+            let essential = essential_edges(g, &flags, &ephemerons);
+            let mut shallow = snap.node_self_sizes().to_vec();
+            if opts.shallow_transfer && !user_roots.is_empty() {
+                shallow_transfer(g, &mut shallow);
+            }
+            log::debug!("analysis: essential edges and shallow sizes took {:.2?}", t.elapsed());
+            let t = std::time::Instant::now();
+            let (dominator, dfs_order, unreachable) = crate::dominators::dominators(g, &essential);
+            drop(essential);
+            let mut retained: Vec<u64> = shallow.iter().map(|&s| u64::from(s)).collect();
+            for &v in dfs_order.iter().skip(1).rev() {
+                let d = dominator[v as usize] as usize;
+                retained[d] += retained[v as usize];
+            }
+            log::debug!("analysis: dominators and retained sizes took {:.2?}", t.elapsed());
+            (shallow, dominator, dfs_order, unreachable, retained)
+        };
+        let names_and_distances = || {
+            let t = std::time::Instant::now();
+            let distance = distances(g, &user_roots, &ephemerons);
+            log::debug!("analysis: distances took {:.2?}", t.elapsed());
+            let t = std::time::Instant::now();
+            let classes = classes::compute(g, &renamed_detached, opts.interfaces.as_deref());
+            log::debug!("analysis: class names took {:.2?}", t.elapsed());
+            (distance, classes)
+        };
+        let ((shallow, dominator, dfs_order, unreachable, retained), (distance, classes)) =
+            rayon::join(dominator_chain, names_and_distances);
+        progress.advance(5);
+        lap("dominators, distances and class names");
         let total_size = retained[root.index()] + snap.extra_native_bytes().unwrap_or(0);
         Analysis {
             shallow,
@@ -185,8 +208,8 @@ impl EphemeronNames {
         let mut parts = Vec::new();
         let mut part_ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
         let names = snap.edge_names_or_indices();
-        for (e, kind) in g.edge_kind.iter().enumerate() {
-            if *kind != EdgeKind::Internal {
+        for e in 0..g.edge_count() {
+            if g.edge_kind(EdgeIdx(e as u32)) != EdgeKind::Internal {
                 continue;
             }
             let s = names[e] as usize;
@@ -236,7 +259,7 @@ fn propagate_dom_state(g: &HeapGraph<'_>) -> (Vec<u8>, Vec<bool>) {
         // and nothing is renamed.
         let mut state = vec![0u8; n];
         for i in 0..n {
-            if g.node_kind[i] == NodeKind::Native
+            if g.kind_at(i) == NodeKind::Native
                 && snap.node(NodeIdx(i as u32)).name().starts_with("Detached ")
             {
                 state[i] = 2;
@@ -254,7 +277,7 @@ fn propagate_dom_state(g: &HeapGraph<'_>) -> (Vec<u8>, Vec<bool>) {
                 return;
             }
             visited[i] = true;
-            if g.node_kind[i] != NodeKind::Native {
+            if g.kind_at(i) != NodeKind::Native {
                 return;
             }
             state[i] = s;
@@ -294,7 +317,7 @@ fn propagate_dom_state(g: &HeapGraph<'_>) -> (Vec<u8>, Vec<bool>) {
 
 fn mark_detached_dom(g: &HeapGraph<'_>, renamed: &[bool], flags: &mut [u8]) {
     for i in 0..g.node_count() {
-        if g.node_kind[i] == NodeKind::Native
+        if g.kind_at(i) == NodeKind::Native
             && (renamed[i] || g.snap.node(NodeIdx(i as u32)).name().starts_with("Detached "))
         {
             flags[i] |= FLAG_DETACHED_DOM;
@@ -403,7 +426,7 @@ fn shallow_transfer(g: &HeapGraph<'_>, shallow: &mut [u32]) {
     let mut owner = vec![0u32; n];
     let mut work: Vec<u32> = Vec::new();
     for i in 0..n {
-        let k = g.node_kind[i];
+        let k = g.kind_at(i);
         let owned = matches!(k, NodeKind::Hidden | NodeKind::Array)
             || (k == NodeKind::Native
                 && snap.node(NodeIdx(i as u32)).name() == "system / ExternalStringData");
@@ -438,7 +461,7 @@ fn shallow_transfer(g: &HeapGraph<'_>, shallow: &mut [u32]) {
         if o == UNVISITED || o == MULTIPLE || o == i as u32 {
             continue;
         }
-        if g.node_kind[o as usize] == NodeKind::Synthetic || o == root.0 {
+        if g.kind_at(o as usize) == NodeKind::Synthetic || o == root.0 {
             continue;
         }
         let size = shallow[i];
@@ -474,11 +497,11 @@ fn distances(g: &HeapGraph<'_>, user_roots: &[NodeIdx], eph: &EphemeronNames) ->
     let strings = snap.strings();
     // Node-level predicates of the filter, computed once.
     let is_native_context = |v: usize| {
-        g.node_kind[v] == NodeKind::Hidden
+        g.kind_at(v) == NodeKind::Hidden
             && snap.node(NodeIdx(v as u32)).name() == "system / NativeContext"
     };
     let is_map_descriptors = |v: usize| {
-        g.node_kind[v] == NodeKind::Array
+        g.kind_at(v) == NodeKind::Array
             && snap.node(NodeIdx(v as u32)).name() == "(map descriptors)"
     };
     let edge_name = |e: EdgeIdx| -> std::borrow::Cow<'_, str> {

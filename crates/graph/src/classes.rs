@@ -157,7 +157,7 @@ pub(crate) fn compute(
     let type_names = snap.meta().node_type_names();
     let mut class_idx = vec![0u32; n];
     for i in 0..n {
-        class_idx[i] = match g.node_kind[i] {
+        class_idx[i] = match g.kind_at(i) {
             NodeKind::Hidden => hidden,
             NodeKind::Object | NodeKind::Native => {
                 let name = vs.text(name_of[i]);
@@ -200,22 +200,42 @@ pub(crate) fn compute(
     // Class keys: location-keyed for `object` nodes with a location.
     let nf_loc = node_locations(g);
     let mut table: HashMap<ClassKeyInternal, u32> = HashMap::new();
+    // Name keys, the common case, by direct index instead of hashing.
+    let mut by_name: Vec<u32> = vec![u32::MAX; strings.len() + vs.added.len()];
     let mut classes = Vec::new();
     let mut of_node = vec![0u32; n];
     // Location keys are text in DevTools, so equal class *texts* share them.
     let mut canon_text: HashMap<String, u32> = HashMap::new();
+    let mut canon_of: HashMap<u32, u32> = HashMap::new();
     for i in 0..n {
         let ci = class_idx[i];
-        let key = match (g.node_kind[i], nf_loc.get(i).copied().flatten()) {
+        let located =
+            if g.kind_at(i) == NodeKind::Object { nf_loc.get(NodeIdx(i as u32)) } else { None };
+        if located.is_none() && by_name[ci as usize] != u32::MAX {
+            of_node[i] = by_name[ci as usize];
+            continue;
+        }
+        let key = match (g.kind_at(i), located) {
             (NodeKind::Object, Some((s, l, c))) => {
-                let next = canon_text.len() as u32;
-                let t = *canon_text.entry(vs.text(ci).to_string()).or_insert(next);
+                let t = match canon_of.get(&ci) {
+                    Some(&t) => t,
+                    None => {
+                        let next = canon_text.len() as u32;
+                        let t = *canon_text.entry(vs.text(ci).to_string()).or_insert(next);
+                        canon_of.insert(ci, t);
+                        t
+                    }
+                };
                 ClassKeyInternal::Location(s, l, c, t)
             }
             _ => ClassKeyInternal::Name(ci),
         };
-        let id = match table.get(&key) {
-            Some(&id) => id,
+        let known = match key {
+            ClassKeyInternal::Name(ci) => Some(by_name[ci as usize]).filter(|&x| x != u32::MAX),
+            ClassKeyInternal::Location(..) => table.get(&key).copied(),
+        };
+        let id = match known {
+            Some(id) => id,
             None => {
                 let name = vs.text(ci).to_string();
                 let key_text = match key {
@@ -228,7 +248,12 @@ pub(crate) fn compute(
                     ClassKeyInternal::Location(..) => false,
                 };
                 classes.push(Class { name, key: key_text, added });
-                table.insert(key, id);
+                match key {
+                    ClassKeyInternal::Name(ci) => by_name[ci as usize] = id,
+                    ClassKeyInternal::Location(..) => {
+                        table.insert(key, id);
+                    }
+                }
                 id
             }
         };
@@ -244,12 +269,32 @@ enum ClassKeyInternal {
     Location(u32, u32, u32, u32),
 }
 
-/// (script id, line, column) of every node that has a location (DevTools keeps the last entry
-/// for a node).
-pub fn node_locations(g: &HeapGraph<'_>) -> Vec<Option<(u32, u32, u32)>> {
+/// Source locations of nodes (script id, 0-based line and column), from `locations`: sparse,
+/// sorted by node, the last entry for a node winning as in DevTools' map.
+#[derive(Clone, Debug, Default)]
+pub struct NodeLocations {
+    rows: Vec<(u32, (u32, u32, u32))>,
+}
+
+impl NodeLocations {
+    /// The location of node `i`, if it has one.
+    #[inline]
+    pub fn get(&self, i: NodeIdx) -> Option<(u32, u32, u32)> {
+        let at = self.rows.partition_point(|r| r.0 < i.0);
+        self.rows.get(at).filter(|r| r.0 == i.0).map(|r| r.1)
+    }
+
+    /// Every (node, location), by node.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeIdx, (u32, u32, u32))> + '_ {
+        self.rows.iter().map(|&(n, l)| (NodeIdx(n), l))
+    }
+}
+
+/// Reads the snapshot's `locations` into a [`NodeLocations`].
+pub fn node_locations(g: &HeapGraph<'_>) -> NodeLocations {
     let snap = g.snap;
-    let mut out = vec![None; g.node_count()];
-    let Some(loc) = snap.locations() else { return out };
+    let mut rows = Vec::new();
+    let Some(loc) = snap.locations() else { return NodeLocations { rows } };
     let fields = snap.meta().field_list("location_fields").unwrap_or_else(|| {
         ["object_index", "script_id", "line", "column"].iter().map(|s| s.to_string()).collect()
     });
@@ -257,15 +302,22 @@ pub fn node_locations(g: &HeapGraph<'_>) -> Vec<Option<(u32, u32, u32)>> {
     let (Some(oi), Some(si), Some(li), Some(ci)) =
         (pos("object_index"), pos("script_id"), pos("line"), pos("column"))
     else {
-        return out;
+        return NodeLocations { rows };
     };
     let lf = fields.len().max(1);
     for row in loc.chunks_exact(lf) {
-        if let Some(slot) = out.get_mut(row[oi] as usize) {
-            *slot = Some((row[si], row[li], row[ci]));
+        rows.push((row[oi], (row[si], row[li], row[ci])));
+    }
+    // Stable: for a node listed twice the later entry ends up last; keep only that one.
+    rows.sort_by_key(|r| r.0);
+    let mut dedup: Vec<(u32, (u32, u32, u32))> = Vec::with_capacity(rows.len());
+    for r in rows {
+        match dedup.last_mut() {
+            Some(last) if last.0 == r.0 => *last = r,
+            _ => dedup.push(r),
         }
     }
-    out
+    NodeLocations { rows: dedup }
 }
 
 /// A plain-object interface definition inferred by DevTools (`{a, b}`).
@@ -280,7 +332,7 @@ pub struct InterfaceDef {
 }
 
 fn is_plain_object(g: &HeapGraph<'_>, i: usize) -> bool {
-    g.node_kind[i] == NodeKind::Object && g.snap.node(NodeIdx(i as u32)).name() == "Object"
+    g.kind_at(i) == NodeKind::Object && g.snap.node(NodeIdx(i as u32)).name() == "Object"
 }
 
 fn infer_interfaces(g: &HeapGraph<'_>) -> Vec<InterfaceDef> {

@@ -1,28 +1,39 @@
-//! [`HeapGraph`]: the snapshot's forward edges (CSR, borrowed) plus a reverse (retainer) index.
+//! [`HeapGraph`]: the snapshot's forward edges (CSR, borrowed) plus a reverse (retainer) index
+//! built on first use.
+
+use std::sync::OnceLock;
 
 use heapsnap_format::{EdgeIdx, EdgeKind, HeapSnapshot, NodeIdx, NodeKind};
+
+/// The reverse index: for each node its retaining edges and their sources, in DevTools'
+/// order (by source node, then edge).
+///
+/// Invariant: `first.len() == node_count + 1`; node `i`'s retainers are
+/// `edge[first[i]..first[i + 1]]` (and the same slice of `node`).
+#[derive(Debug)]
+pub(crate) struct Reverse {
+    pub(crate) first: Vec<u32>,
+    pub(crate) edge: Vec<u32>,
+    pub(crate) node: Vec<u32>,
+}
 
 /// The retainer graph of a snapshot.
 ///
 /// Forward edges are the snapshot's own columns (node `i`'s edges are
-/// `first_edge[i]..first_edge[i + 1]`). The reverse index lists, for each node, its retaining
-/// edges and their source nodes in DevTools' order: by source node, then by edge.
-///
-/// Invariant: `first_retainer.len() == node_count + 1`; node `i`'s retainers are
-/// `retainer_edge[first_retainer[i]..first_retainer[i + 1]]` (and the same slice of
-/// `retainer_node`).
+/// `first_edge[i]..first_edge[i + 1]`). Node and edge kinds are read through 256-entry tables
+/// from the raw type columns, so the graph adds no per-node or per-edge data of its own
+/// until something asks for retainers: the reverse index (8 bytes per edge) is built on first
+/// use.
 #[derive(Debug)]
 pub struct HeapGraph<'s> {
     pub(crate) snap: &'s HeapSnapshot,
-    pub(crate) node_kind: Vec<NodeKind>,
-    pub(crate) edge_kind: Vec<EdgeKind>,
-    pub(crate) first_retainer: Vec<u32>,
-    pub(crate) retainer_edge: Vec<u32>,
-    pub(crate) retainer_node: Vec<u32>,
+    pub(crate) node_table: [NodeKind; 256],
+    pub(crate) edge_table: [EdgeKind; 256],
+    reverse: OnceLock<Reverse>,
 }
 
 impl<'s> HeapGraph<'s> {
-    /// Builds the reverse index (`O(nodes + edges)` time, 8 bytes per edge).
+    /// Wraps a snapshot (`O(1)`; the retainer index is built lazily).
     ///
     /// ```
     /// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
@@ -37,34 +48,19 @@ impl<'s> HeapGraph<'s> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(snap: &'s HeapSnapshot) -> Self {
-        let n = snap.node_count();
         let meta = snap.meta();
-        let node_kind: Vec<NodeKind> =
-            snap.node_types().iter().map(|&t| meta.node_kind(t)).collect();
-        let edge_kind: Vec<EdgeKind> =
-            snap.edge_types().iter().map(|&t| meta.edge_kind(t)).collect();
-        let to = snap.edge_targets();
-        let mut first_retainer = vec![0u32; n + 1];
-        for &t in to {
-            first_retainer[t as usize + 1] += 1;
-        }
-        for i in 0..n {
-            first_retainer[i + 1] += first_retainer[i];
-        }
-        let mut fill: Vec<u32> = first_retainer[..n].to_vec();
-        let mut retainer_edge = vec![0u32; to.len()];
-        let mut retainer_node = vec![0u32; to.len()];
-        let first_edge = snap.first_edges();
-        for src in 0..n {
-            for e in first_edge[src]..first_edge[src + 1] {
-                let t = to[e as usize] as usize;
-                let slot = fill[t] as usize;
-                fill[t] += 1;
-                retainer_edge[slot] = e;
-                retainer_node[slot] = src as u32;
-            }
-        }
-        HeapGraph { snap, node_kind, edge_kind, first_retainer, retainer_edge, retainer_node }
+        let node_table = std::array::from_fn(|t| meta.node_kind(t as u8));
+        let edge_table = std::array::from_fn(|t| meta.edge_kind(t as u8));
+        HeapGraph { snap, node_table, edge_table, reverse: OnceLock::new() }
+    }
+
+    pub(crate) fn reverse(&self) -> &Reverse {
+        self.reverse.get_or_init(|| build_reverse(self.snap))
+    }
+
+    /// Builds the retainer index now (otherwise the first retainer query does).
+    pub fn build_retainers(&self) {
+        self.reverse();
     }
 
     /// The snapshot this graph is built on.
@@ -75,25 +71,31 @@ impl<'s> HeapGraph<'s> {
     /// Number of nodes.
     #[inline]
     pub fn node_count(&self) -> usize {
-        self.node_kind.len()
+        self.snap.node_count()
     }
 
     /// Number of edges.
     #[inline]
     pub fn edge_count(&self) -> usize {
-        self.edge_kind.len()
+        self.snap.edge_count()
     }
 
     /// The kind of node `i`.
     #[inline]
     pub fn node_kind(&self, i: NodeIdx) -> NodeKind {
-        self.node_kind[i.index()]
+        self.node_table[usize::from(self.snap.node_types()[i.index()])]
+    }
+
+    /// The kind of node at position `i` (for loops over positions).
+    #[inline]
+    pub(crate) fn kind_at(&self, i: usize) -> NodeKind {
+        self.node_table[usize::from(self.snap.node_types()[i])]
     }
 
     /// The kind of edge `e`.
     #[inline]
     pub fn edge_kind(&self, e: EdgeIdx) -> EdgeKind {
-        self.edge_kind[e.index()]
+        self.edge_table[usize::from(self.snap.edge_types()[e.index()])]
     }
 
     /// The target of edge `e`.
@@ -112,15 +114,16 @@ impl<'s> HeapGraph<'s> {
     /// Incoming edges of `i` as (edge, source), by source node then edge (DevTools' order).
     #[inline]
     pub fn retainers(&self, i: NodeIdx) -> impl ExactSizeIterator<Item = (EdgeIdx, NodeIdx)> + '_ {
-        let r =
-            self.first_retainer[i.index()] as usize..self.first_retainer[i.index() + 1] as usize;
-        r.map(move |k| (EdgeIdx(self.retainer_edge[k]), NodeIdx(self.retainer_node[k])))
+        let rev = self.reverse();
+        let r = rev.first[i.index()] as usize..rev.first[i.index() + 1] as usize;
+        r.map(move |k| (EdgeIdx(rev.edge[k]), NodeIdx(rev.node[k])))
     }
 
     /// Number of incoming edges of `i`.
     #[inline]
     pub fn retainer_count(&self, i: NodeIdx) -> usize {
-        (self.first_retainer[i.index() + 1] - self.first_retainer[i.index()]) as usize
+        let rev = self.reverse();
+        (rev.first[i.index() + 1] - rev.first[i.index()]) as usize
     }
 
     /// The source node of edge `e` (binary search over the CSR row starts).
@@ -135,4 +138,30 @@ impl<'s> HeapGraph<'s> {
     pub fn root(&self) -> NodeIdx {
         self.snap.root()
     }
+}
+
+fn build_reverse(snap: &HeapSnapshot) -> Reverse {
+    let n = snap.node_count();
+    let to = snap.edge_targets();
+    let mut first = vec![0u32; n + 1];
+    for &t in to {
+        first[t as usize + 1] += 1;
+    }
+    for i in 0..n {
+        first[i + 1] += first[i];
+    }
+    let mut fill: Vec<u32> = first[..n].to_vec();
+    let mut edge = vec![0u32; to.len()];
+    let mut node = vec![0u32; to.len()];
+    let first_edge = snap.first_edges();
+    for src in 0..n {
+        for e in first_edge[src]..first_edge[src + 1] {
+            let t = to[e as usize] as usize;
+            let slot = fill[t] as usize;
+            fill[t] += 1;
+            edge[slot] = e;
+            node[slot] = src as u32;
+        }
+    }
+    Reverse { first, edge, node }
 }

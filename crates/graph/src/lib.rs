@@ -42,7 +42,8 @@ pub use analysis::{
     FLAG_PAGE_OBJECT, NO_DISTANCE,
 };
 pub use classes::{
-    Class, Classes, InterfaceDef, InterfaceMatcher, PlainShapes, node_locations, sort_js,
+    Class, Classes, InterfaceDef, InterfaceMatcher, NodeLocations, PlainShapes, node_locations,
+    sort_js,
 };
 pub use graph::HeapGraph;
 pub use paths::{

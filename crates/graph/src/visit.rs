@@ -24,7 +24,7 @@
 //! | `IntoNodeReferences` | `&HeapGraph` | [`NodeReferences`] of `(NodeIdx, &NodeKind)` |
 //!
 //! Every iterator is a named type and an `ExactSizeIterator`. Node and edge weights are
-//! references into the graph's kind columns, so `weight()` never copies.
+//! references into the graph's 256-entry kind tables, so `weight()` never copies.
 //!
 //! Inherent methods of [`HeapGraph`] with the same names (`edges`, `node_count`, `edge_count`)
 //! take precedence in method-call syntax; call the trait versions through petgraph's generic
@@ -347,11 +347,25 @@ enum EdgesInner<'a> {
     In { target: NodeIdx, edges: slice::Iter<'a, u32>, nodes: slice::Iter<'a, u32> },
 }
 
+/// Edge kinds looked up from the raw type column through the graph's 256-entry table.
+#[derive(Clone, Copy, Debug)]
+struct EdgeKinds<'a> {
+    raw: &'a [u8],
+    table: &'a [EdgeKind; 256],
+}
+
+impl<'a> EdgeKinds<'a> {
+    #[inline]
+    fn get(&self, e: u32) -> &'a EdgeKind {
+        &self.table[usize::from(self.raw[e as usize])]
+    }
+}
+
 /// The edges of one node, outgoing (file order) or incoming (by source node, then edge).
 #[derive(Clone, Debug)]
 pub struct Edges<'a> {
     inner: EdgesInner<'a>,
-    kinds: &'a [EdgeKind],
+    kinds: EdgeKinds<'a>,
 }
 
 impl<'a> Iterator for Edges<'a> {
@@ -370,7 +384,7 @@ impl<'a> Iterator for Edges<'a> {
                 (NodeIdx(s), *target, e)
             }
         };
-        Some(HeapEdgeRef { source, target, id: EdgeIdx(e), kind: &self.kinds[e as usize] })
+        Some(HeapEdgeRef { source, target, id: EdgeIdx(e), kind: self.kinds.get(e) })
     }
 
     #[inline]
@@ -391,7 +405,7 @@ impl FusedIterator for Edges<'_> {}
 pub struct EdgeReferences<'a> {
     first_edge: &'a [u32],
     to: &'a [u32],
-    kinds: &'a [EdgeKind],
+    kinds: EdgeKinds<'a>,
     /// The source of the next edge (advanced past empty rows lazily).
     node: usize,
     ids: Range<u32>,
@@ -410,7 +424,7 @@ impl<'a> Iterator for EdgeReferences<'a> {
             source: NodeIdx(self.node as u32),
             target: NodeIdx(self.to[e as usize]),
             id: EdgeIdx(e),
-            kind: &self.kinds[e as usize],
+            kind: self.kinds.get(e),
         })
     }
 
@@ -454,7 +468,8 @@ impl FusedIterator for NodeIdentifiers {}
 /// Every node with a reference to its kind, in position order.
 #[derive(Clone, Debug)]
 pub struct NodeReferences<'a> {
-    kinds: slice::Iter<'a, NodeKind>,
+    raw: slice::Iter<'a, u8>,
+    table: &'a [NodeKind; 256],
     next: u32,
 }
 
@@ -463,7 +478,7 @@ impl<'a> Iterator for NodeReferences<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<(NodeIdx, &'a NodeKind)> {
-        let k = self.kinds.next()?;
+        let k = &self.table[usize::from(*self.raw.next()?)];
         let i = self.next;
         self.next += 1;
         Some((NodeIdx(i), k))
@@ -471,7 +486,7 @@ impl<'a> Iterator for NodeReferences<'a> {
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.kinds.size_hint()
+        self.raw.size_hint()
     }
 }
 
@@ -573,7 +588,13 @@ impl HeapGraph<'_> {
     /// The retainer-index row of `n`, as positions into `retainer_edge`/`retainer_node`.
     #[inline]
     fn in_row(&self, n: NodeIdx) -> Range<usize> {
-        self.first_retainer[n.index()] as usize..self.first_retainer[n.index() + 1] as usize
+        let r = self.reverse();
+        r.first[n.index()] as usize..r.first[n.index() + 1] as usize
+    }
+
+    #[inline]
+    fn edge_kinds(&self) -> EdgeKinds<'_> {
+        EdgeKinds { raw: self.snap.edge_types(), table: &self.edge_table }
     }
 }
 
@@ -594,7 +615,7 @@ impl<'a> IntoNeighborsDirected for &'a HeapGraph<'_> {
     fn neighbors_directed(self, n: NodeIdx, d: Direction) -> Neighbors<'a> {
         match d {
             Direction::Outgoing => self.neighbors(n),
-            Direction::Incoming => Neighbors(self.retainer_node[self.in_row(n)].iter()),
+            Direction::Incoming => Neighbors(self.reverse().node[self.in_row(n)].iter()),
         }
     }
 }
@@ -608,9 +629,9 @@ impl<'a> IntoEdgeReferences for &'a HeapGraph<'_> {
         EdgeReferences {
             first_edge: self.snap.first_edges(),
             to: self.snap.edge_targets(),
-            kinds: &self.edge_kind,
+            kinds: self.edge_kinds(),
             node: 0,
-            ids: 0..self.edge_kind.len() as u32,
+            ids: 0..self.snap.edge_count() as u32,
         }
     }
 }
@@ -626,7 +647,7 @@ impl<'a> IntoEdges for &'a HeapGraph<'_> {
                 ids: self.out_row(a),
                 to: self.snap.edge_targets(),
             },
-            kinds: &self.edge_kind,
+            kinds: self.edge_kinds(),
         }
     }
 }
@@ -643,10 +664,10 @@ impl<'a> IntoEdgesDirected for &'a HeapGraph<'_> {
                 Edges {
                     inner: EdgesInner::In {
                         target: a,
-                        edges: self.retainer_edge[r.clone()].iter(),
-                        nodes: self.retainer_node[r].iter(),
+                        edges: self.reverse().edge[r.clone()].iter(),
+                        nodes: self.reverse().node[r].iter(),
                     },
-                    kinds: &self.edge_kind,
+                    kinds: self.edge_kinds(),
                 }
             }
         }
@@ -658,7 +679,7 @@ impl IntoNodeIdentifiers for &HeapGraph<'_> {
 
     #[inline]
     fn node_identifiers(self) -> NodeIdentifiers {
-        NodeIdentifiers(0..self.node_kind.len() as u32)
+        NodeIdentifiers(0..self.snap.node_count() as u32)
     }
 }
 
@@ -668,7 +689,7 @@ impl<'a> IntoNodeReferences for &'a HeapGraph<'_> {
 
     #[inline]
     fn node_references(self) -> NodeReferences<'a> {
-        NodeReferences { kinds: self.node_kind.iter(), next: 0 }
+        NodeReferences { raw: self.snap.node_types().iter(), table: &self.node_table, next: 0 }
     }
 }
 

@@ -1,0 +1,545 @@
+//! `heapsnap capture`: take heap snapshots from live processes over the inspector protocol.
+//!
+//! Each snapshot streams chunk by chunk into a temporary file beside its destination (gzip on
+//! the fly with `--gzip` or a `.gz` name) and is renamed into place only once V8 has answered
+//! `takeHeapSnapshot`; then it is parsed with `heapsnap-format` as a check (`--no-check` skips
+//! that, which needs memory of the order of the snapshot's size).
+//!
+//! JSON (`--json`, schema `heapsnap.capture/1`), keys in this order: `schema`, `snapshots`: one
+//! object per file written with `file`, `target` (what was captured: `pid 123`, `worker 1
+//! "[worker 1] name"`, a page title), `pid` (or null), `worker_id` (or null), `bytes` (snapshot
+//! JSON size), `file_bytes` (on disk), `gzip`, `chunks`, `objects` (V8's progress total),
+//! `node_count` and `edge_count` (null with `--no-check`), `seconds`, `gc_seconds`, `options`
+//! (`collect_garbage`, `expose_internals`, `capture_numeric_value`); and `workers` (only with
+//! `--worker list`: `id`, `title`, `url`).
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use heapsnap_capture::{
+    AttachOptions, Inspector, OutputFile, Session, SnapshotOptions, Target, WorkerInfo,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+use crate::cli::{CaptureArgs, GlobalArgs};
+use crate::output::human_bytes;
+
+/// `--worker all|ID|list`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WorkerChoice {
+    /// Every worker thread.
+    All,
+    /// Print the worker threads and capture nothing.
+    List,
+    /// The worker with this id.
+    Id(String),
+}
+
+pub(crate) fn parse_worker(s: &str) -> Result<WorkerChoice, String> {
+    match s.trim() {
+        "" => Err("expected all, list or a worker id".into()),
+        "all" => Ok(WorkerChoice::All),
+        "list" => Ok(WorkerChoice::List),
+        id => Ok(WorkerChoice::Id(id.to_string())),
+    }
+}
+
+pub(crate) fn run(args: &CaptureArgs, global: &GlobalArgs) -> Result<ExitCode> {
+    heapsnap_capture::catch_interrupts();
+    let mut cx = Cx { args, global, report: Vec::new(), workers_listed: None, stamp: timestamp() };
+    let result = cx.run();
+    if let Err(e) = &result {
+        if is_interrupted(e) {
+            let _ = writeln!(io::stderr(), "heapsnap: interrupted");
+            return Ok(ExitCode::from(130));
+        }
+    }
+    result?;
+    if args.json {
+        let mut doc = serde_json::Map::new();
+        doc.insert("schema".into(), "heapsnap.capture/1".into());
+        doc.insert("snapshots".into(), Value::Array(cx.report));
+        if let Some(w) = cx.workers_listed {
+            doc.insert("workers".into(), w);
+        }
+        let mut out = io::stdout().lock();
+        crate::output::json_doc(&mut out, &Value::Object(doc))?;
+        out.flush()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether Ctrl-C ended the command (anywhere in the error chain).
+pub(crate) fn is_interrupted(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(c.downcast_ref::<heapsnap_capture::Error>(), Some(heapsnap_capture::Error::Interrupted))
+    })
+}
+
+struct Cx<'a> {
+    args: &'a CaptureArgs,
+    global: &'a GlobalArgs,
+    report: Vec<Value>,
+    workers_listed: Option<Value>,
+    stamp: String,
+}
+
+impl Cx<'_> {
+    fn run(&mut self) -> Result<()> {
+        let args = self.args;
+        if args.output.as_deref() == Some(Path::new("-")) {
+            bail!("capture writes files (through a temporary file and a rename); `-o -` is not supported");
+        }
+        let ep = &args.endpoint;
+        if let Some(pid) = ep.pid {
+            if args.target.is_some() {
+                bail!("--target picks a Chrome target with --port or --ws; with --pid use --worker");
+            }
+            if args.children {
+                let kids = heapsnap_capture::node_children(pid)
+                    .with_context(|| format!("listing the child processes of {pid}"))?;
+                if kids.is_empty() {
+                    heapsnap_capture::check_node_process(pid)?;
+                    bail!("process {pid} has no Node.js child processes (is it a cluster primary?)");
+                }
+                log::info!("process {pid} has {} Node.js children: {kids:?}", kids.len());
+                for kid in kids {
+                    self.with_pid(kid, Some(format!("pid{kid}")))?;
+                }
+                return Ok(());
+            }
+            return self.with_pid(pid, None);
+        }
+        if let Some(port) = ep.port {
+            let host = if args.host.contains(':') && !args.host.starts_with('[') {
+                format!("[{}]", args.host)
+            } else {
+                args.host.clone()
+            };
+            return self.with_addr(&format!("{host}:{port}"));
+        }
+        if let Some(url) = &ep.ws {
+            let mut session = Session::connect_url(url).with_context(|| format!("connecting to {url}"))?;
+            return self.capture_target(&mut session, None, None, url);
+        }
+        bail!("give one of --pid, --port or --ws")
+    }
+
+    /// Opens (if needed) the inspector of `pid`, captures, and closes it again whatever happened.
+    fn with_pid(&mut self, pid: u32, tag: Option<String>) -> Result<()> {
+        let inspector = Inspector::open(pid, &AttachOptions::default())
+            .with_context(|| format!("attaching to process {pid}"))?;
+        if inspector.opened_by_us() {
+            log::info!(
+                "opened the inspector of process {pid} on {} with SIGUSR1; it will be closed again",
+                inspector.addr()
+            );
+        } else {
+            log::info!("process {pid} already had an inspector on {}; leaving it open", inspector.addr());
+        }
+        let mut session = match inspector.connect() {
+            Ok(s) => s,
+            Err(e) => {
+                if let Err(c) = inspector.close(None) {
+                    log::warn!("{c}");
+                }
+                return Err(e).with_context(|| format!("connecting to the inspector of process {pid}"));
+            }
+        };
+        let label = format!("process {pid}");
+        let result = self.capture_target(&mut session, Some(pid), tag, &label);
+        let closed = inspector.close(Some(session));
+        match (result, closed) {
+            (Err(e), Err(c)) => {
+                log::warn!("{c}");
+                Err(e)
+            }
+            (Err(e), Ok(())) => Err(e),
+            (Ok(()), Err(c)) => Err(c).context("closing the inspector we opened"),
+            (Ok(()), Ok(())) => Ok(()),
+        }
+    }
+
+    /// `--port`: list the targets and pick one (Chrome: through the browser endpoint).
+    fn with_addr(&mut self, addr: &str) -> Result<()> {
+        let targets = heapsnap_capture::list_targets(addr)
+            .with_context(|| format!("listing the targets of the inspector at {addr}"))?;
+        let available = || targets.iter().map(Target::describe).collect::<Vec<_>>();
+        let chosen: &Target = match &self.args.target {
+            Some(needle) => {
+                let exact: Vec<&Target> = targets.iter().filter(|t| t.id == *needle).collect();
+                let found: Vec<&Target> = if exact.len() == 1 {
+                    exact
+                } else {
+                    targets.iter().filter(|t| t.matches(needle)).collect()
+                };
+                match found.as_slice() {
+                    [one] => one,
+                    [] => {
+                        return Err(heapsnap_capture::Error::NoTarget {
+                            wanted: needle.clone(),
+                            available: available(),
+                        }
+                        .into());
+                    }
+                    many => bail!(
+                        "{} targets match {needle:?}; be more specific (an id works): {}",
+                        many.len(),
+                        many.iter().map(|t| t.describe()).collect::<Vec<_>>().join("; ")
+                    ),
+                }
+            }
+            None => {
+                let node: Vec<&Target> = targets.iter().filter(|t| t.kind == "node").collect();
+                match (targets.as_slice(), node.as_slice()) {
+                    ([one], _) | (_, [one]) => one,
+                    ([], _) => bail!("the inspector at {addr} lists no targets"),
+                    _ => bail!(
+                        "the inspector at {addr} has {} targets; pick one with --target SUBSTRING: {}",
+                        targets.len(),
+                        available().join("; ")
+                    ),
+                }
+            }
+        };
+        let label = if chosen.title.is_empty() { chosen.id.clone() } else { chosen.title.clone() };
+        // Chrome: attach through the browser endpoint with a flat session.
+        let browser = heapsnap_capture::version(addr)
+            .ok()
+            .filter(|v| !v.is_node())
+            .and_then(|v| v.web_socket_debugger_url);
+        if let (Some(url), Some(_)) = (browser, &self.args.target) {
+            let mut session =
+                Session::connect_url(&url).with_context(|| format!("connecting to the browser at {url}"))?;
+            session.set_timeout(self.args.timeout);
+            let mut scoped = session
+                .attach_target(&chosen.id)
+                .with_context(|| format!("attaching to {}", chosen.describe()))?;
+            return self.capture_target(&mut scoped, None, None, &label);
+        }
+        let mut session =
+            Session::connect(chosen).with_context(|| format!("connecting to {}", chosen.describe()))?;
+        self.capture_target(&mut session, None, None, &label)
+    }
+
+    /// Captures the main thread, or the workers asked for with `--worker`.
+    fn capture_target(
+        &mut self,
+        session: &mut Session,
+        pid: Option<u32>,
+        tag: Option<String>,
+        label: &str,
+    ) -> Result<()> {
+        session.set_timeout(self.args.timeout);
+        let pid = match pid {
+            Some(p) => Some(p),
+            None if self.args.output.is_none() => session.process_pid().ok().flatten(),
+            None => None,
+        };
+        let Some(choice) = self.args.worker.clone() else {
+            let path = self.path(pid, tag.as_deref());
+            return self.one(session, &path, label, pid, None);
+        };
+        let workers = session.workers().with_context(|| format!("listing the worker threads of {label}"))?;
+        let selected: Vec<WorkerInfo> = match &choice {
+            WorkerChoice::List => {
+                self.list_workers(label, &workers)?;
+                return Ok(());
+            }
+            WorkerChoice::All => {
+                if workers.is_empty() {
+                    bail!("{label} has no worker threads");
+                }
+                workers
+            }
+            WorkerChoice::Id(id) => {
+                let found: Vec<WorkerInfo> =
+                    workers.iter().filter(|w| w.worker_id == *id).cloned().collect();
+                if found.is_empty() {
+                    return Err(heapsnap_capture::Error::NoTarget {
+                        wanted: format!("worker {id}"),
+                        available: workers.iter().map(describe_worker).collect(),
+                    }
+                    .into());
+                }
+                found
+            }
+        };
+        for w in selected {
+            let wtag = worker_tag(&w.worker_id, &w.title);
+            let tag = match &tag {
+                Some(t) => format!("{t}.{wtag}"),
+                None => wtag,
+            };
+            let path = self.path(pid, Some(&tag));
+            let wlabel = format!("{label} {}", describe_worker(&w));
+            let mut scoped = session.worker(&w);
+            self.one(&mut scoped, &path, &wlabel, pid, Some(&w))?;
+        }
+        Ok(())
+    }
+
+    fn list_workers(&mut self, label: &str, workers: &[WorkerInfo]) -> Result<()> {
+        if self.args.json {
+            self.workers_listed = Some(Value::Array(
+                workers.iter().map(|w| json!({"id": w.worker_id, "title": w.title, "url": w.url})).collect(),
+            ));
+            return Ok(());
+        }
+        let mut out = io::stdout().lock();
+        if workers.is_empty() {
+            writeln!(out, "{label} has no worker threads")?;
+        }
+        for w in workers {
+            writeln!(out, "{}\t{}\t{}", w.worker_id, w.title, w.url)?;
+        }
+        Ok(())
+    }
+
+    /// One snapshot into `path`, then the parse check and the summary line.
+    fn one(
+        &mut self,
+        session: &mut Session,
+        path: &Path,
+        label: &str,
+        pid: Option<u32>,
+        worker: Option<&WorkerInfo>,
+    ) -> Result<()> {
+        let args = self.args;
+        let gzip = args.gzip || OutputFile::gzip_by_name(path);
+        let opts = SnapshotOptions::new()
+            .collect_garbage(!args.no_gc)
+            .expose_internals(args.expose_internals)
+            .capture_numeric_value(args.numeric_values);
+        let mut out =
+            OutputFile::create(path, gzip).with_context(|| format!("writing {}", path.display()))?;
+        let mut bar = CaptureBar::new(self.global, args.json, label);
+        let stats = session
+            .take_heap_snapshot(&mut out, &opts, &mut bar)
+            .with_context(|| format!("capturing {label} (no file was written)"));
+        bar.finish();
+        let stats = stats?;
+        let file_bytes = out.finish().with_context(|| format!("writing {}", path.display()))?;
+        let counts = if args.no_check {
+            None
+        } else {
+            let mut check = crate::progress::Bar::new(
+                self.global,
+                args.json,
+                &format!("checking {}", path.display()),
+            );
+            let snap = heapsnap_format::ParseOptions::default()
+                .parse_path(path, &mut check)
+                .with_context(|| format!("the captured snapshot {} does not parse", path.display()))?;
+            check.finish();
+            Some((snap.node_count(), snap.edge_count()))
+        };
+        let file = path.display().to_string();
+        if args.json {
+            self.report.push(json!({
+                "file": file,
+                "target": label,
+                "pid": pid,
+                "worker_id": worker.map(|w| w.worker_id.clone()),
+                "bytes": stats.bytes,
+                "file_bytes": file_bytes,
+                "gzip": gzip,
+                "chunks": stats.chunks,
+                "objects": stats.objects,
+                "node_count": counts.map(|c| c.0),
+                "edge_count": counts.map(|c| c.1),
+                "seconds": stats.elapsed.as_secs_f64(),
+                "gc_seconds": stats.gc.as_secs_f64(),
+                "options": {
+                    "collect_garbage": opts.collect_garbage,
+                    "expose_internals": opts.expose_internals,
+                    "capture_numeric_value": opts.capture_numeric_value,
+                },
+            }));
+        } else {
+            let mut line = format!("wrote {file}: {}", human_bytes(stats.bytes));
+            if gzip {
+                line.push_str(&format!(" ({} gzipped)", human_bytes(file_bytes)));
+            }
+            match counts {
+                Some((n, e)) => line.push_str(&format!(", {n} nodes, {e} edges")),
+                None => line.push_str(", not checked"),
+            }
+            line.push_str(&format!(", {}", seconds(stats.elapsed)));
+            if !args.no_gc {
+                line.push_str(&format!(" (GC {})", seconds(stats.gc)));
+            }
+            let mut out = io::stdout().lock();
+            writeln!(out, "{line}")?;
+            out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The output path: `-o` (with `tag` inserted when there are several snapshots) or
+    /// `heapsnap-<pid>-<time>[.tag].heapsnapshot[.gz]`.
+    fn path(&self, pid: Option<u32>, tag: Option<&str>) -> PathBuf {
+        let base = match &self.args.output {
+            Some(p) => p.clone(),
+            None => {
+                let who = pid.map(|p| format!("{p}-")).unwrap_or_default();
+                let gz = if self.args.gzip { ".gz" } else { "" };
+                PathBuf::from(format!("heapsnap-{who}{}.heapsnapshot{gz}", self.stamp))
+            }
+        };
+        match tag {
+            Some(t) => with_tag(&base, t),
+            None => base,
+        }
+    }
+}
+
+fn describe_worker(w: &WorkerInfo) -> String {
+    format!("worker {} {:?}", w.worker_id, w.title)
+}
+
+/// `worker-1-my-worker` from id 1 and title `[worker 1] my-worker`.
+fn worker_tag(id: &str, title: &str) -> String {
+    let title = title.strip_prefix(&format!("[worker {id}]")).unwrap_or(title);
+    let mut clean = String::new();
+    for c in title.trim().chars() {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            clean.push(c);
+        } else if !clean.ends_with('-') {
+            clean.push('-');
+        }
+        if clean.len() >= 40 {
+            break;
+        }
+    }
+    let clean = clean.trim_matches('-');
+    if clean.is_empty() || clean == "worker" {
+        format!("worker-{id}")
+    } else {
+        format!("worker-{id}-{clean}")
+    }
+}
+
+/// `app.heapsnapshot.gz` + `worker-1` → `app.worker-1.heapsnapshot.gz`.
+pub(crate) fn with_tag(base: &Path, tag: &str) -> PathBuf {
+    let name = base.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    let suffix = [".heapsnapshot.gz", ".heapsnapshot", ".json.gz", ".json", ".gz"]
+        .into_iter()
+        .find(|s| lower.ends_with(s) && lower.len() > s.len())
+        .unwrap_or("");
+    let stem = &name[..name.len() - suffix.len()];
+    base.with_file_name(format!("{stem}.{tag}{}", &name[name.len() - suffix.len()..]))
+}
+
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 10.0 { format!("{s:.2}s") } else { format!("{s:.1}s") }
+}
+
+/// UTC `YYYYMMDD-HHMMSS` (for default file names).
+pub(crate) fn timestamp() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}{m:02}{d:02}-{:02}{:02}{:02}", rem / 3600, rem / 60 % 60, rem % 60)
+}
+
+/// The capture progress bar: heap objects walked, then bytes received.
+pub(crate) struct CaptureBar {
+    bar: ProgressBar,
+    streaming: bool,
+    bytes: u64,
+}
+
+impl CaptureBar {
+    pub(crate) fn new(global: &GlobalArgs, hide: bool, label: &str) -> CaptureBar {
+        let visible =
+            !hide && !global.quiet && !global.no_progress && io::stderr().is_terminal();
+        let bar = if visible { ProgressBar::new(0) } else { ProgressBar::hidden() };
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} objects walked, eta {eta}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(format!("capturing {label}"));
+        bar.enable_steady_tick(Duration::from_millis(200));
+        CaptureBar { bar, streaming: false, bytes: 0 }
+    }
+
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl heapsnap_capture::Progress for CaptureBar {
+    fn set_total(&mut self, total: u64) {
+        self.bar.set_length(total);
+    }
+    fn advance(&mut self, delta: u64) {
+        self.bar.inc(delta);
+    }
+    fn wrote(&mut self, bytes: u64) {
+        if !self.streaming {
+            self.streaming = true;
+            if let Ok(style) =
+                ProgressStyle::with_template("{msg} {spinner} {bytes} received ({bytes_per_sec})")
+            {
+                self.bar.set_style(style);
+            }
+        }
+        self.bytes += bytes;
+        self.bar.set_position(self.bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_go_before_the_extension() {
+        let t = |p: &str| with_tag(Path::new(p), "worker-1").display().to_string();
+        assert_eq!(t("app.heapsnapshot.gz"), "app.worker-1.heapsnapshot.gz");
+        assert_eq!(t("dir/app.heapsnapshot"), "dir/app.worker-1.heapsnapshot");
+        assert_eq!(t("app"), "app.worker-1");
+        assert_eq!(t("x.gz"), "x.worker-1.gz");
+        assert_eq!(t(".heapsnapshot"), ".heapsnapshot.worker-1");
+    }
+
+    #[test]
+    fn worker_tags() {
+        assert_eq!(worker_tag("1", "[worker 1] my worker!"), "worker-1-my-worker");
+        assert_eq!(worker_tag("2", "[worker 2]"), "worker-2");
+        assert_eq!(worker_tag("3", ""), "worker-3");
+    }
+
+    #[test]
+    fn worker_choice() {
+        assert_eq!(parse_worker("all"), Ok(WorkerChoice::All));
+        assert_eq!(parse_worker("list"), Ok(WorkerChoice::List));
+        assert_eq!(parse_worker("3"), Ok(WorkerChoice::Id("3".into())));
+        assert!(parse_worker("").is_err());
+    }
+
+    #[test]
+    fn timestamps_look_right() {
+        let t = timestamp();
+        assert_eq!(t.len(), 15);
+        assert!(t.starts_with("20"));
+        assert_eq!(&t[8..9], "-");
+    }
+}
