@@ -9,6 +9,7 @@ mod conformance;
 mod devtools;
 mod diff_cli;
 mod diff_conformance;
+mod diff_leaks;
 mod fixtures;
 mod info;
 mod malformed;

@@ -217,7 +217,11 @@ fn a_malformed_chunk_event_is_a_protocol_error() {
     });
     let mut s = connect(&addr);
     let err = s
-        .take_heap_snapshot(Vec::new(), &SnapshotOptions::new().collect_garbage(false), &mut NoProgress)
+        .take_heap_snapshot(
+            Vec::new(),
+            &SnapshotOptions::new().collect_garbage(false),
+            &mut NoProgress,
+        )
         .unwrap_err();
     assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
 }
@@ -231,7 +235,10 @@ fn dropped_connection_mid_snapshot_leaves_no_file() {
         send(ws, json!({"id": id, "result": {}}));
         let _ = recv(ws);
         for _ in 0..3 {
-            send(ws, json!({"method": "HeapProfiler.addHeapSnapshotChunk", "params": {"chunk": "x".repeat(100_000)}}));
+            send(
+                ws,
+                json!({"method": "HeapProfiler.addHeapSnapshotChunk", "params": {"chunk": "x".repeat(100_000)}}),
+            );
         }
         // Drop the TCP connection without a WebSocket close, like a killed process.
         let _ = ws.get_mut().shutdown(std::net::Shutdown::Both);
@@ -240,7 +247,8 @@ fn dropped_connection_mid_snapshot_leaves_no_file() {
     let path = dir.path().join("out.heapsnapshot");
     let mut s = connect(&addr);
     let mut out = OutputFile::create(&path, false).unwrap();
-    let err = s.take_heap_snapshot(&mut out, &SnapshotOptions::default(), &mut NoProgress).unwrap_err();
+    let err =
+        s.take_heap_snapshot(&mut out, &SnapshotOptions::default(), &mut NoProgress).unwrap_err();
     assert!(err.is_closed(), "{err:?}");
     assert!(err.to_string().contains("HeapProfiler.takeHeapSnapshot"), "{err}");
     assert_eq!(out.written(), 300_000);
@@ -254,8 +262,14 @@ fn chunks_without_a_reply_time_out() {
         let (id, _, _) = recv(ws);
         send(ws, json!({"id": id, "result": {}}));
         let _ = recv(ws);
-        send(ws, json!({"method": "HeapProfiler.reportHeapSnapshotProgress", "params": {"done": 1, "total": 1, "finished": true}}));
-        send(ws, json!({"method": "HeapProfiler.addHeapSnapshotChunk", "params": {"chunk": "{\"snapshot\":"}}));
+        send(
+            ws,
+            json!({"method": "HeapProfiler.reportHeapSnapshotProgress", "params": {"done": 1, "total": 1, "finished": true}}),
+        );
+        send(
+            ws,
+            json!({"method": "HeapProfiler.addHeapSnapshotChunk", "params": {"chunk": "{\"snapshot\":"}}),
+        );
         // ... and then nothing: no more chunks, no reply.
         thread::sleep(Duration::from_secs(3));
     });
@@ -263,7 +277,11 @@ fn chunks_without_a_reply_time_out() {
     s.set_timeout(Duration::from_millis(700));
     let t = std::time::Instant::now();
     let err = s
-        .take_heap_snapshot(Vec::new(), &SnapshotOptions::new().collect_garbage(false), &mut NoProgress)
+        .take_heap_snapshot(
+            Vec::new(),
+            &SnapshotOptions::new().collect_garbage(false),
+            &mut NoProgress,
+        )
         .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(err.to_string().contains("takeHeapSnapshot"), "{err}");
@@ -280,7 +298,11 @@ fn a_reply_without_chunks_is_an_error() {
     });
     let mut s = connect(&addr);
     let err = s
-        .take_heap_snapshot(Vec::new(), &SnapshotOptions::new().collect_garbage(false), &mut NoProgress)
+        .take_heap_snapshot(
+            Vec::new(),
+            &SnapshotOptions::new().collect_garbage(false),
+            &mut NoProgress,
+        )
         .unwrap_err();
     assert!(matches!(err, Error::Protocol { .. }), "{err:?}");
 }
@@ -289,7 +311,10 @@ fn a_reply_without_chunks_is_an_error() {
 fn cdp_errors_name_the_method() {
     let (addr, _) = fake(|ws| {
         let (id, _, _) = recv(ws);
-        send(ws, json!({"id": id, "error": {"code": -32601, "message": "'HeapProfiler.enable' wasn't found"}}));
+        send(
+            ws,
+            json!({"id": id, "error": {"code": -32601, "message": "'HeapProfiler.enable' wasn't found"}}),
+        );
         thread::sleep(Duration::from_millis(100));
     });
     let mut s = connect(&addr);
@@ -319,14 +344,20 @@ fn heap_usage_and_evaluate() {
     let (addr, _) = fake(|ws| {
         let (id, m, _) = recv(ws);
         assert_eq!(m, "Runtime.getHeapUsage");
-        send(ws, json!({"id": id, "result": {"usedSize": 100, "totalSize": 200, "embedderHeapUsedSize": 7}}));
+        send(
+            ws,
+            json!({"id": id, "result": {"usedSize": 100, "totalSize": 200, "embedderHeapUsedSize": 7}}),
+        );
         let (id, m, msg) = recv(ws);
         assert_eq!(m, "Runtime.evaluate");
         assert_eq!(msg["params"]["returnByValue"], true);
         send(ws, json!({"id": id, "result": {"result": {"type": "number", "value": 4242}}}));
         let (id, _, _) = recv(ws);
-        send(ws, json!({"id": id, "result": {"result": {"type": "object"},
-            "exceptionDetails": {"text": "Uncaught", "exception": {"description": "ReferenceError: process is not defined"}}}}));
+        send(
+            ws,
+            json!({"id": id, "result": {"result": {"type": "object"},
+            "exceptionDetails": {"text": "Uncaught", "exception": {"description": "ReferenceError: process is not defined"}}}}),
+        );
     });
     let mut s = connect(&addr);
     let u = s.heap_usage().unwrap();
@@ -341,25 +372,41 @@ fn worker_messages_are_json_inside_json() {
     let (addr, _) = fake(|ws| {
         let (id, m, _) = recv(ws);
         assert_eq!(m, "NodeWorker.enable");
-        send(ws, json!({"method": "NodeWorker.attachedToWorker", "params": {"sessionId": "7",
+        send(
+            ws,
+            json!({"method": "NodeWorker.attachedToWorker", "params": {"sessionId": "7",
             "workerInfo": {"workerId": "3", "type": "worker", "title": "[worker 3] pool", "url": "file:///w.js"},
-            "waitingForDebugger": false}}));
+            "waitingForDebugger": false}}),
+        );
         send(ws, json!({"id": id, "result": {}}));
         // Three wrapped commands: enable, collectGarbage, takeHeapSnapshot.
-        for expect in ["HeapProfiler.enable", "HeapProfiler.collectGarbage", "HeapProfiler.takeHeapSnapshot"] {
+        for expect in
+            ["HeapProfiler.enable", "HeapProfiler.collectGarbage", "HeapProfiler.takeHeapSnapshot"]
+        {
             let (outer, m, msg) = recv(ws);
             assert_eq!(m, "NodeWorker.sendMessageToWorker");
             assert_eq!(msg["params"]["sessionId"], "7");
-            let inner: Value = serde_json::from_str(msg["params"]["message"].as_str().unwrap()).unwrap();
+            let inner: Value =
+                serde_json::from_str(msg["params"]["message"].as_str().unwrap()).unwrap();
             assert_eq!(inner["method"], expect);
             send(ws, json!({"id": outer, "result": {}}));
-            let wrap = |v: Value| json!({"method": "NodeWorker.receivedMessageFromWorker",
-                "params": {"sessionId": "7", "message": v.to_string()}});
+            let wrap = |v: Value| {
+                json!({"method": "NodeWorker.receivedMessageFromWorker",
+                "params": {"sessionId": "7", "message": v.to_string()}})
+            };
             if expect == "HeapProfiler.takeHeapSnapshot" {
                 // Main-thread chunks (another session) must not end up in the worker's file.
-                send(ws, json!({"method": "HeapProfiler.addHeapSnapshotChunk", "params": {"chunk": "MAIN"}}));
+                send(
+                    ws,
+                    json!({"method": "HeapProfiler.addHeapSnapshotChunk", "params": {"chunk": "MAIN"}}),
+                );
                 for part in ["{\"a\":\"\\\"", "quoted\\\"\"}"] {
-                    send(ws, wrap(json!({"method": "HeapProfiler.addHeapSnapshotChunk", "params": {"chunk": part}})));
+                    send(
+                        ws,
+                        wrap(
+                            json!({"method": "HeapProfiler.addHeapSnapshotChunk", "params": {"chunk": part}}),
+                        ),
+                    );
                 }
             }
             send(ws, wrap(json!({"id": inner["id"], "result": {}})));
@@ -368,9 +415,14 @@ fn worker_messages_are_json_inside_json() {
     let mut s = connect(&addr);
     let workers = s.workers().unwrap();
     assert_eq!(workers.len(), 1);
-    assert_eq!((workers[0].worker_id.as_str(), workers[0].title.as_str()), ("3", "[worker 3] pool"));
+    assert_eq!(
+        (workers[0].worker_id.as_str(), workers[0].title.as_str()),
+        ("3", "[worker 3] pool")
+    );
     let mut sink = Vec::new();
-    s.worker(&workers[0]).take_heap_snapshot(&mut sink, &SnapshotOptions::default(), &mut NoProgress).unwrap();
+    s.worker(&workers[0])
+        .take_heap_snapshot(&mut sink, &SnapshotOptions::default(), &mut NoProgress)
+        .unwrap();
     assert_eq!(String::from_utf8(sink).unwrap(), "{\"a\":\"\\\"quoted\\\"\"}");
 }
 
@@ -378,8 +430,11 @@ fn worker_messages_are_json_inside_json() {
 fn a_worker_that_exits_mid_snapshot_is_closed() {
     let (addr, _) = fake(|ws| {
         let (id, _, _) = recv(ws);
-        send(ws, json!({"method": "NodeWorker.attachedToWorker", "params": {"sessionId": "1",
-            "workerInfo": {"workerId": "1", "type": "worker", "title": "w", "url": ""}, "waitingForDebugger": false}}));
+        send(
+            ws,
+            json!({"method": "NodeWorker.attachedToWorker", "params": {"sessionId": "1",
+            "workerInfo": {"workerId": "1", "type": "worker", "title": "w", "url": ""}, "waitingForDebugger": false}}),
+        );
         send(ws, json!({"id": id, "result": {}}));
         let (outer, _, _) = recv(ws);
         send(ws, json!({"id": outer, "result": {}}));
@@ -404,19 +459,32 @@ fn flat_sessions_carry_a_session_id() {
         send(ws, json!({"id": id, "sessionId": "S1", "result": {}}));
         let (id, m, _) = recv(ws);
         assert_eq!(m, "HeapProfiler.takeHeapSnapshot");
-        send(ws, json!({"method": "HeapProfiler.addHeapSnapshotChunk", "sessionId": "OTHER", "params": {"chunk": "no"}}));
-        send(ws, json!({"method": "HeapProfiler.addHeapSnapshotChunk", "sessionId": "S1", "params": {"chunk": "{}"}}));
+        send(
+            ws,
+            json!({"method": "HeapProfiler.addHeapSnapshotChunk", "sessionId": "OTHER", "params": {"chunk": "no"}}),
+        );
+        send(
+            ws,
+            json!({"method": "HeapProfiler.addHeapSnapshotChunk", "sessionId": "S1", "params": {"chunk": "{}"}}),
+        );
         // A reply with the same id but for another session is not ours.
         send(ws, json!({"id": id, "sessionId": "OTHER", "result": {}}));
         send(ws, json!({"id": id, "sessionId": "S1", "result": {}}));
         let (_, m, msg) = recv(ws);
-        assert_eq!((m.as_str(), &msg["params"]["sessionId"]), ("Target.detachFromTarget", &json!("S1")));
+        assert_eq!(
+            (m.as_str(), &msg["params"]["sessionId"]),
+            ("Target.detachFromTarget", &json!("S1"))
+        );
     });
     let mut s = connect(&addr);
     let mut sink = Vec::new();
     s.attach_target("PAGE1")
         .unwrap()
-        .take_heap_snapshot(&mut sink, &SnapshotOptions::new().collect_garbage(false), &mut NoProgress)
+        .take_heap_snapshot(
+            &mut sink,
+            &SnapshotOptions::new().collect_garbage(false),
+            &mut NoProgress,
+        )
         .unwrap();
     assert_eq!(sink, b"{}");
     // Dropping the guard detached; give the server a moment to check it.

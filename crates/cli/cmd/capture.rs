@@ -196,7 +196,8 @@ impl Cx<'_> {
             None => {
                 let node: Vec<&Target> = targets.iter().filter(|t| t.kind == "node").collect();
                 match (targets.as_slice(), node.as_slice()) {
-                    ([one], _) | (_, [one]) => one,
+                    ([one], _) => one,
+                    (_, [one]) => *one,
                     ([], _) => bail!("the inspector at {addr} lists no targets"),
                     _ => bail!(
                         "the inspector at {addr} has {} targets; pick one with --target SUBSTRING: {}",

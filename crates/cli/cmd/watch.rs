@@ -1,0 +1,452 @@
+//! `heapsnap watch`: sample a live process's heap over time and warn when it keeps growing.
+//!
+//! Each sample forces a full GC (`HeapProfiler.collectGarbage`, awaited) and then reads
+//! `Runtime.getHeapUsage`, so `used` is the heap *after* GC: what is really retained. (`--no-gc`
+//! skips the forced GC; cheaper for the target, but the numbers then include garbage.) The leak
+//! rule is memwatch's: the heap after GC grew in N consecutive samples (`--consecutive`,
+//! default 5). One line per sample goes to stdout, warnings to stderr, and a summary at the end.
+//! The exit status is 1 when a leak warning was raised.
+//!
+//! `--out FILE` writes the time series: CSV (`t_ms,used_size,total_size,leak_warning`) when the
+//! name ends in `.csv`, else JSON (schema `heapsnap.watch/1`): `schema`, `target`,
+//! `interval_ms`, `gc` (forced GC per sample), `consecutive`, `samples` (`t_ms`, `used_size`,
+//! `total_size`), `warnings` (`t_ms`, `sample`: index into `samples`, `used_size`),
+//! `trend_bytes_per_min` (least-squares slope over all samples), `snapshots` (files written by
+//! `--auto-capture`).
+//!
+//! `--auto-capture DIR`: at the first warning a `baseline` snapshot is taken, N samples later a
+//! `target`, N samples after that a `final` one (DIR/baseline.heapsnapshot, ...). Then
+//! `heapsnap leaks BASELINE TARGET FINAL` runs if this build has a `leaks` command; otherwise the
+//! three files are left for `heapsnap diff`.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use heapsnap_capture::{
+    AttachOptions, GrowthDetector, Inspector, NoProgress, OutputFile, Session, SnapshotOptions,
+};
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, WatchArgs};
+use crate::output::{human_bytes, human_delta};
+
+/// Parses `500ms`, `5s`, `1.5s`, `10m`, `1h`, or a plain number of seconds.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let bad = || format!("`{s}` is not a duration (like 500ms, 5s, 10m, 1h)");
+    let v: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit.trim() {
+        "ms" => v / 1000.0,
+        "" | "s" | "sec" | "secs" => v,
+        "m" | "min" | "mins" => v * 60.0,
+        "h" | "hr" | "hrs" => v * 3600.0,
+        _ => return Err(bad()),
+    };
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(format!("`{s}`: the duration must be positive"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+struct Sample {
+    t: Duration,
+    used: u64,
+    total: u64,
+}
+
+/// The three `--auto-capture` snapshots and when each is due.
+struct Auto {
+    dir: PathBuf,
+    /// (stage name, sample index when due); empty until the first warning.
+    plan: Vec<(&'static str, usize)>,
+    written: Vec<PathBuf>,
+}
+
+pub(crate) fn run(args: &WatchArgs, global: &GlobalArgs) -> Result<ExitCode> {
+    heapsnap_capture::catch_interrupts();
+    let ep = &args.endpoint;
+    if let Some(pid) = ep.pid {
+        let inspector = Inspector::open(pid, &AttachOptions::default())
+            .with_context(|| format!("attaching to process {pid}"))?;
+        if inspector.opened_by_us() {
+            log::info!(
+                "opened the inspector of process {pid} on {} with SIGUSR1; it stays open while we \
+                 watch and is closed at the end",
+                inspector.addr()
+            );
+        }
+        let mut session = match inspector.connect() {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = inspector.close(None);
+                return Err(e).context("connecting to the inspector");
+            }
+        };
+        let result = watch(&mut session, args, global, &format!("process {pid}"));
+        let closed = inspector.close(Some(session));
+        return finish(result, closed.map_err(anyhow::Error::from));
+    }
+    let (mut session, label) = if let Some(port) = ep.port {
+        let addr = format!("{}:{port}", args.host);
+        let targets = heapsnap_capture::list_targets(&addr)
+            .with_context(|| format!("listing the targets of the inspector at {addr}"))?;
+        let Some(t) = targets.iter().find(|t| t.kind == "node").or(targets.first()) else {
+            bail!("the inspector at {addr} lists no targets");
+        };
+        let s = Session::connect(t).with_context(|| format!("connecting to {}", t.describe()))?;
+        (s, format!("{} on {addr}", t.title))
+    } else if let Some(url) = &ep.ws {
+        (Session::connect_url(url).with_context(|| format!("connecting to {url}"))?, url.clone())
+    } else {
+        bail!("give one of --pid, --port or --ws");
+    };
+    let result = watch(&mut session, args, global, &label);
+    session.close();
+    finish(result, Ok(()))
+}
+
+fn finish(result: Result<bool>, closed: Result<()>) -> Result<ExitCode> {
+    let leaked = match (result, closed) {
+        (Ok(l), Ok(())) => l,
+        (Err(e), Err(c)) => {
+            log::warn!("{c:#}");
+            return Err(e);
+        }
+        (Err(e), Ok(())) => return Err(e),
+        (Ok(_), Err(c)) => return Err(c).context("closing the inspector we opened"),
+    };
+    Ok(if leaked { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The sampling loop. Returns whether a leak warning was raised.
+fn watch(session: &mut Session, args: &WatchArgs, global: &GlobalArgs, label: &str) -> Result<bool> {
+    session.set_timeout(args.timeout);
+    let gc = !args.no_gc;
+    let n = args.consecutive.max(1);
+    let mut detector = GrowthDetector::new(n);
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut warnings: Vec<usize> = Vec::new();
+    let mut auto = match &args.auto_capture {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            Some(Auto { dir: dir.clone(), plan: Vec::new(), written: Vec::new() })
+        }
+        None => None,
+    };
+    let start = Instant::now();
+    let mut out = io::stdout().lock();
+    if !global.quiet {
+        writeln!(
+            out,
+            "watching {label}: every {}{}, leak warning after {n} consecutive growths",
+            show(args.interval),
+            if gc { ", GC forced before each sample" } else { ", no forced GC" },
+        )?;
+        out.flush()?;
+    }
+    let mut error = None;
+    let mut k: u32 = 0;
+    loop {
+        if heapsnap_capture::interrupted() {
+            break;
+        }
+        let t = start.elapsed();
+        let usage = (|| {
+            if gc {
+                session.collect_garbage()?;
+            }
+            session.heap_usage()
+        })();
+        let usage = match usage {
+            Ok(u) => u,
+            Err(heapsnap_capture::Error::Interrupted) => break,
+            Err(e) => {
+                error = Some(anyhow::Error::from(e).context(format!("sampling {label}")));
+                break;
+            }
+        };
+        samples.push(Sample { t, used: usage.used_size, total: usage.total_size });
+        let idx = samples.len() - 1;
+        let fired = detector.push(usage.used_size);
+        let trend = trend_per_min(&samples, 2 * n);
+        if !global.quiet {
+            writeln!(
+                out,
+                "[{:>7}] used {:>10}  total {:>10}  trend {:>12}/min  grew {}/{n}",
+                show_secs(t),
+                human_bytes(usage.used_size),
+                human_bytes(usage.total_size),
+                human_delta(trend as i64),
+                detector_run(&detector, fired, n),
+            )?;
+            out.flush()?;
+        }
+        if fired {
+            warnings.push(idx);
+            let first = samples[idx.saturating_sub(n)].used;
+            let _ = writeln!(
+                io::stderr(),
+                "heapsnap: warning: possible leak in {label}: the heap after GC grew in {n} \
+                 consecutive samples ({} -> {}, {}/min)",
+                human_bytes(first),
+                human_bytes(usage.used_size),
+                human_delta(trend as i64),
+            );
+            if let Some(a) = &mut auto
+                && a.plan.is_empty()
+            {
+                a.plan = vec![("baseline", idx), ("target", idx + n), ("final", idx + 2 * n)];
+            }
+        }
+        if let Some(a) = &mut auto
+            && let Some(&(stage, _)) = a.plan.iter().find(|(_, due)| *due == idx)
+        {
+            match auto_capture(session, &a.dir, stage) {
+                Ok(p) => {
+                    a.written.push(p);
+                    if a.written.len() == 3 {
+                        run_leaks(&a.written)?;
+                    }
+                }
+                Err(e) if is_interrupted(&e) => break,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        if args.duration.is_some_and(|d| start.elapsed() >= d) {
+            break;
+        }
+        // Sleep until the next tick, waking up for Ctrl-C and the end of --duration.
+        k += 1;
+        let next = args.interval * k;
+        loop {
+            let now = start.elapsed();
+            if now >= next
+                || heapsnap_capture::interrupted()
+                || args.duration.is_some_and(|d| now >= d)
+            {
+                break;
+            }
+            std::thread::sleep((next - now).min(Duration::from_millis(100)));
+        }
+        if args.duration.is_some_and(|d| start.elapsed() >= d) && start.elapsed() < next {
+            break;
+        }
+    }
+    drop(out);
+    summary(&samples, &warnings, args, label)?;
+    if let Some(path) = &args.out {
+        let snaps = auto.as_ref().map(|a| a.written.clone()).unwrap_or_default();
+        write_series(path, &samples, &warnings, args, label, &snaps)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(a) = &auto
+        && !a.plan.is_empty()
+        && a.written.len() < 3
+    {
+        log::warn!(
+            "auto-capture stopped after {} of 3 snapshots in {}",
+            a.written.len(),
+            a.dir.display()
+        );
+    }
+    if let Some(e) = error {
+        return Err(e);
+    }
+    Ok(!warnings.is_empty())
+}
+
+fn detector_run(d: &GrowthDetector, fired: bool, n: usize) -> usize {
+    if fired { n } else { d.run() }
+}
+
+fn is_interrupted(e: &anyhow::Error) -> bool {
+    crate::cmd::capture::is_interrupted(e)
+}
+
+/// Bytes per minute over the last `window` samples.
+fn trend_per_min(samples: &[Sample], window: usize) -> f64 {
+    let from = samples.len().saturating_sub(window.max(2));
+    let pts: Vec<(f64, f64)> =
+        samples[from..].iter().map(|s| (s.t.as_secs_f64(), s.used as f64)).collect();
+    heapsnap_capture::slope(&pts) * 60.0
+}
+
+fn auto_capture(session: &mut Session, dir: &Path, stage: &str) -> Result<PathBuf> {
+    let path = dir.join(format!("{stage}.heapsnapshot"));
+    let mut out =
+        OutputFile::create(&path, false).with_context(|| format!("writing {}", path.display()))?;
+    let stats = session
+        .take_heap_snapshot(&mut out, &SnapshotOptions::default(), &mut NoProgress)
+        .with_context(|| format!("auto-capture of the {stage} snapshot"))?;
+    out.finish().with_context(|| format!("writing {}", path.display()))?;
+    let _ = writeln!(
+        io::stderr(),
+        "heapsnap: auto-capture: wrote {} ({})",
+        path.display(),
+        human_bytes(stats.bytes)
+    );
+    Ok(path)
+}
+
+/// Runs `heapsnap leaks BASELINE TARGET FINAL` if this binary has that command.
+fn run_leaks(files: &[PathBuf]) -> Result<()> {
+    let exe = std::env::current_exe().context("finding the heapsnap binary")?;
+    let has_leaks = std::process::Command::new(&exe)
+        .args(["leaks", "--help"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    if has_leaks {
+        let _ = writeln!(io::stderr(), "heapsnap: auto-capture: running heapsnap leaks {}", shown.join(" "));
+        let status = std::process::Command::new(&exe)
+            .arg("leaks")
+            .args(files)
+            .status()
+            .context("running heapsnap leaks")?;
+        if !status.success() {
+            log::warn!("heapsnap leaks exited with {status}");
+        }
+    } else {
+        let _ = writeln!(
+            io::stderr(),
+            "heapsnap: auto-capture: the baseline, target and final snapshots are ready ({}); \
+             this build has no `leaks` command, compare them with: heapsnap diff {} {}",
+            shown.join(", "),
+            shown[0],
+            shown[1],
+        );
+    }
+    Ok(())
+}
+
+fn summary(samples: &[Sample], warnings: &[usize], args: &WatchArgs, label: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    let Some(first) = samples.first() else {
+        writeln!(out, "summary: no samples taken of {label}")?;
+        return Ok(());
+    };
+    let last = samples.last().unwrap_or(first);
+    let min = samples.iter().map(|s| s.used).min().unwrap_or(0);
+    let max = samples.iter().map(|s| s.used).max().unwrap_or(0);
+    let what = if args.no_gc { "heap used" } else { "heap after GC" };
+    writeln!(out, "summary: {} samples of {label} over {}", samples.len(), show_secs(last.t))?;
+    writeln!(
+        out,
+        "  {what}: first {}, last {} ({}), min {}, max {}",
+        human_bytes(first.used),
+        human_bytes(last.used),
+        human_delta(last.used as i64 - first.used as i64),
+        human_bytes(min),
+        human_bytes(max)
+    )?;
+    writeln!(out, "  trend: {}/min", human_delta(trend_per_min(samples, samples.len()) as i64))?;
+    match warnings.first() {
+        Some(&i) => writeln!(
+            out,
+            "  leak warnings: {} (first at {})",
+            warnings.len(),
+            show_secs(samples[i].t)
+        )?,
+        None => writeln!(out, "  leak warnings: none")?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_series(
+    path: &Path,
+    samples: &[Sample],
+    warnings: &[usize],
+    args: &WatchArgs,
+    label: &str,
+    snapshots: &[PathBuf],
+) -> Result<()> {
+    let mut f = OutputFile::create(path, false)?;
+    let csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if csv {
+        writeln!(f, "t_ms,used_size,total_size,leak_warning")?;
+        for (i, s) in samples.iter().enumerate() {
+            writeln!(
+                f,
+                "{},{},{},{}",
+                s.t.as_millis(),
+                s.used,
+                s.total,
+                u8::from(warnings.contains(&i))
+            )?;
+        }
+    } else {
+        let doc = json!({
+            "schema": "heapsnap.watch/1",
+            "target": label,
+            "interval_ms": args.interval.as_millis() as u64,
+            "gc": !args.no_gc,
+            "consecutive": args.consecutive,
+            "samples": samples.iter().map(|s| json!({
+                "t_ms": s.t.as_millis() as u64, "used_size": s.used, "total_size": s.total,
+            })).collect::<Vec<_>>(),
+            "warnings": warnings.iter().map(|&i| json!({
+                "t_ms": samples[i].t.as_millis() as u64, "sample": i, "used_size": samples[i].used,
+            })).collect::<Vec<_>>(),
+            "trend_bytes_per_min": trend_per_min(samples, samples.len()),
+            "snapshots": snapshots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        });
+        crate::output::json_doc(&mut f, &doc)?;
+    }
+    f.finish()?;
+    Ok(())
+}
+
+fn show(d: Duration) -> String {
+    if d < Duration::from_secs(1) { format!("{}ms", d.as_millis()) } else { show_secs(d) }
+}
+
+fn show_secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 60.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration(" 2 "), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("2 min"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("ms").is_err());
+    }
+
+    #[test]
+    fn trend() {
+        let s: Vec<Sample> = (0..10)
+            .map(|i| Sample { t: Duration::from_secs(i), used: 1000 + 100 * i, total: 0 })
+            .collect();
+        assert!((trend_per_min(&s, 4) - 6000.0).abs() < 1e-6);
+        assert_eq!(show_secs(Duration::from_secs(75)), "1m15s");
+        assert_eq!(show(Duration::from_millis(250)), "250ms");
+    }
+}
