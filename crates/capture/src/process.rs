@@ -100,12 +100,25 @@ impl Inspector {
             opened_by_us,
             close_wait: opts.close_wait,
         };
-        // Already open: started with --inspect, or NODE_OPTIONS=--inspect.
-        if hint.flagged
-            && let Some(addr) = before.as_ref().and_then(probe_inspectors)
-        {
-            log::info!("process {pid} already has an inspector on {addr}");
-            return Ok(found(addr, false));
+        // Already open? Started with --inspect (or NODE_OPTIONS=--inspect): probe what it listens
+        // on; otherwise only its configured inspector port, if it listens there.
+        if let Some(before) = &before {
+            let candidates: BTreeSet<SocketAddr> = before
+                .iter()
+                .filter(|s| hint.flagged || Some(s.port()) == hint.port)
+                .copied()
+                .collect();
+            if let Some(addr) = probe_inspectors(&candidates) {
+                log::info!("process {pid} already has an inspector on {addr}");
+                return Ok(found(addr, false));
+            }
+            // Its port is taken by another process: SIGUSR1 would only make it print an error.
+            if let Some(port) = hint.port
+                && !before.iter().any(|s| s.port() == port)
+                && connect_tcp(&format!("127.0.0.1:{port}"), Duration::from_millis(500)).is_ok()
+            {
+                return Err(Error::process(pid, ProcessError::PortBusy(port)));
+            }
         }
         log::info!("sending SIGUSR1 to process {pid} to open its inspector");
         signal(pid, libc::SIGUSR1)?;
@@ -134,8 +147,10 @@ impl Inspector {
         if let Some(addr) = before.as_ref().and_then(probe_inspectors) {
             return Ok(found(addr, false));
         }
-        if connect_tcp(&format!("127.0.0.1:{}", hint.port), Duration::from_millis(500)).is_ok() {
-            return Err(Error::process(pid, ProcessError::PortBusy(hint.port)));
+        if let Some(port) = hint.port
+            && connect_tcp(&format!("127.0.0.1:{port}"), Duration::from_millis(500)).is_ok()
+        {
+            return Err(Error::process(pid, ProcessError::PortBusy(port)));
         }
         Err(Error::process(pid, ProcessError::InspectorDidNotOpen { after: opts.wait }))
     }
@@ -167,7 +182,12 @@ impl Inspector {
 
     /// Connects to the process's main thread and checks that it really is process `pid`.
     pub fn connect(&self) -> Result<Session> {
+        self.connect_inner(true)
+    }
+
+    fn connect_inner(&self, interruptible: bool) -> Result<Session> {
         let mut session = Session::connect(&self.target()?)?;
+        session.interruptible = interruptible;
         match session.process_pid()? {
             Some(p) if p != self.pid => {
                 Err(Error::process(self.pid, ProcessError::WrongProcess(p)))
@@ -192,7 +212,7 @@ impl Inspector {
         }
         let mut asked = session.is_some_and(|s| ask_to_close(s).is_ok());
         if !asked && self.accepts_connections() {
-            asked = self.connect().and_then(ask_to_close).is_ok();
+            asked = self.connect_inner(false).and_then(ask_to_close).is_ok();
         }
         let until = Instant::now() + self.close_wait;
         while Instant::now() < until {
@@ -216,6 +236,7 @@ impl Inspector {
 /// `Runtime.evaluate` has been answered: stopping the agent from inside the message it is
 /// dispatching would cut the reply off.
 fn ask_to_close(mut session: Session) -> Result<()> {
+    session.interruptible = false;
     session.set_timeout(Duration::from_secs(30));
     session.route = Route::Main;
     session.call_on(
@@ -228,14 +249,15 @@ fn ask_to_close(mut session: Session) -> Result<()> {
     Ok(())
 }
 
-/// Which port the process's inspector would use, and whether its flags mention the inspector.
+/// Which port the process's inspector would use (`None`: a random one, `--inspect-port=0`),
+/// and whether its flags mention the inspector.
 struct PortHint {
-    port: u16,
+    port: Option<u16>,
     flagged: bool,
 }
 
 fn inspect_port_hint(pid: u32) -> PortHint {
-    let mut hint = PortHint { port: 9229, flagged: false };
+    let mut hint = PortHint { port: Some(9229), flagged: false };
     let mut args: Vec<String> = read_nul_list(&format!("/proc/{pid}/cmdline"));
     // NODE_OPTIONS counts too (readable for our own processes).
     for var in read_nul_list(&format!("/proc/{pid}/environ")) {
@@ -249,9 +271,8 @@ fn inspect_port_hint(pid: u32) -> PortHint {
         {
             if let Some(v) = a.strip_prefix(flag)
                 && let Some(p) = v.rsplit(':').next().and_then(|p| p.parse::<u16>().ok())
-                && p != 0
             {
-                hint.port = p;
+                hint.port = (p != 0).then_some(p);
             }
         }
         if a == "--inspect"
@@ -280,14 +301,18 @@ fn read_nul_list(path: &str) -> Vec<String> {
 
 /// An inspector that appeared since `before` (or, without `/proc`, one on the hinted port
 /// that answers like Node).
-fn new_inspector(pid: u32, before: Option<&BTreeSet<SocketAddr>>, port: u16) -> Option<String> {
+fn new_inspector(
+    pid: u32,
+    before: Option<&BTreeSet<SocketAddr>>,
+    port: Option<u16>,
+) -> Option<String> {
     match (before, listening_sockets(pid)) {
         (Some(before), Some(now)) => {
             let fresh: BTreeSet<SocketAddr> = now.difference(before).copied().collect();
             probe_inspectors(&fresh)
         }
         _ => {
-            let addr = format!("127.0.0.1:{port}");
+            let addr = format!("127.0.0.1:{}", port?);
             version(&addr).ok().filter(|v| v.is_node()).map(|_| addr)
         }
     }

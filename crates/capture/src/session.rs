@@ -48,6 +48,8 @@ pub struct Session {
     pub(crate) heap_profiler_enabled: Vec<Route>,
     workers: Vec<WorkerInfo>,
     node_worker_enabled: bool,
+    /// Whether Ctrl-C (after `catch_interrupts`) stops blocking calls; off for clean-up.
+    pub(crate) interruptible: bool,
 }
 
 /// Where commands go: the connected target itself, a flat session, or a Node worker.
@@ -62,9 +64,12 @@ pub(crate) enum Route {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WorkerInfo {
-    /// The worker's id (`worker.threadId` as a string: `"1"`, `"2"`, ...).
+    /// The inspector's id for the worker (`"1"`, `"2"`, ... in the order the inspector saw
+    /// them; not the same as the thread id).
     pub worker_id: String,
-    /// The worker's title (`[worker 1] my-worker`, or its `name` option).
+    /// The worker's `threadId` (what `worker.threadId` says in JavaScript), read from its title.
+    pub thread_id: Option<u64>,
+    /// The worker's title: `[worker 1] my-worker` (thread id, then its `name` option).
     pub title: String,
     /// The worker script's URL.
     pub url: String,
@@ -159,6 +164,7 @@ impl Session {
             heap_profiler_enabled: Vec::new(),
             workers: Vec::new(),
             node_worker_enabled: false,
+            interruptible: true,
         };
         session.ws.get_mut().set_write_timeout(Some(DEFAULT_TIMEOUT)).map_err(ws_err)?;
         session.set_read_timeout(POLL)?;
@@ -246,7 +252,9 @@ impl Session {
             // `attachedToWorker` for existing workers comes around the reply; collect stragglers.
             self.drain(Duration::from_millis(300))?;
         }
-        Ok(self.workers.clone())
+        let mut workers = self.workers.clone();
+        workers.sort_by_key(|w| (w.thread_id, w.worker_id.parse::<u64>().ok()));
+        Ok(workers)
     }
 
     /// Routes commands to a worker thread (see [`Session::workers`]) until the returned guard
@@ -289,7 +297,9 @@ impl Session {
                 Err(tungstenite::Error::Io(e))
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
                     ) => {}
                 Err(_) => break,
             }
@@ -331,7 +341,14 @@ impl Session {
             }
         };
         log::trace!("-> {}", truncate(&text, 300));
-        self.ws.send(Message::text(text)).map_err(|e| self.transport_error(e, method))?;
+        let mut sent = self.ws.send(Message::text(text));
+        // A signal (Ctrl-C) can interrupt the write; the frame is kept, so finish flushing it.
+        while let Err(tungstenite::Error::Io(e)) = &sent
+            && e.kind() == std::io::ErrorKind::Interrupted
+        {
+            sent = self.ws.flush();
+        }
+        sent.map_err(|e| self.transport_error(e, method))?;
         Ok(Pending { id, outer_id, method })
     }
 
@@ -374,7 +391,7 @@ impl Session {
     /// The next text message, or `None` once `until` has passed.
     fn next_text(&mut self, until: Instant, during: &str) -> Result<Option<Utf8Bytes>> {
         loop {
-            if crate::process::interrupted() {
+            if self.interruptible && crate::process::interrupted() {
                 return Err(Error::Interrupted);
             }
             let now = Instant::now();
@@ -401,7 +418,9 @@ impl Session {
                 Err(tungstenite::Error::Io(e))
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
                     ) => {}
                 Err(e) => return Err(self.transport_error(e, during)),
             }
@@ -509,8 +528,15 @@ impl Session {
                     a.worker_info.title
                 );
                 self.workers.retain(|w| w.session_id != a.session_id);
+                let thread_id = a
+                    .worker_info
+                    .title
+                    .strip_prefix("[worker ")
+                    .and_then(|r| r.split(']').next())
+                    .and_then(|n| n.parse().ok());
                 self.workers.push(WorkerInfo {
                     worker_id: a.worker_info.worker_id,
+                    thread_id,
                     title: a.worker_info.title,
                     url: a.worker_info.url,
                     kind: a.worker_info.kind,

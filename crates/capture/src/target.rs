@@ -195,7 +195,10 @@ pub(crate) fn http_get(addr: &str, path: &str, timeout: Duration) -> Result<Vec<
     let deadline = std::time::Instant::now() + timeout;
     let mut buf = [0u8; 16 * 1024];
     loop {
-        let n = stream.read(&mut buf).map_err(io_err)?;
+        let n = match stream.read(&mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => r.map_err(io_err)?,
+        };
         if n == 0 {
             break;
         }

@@ -4,7 +4,10 @@
 /// `memwatch` module, which warned after 5 consecutive growths).
 ///
 /// Feed it one number per sample, the heap used right after a forced GC; it fires every
-/// time the heap has strictly grown `n` times in a row, then starts counting again.
+/// time the heap has grown `n` times in a row, then starts counting again. A sample counts as
+/// growth when it exceeds the previous one by more than the minimum growth (0 by default: any
+/// growth; V8's heap after GC creeps by a few KiB now and then as code and feedback are
+/// allocated, so callers sampling often should set a small threshold).
 ///
 /// ```
 /// let mut d = heapsnap_capture::GrowthDetector::new(3);
@@ -14,6 +17,7 @@
 #[derive(Clone, Debug)]
 pub struct GrowthDetector {
     n: usize,
+    min_growth: u64,
     last: Option<u64>,
     run: usize,
 }
@@ -21,12 +25,18 @@ pub struct GrowthDetector {
 impl GrowthDetector {
     /// A detector that fires after `n` consecutive growths (at least 1).
     pub fn new(n: usize) -> Self {
-        GrowthDetector { n: n.max(1), last: None, run: 0 }
+        GrowthDetector { n: n.max(1), min_growth: 0, last: None, run: 0 }
+    }
+
+    /// Counts a sample as growth only when it is more than `bytes` above the previous one.
+    pub fn with_min_growth(mut self, bytes: u64) -> Self {
+        self.min_growth = bytes;
+        self
     }
 
     /// Adds a sample; returns `true` when it completes a run of `n` growths.
     pub fn push(&mut self, used_after_gc: u64) -> bool {
-        let grew = self.last.is_some_and(|l| used_after_gc > l);
+        let grew = self.last.is_some_and(|l| used_after_gc > l.saturating_add(self.min_growth));
         self.last = Some(used_after_gc);
         if grew {
             self.run += 1;
@@ -76,6 +86,9 @@ mod tests {
         assert!(!(0..50).any(|i| flat.push(100 + (i % 3))));
         let mut equal = GrowthDetector::new(2);
         assert!(![5, 5, 5, 5].iter().any(|&u| equal.push(u)));
+        let mut tolerant = GrowthDetector::new(2).with_min_growth(10);
+        assert!(![100, 105, 110, 115, 120].iter().any(|&u| tolerant.push(u)));
+        assert!([100, 111, 122].iter().any(|&u| tolerant.push(u)));
         assert!((slope(&[(0.0, 1.0), (1.0, 3.0), (2.0, 5.0)]) - 2.0).abs() < 1e-9);
         assert_eq!(slope(&[(1.0, 1.0)]), 0.0);
     }

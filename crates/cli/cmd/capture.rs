@@ -11,7 +11,7 @@
 //! JSON size), `file_bytes` (on disk), `gzip`, `chunks`, `objects` (V8's progress total),
 //! `node_count` and `edge_count` (null with `--no-check`), `seconds`, `gc_seconds`, `options`
 //! (`collect_garbage`, `expose_internals`, `capture_numeric_value`); and `workers` (only with
-//! `--worker list`: `id`, `title`, `url`).
+//! `--worker list`: `id` (the thread id), `title`, `url`).
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -131,8 +131,7 @@ impl Cx<'_> {
 
     /// Opens (if needed) the inspector of `pid`, captures, and closes it again whatever happened.
     fn with_pid(&mut self, pid: u32, tag: Option<String>) -> Result<()> {
-        let inspector = Inspector::open(pid, &AttachOptions::default())
-            .with_context(|| format!("attaching to process {pid}"))?;
+        let inspector = Inspector::open(pid, &AttachOptions::default())?;
         if inspector.opened_by_us() {
             log::info!(
                 "opened the inspector of process {pid} on {} with SIGUSR1; it will be closed again",
@@ -259,7 +258,7 @@ impl Cx<'_> {
             }
             WorkerChoice::Id(id) => {
                 let found: Vec<WorkerInfo> =
-                    workers.iter().filter(|w| w.worker_id == *id).cloned().collect();
+                    workers.iter().filter(|w| worker_number(w) == *id).cloned().collect();
                 if found.is_empty() {
                     return Err(heapsnap_capture::Error::NoTarget {
                         wanted: format!("worker {id}"),
@@ -271,7 +270,7 @@ impl Cx<'_> {
             }
         };
         for w in selected {
-            let wtag = worker_tag(&w.worker_id, &w.title);
+            let wtag = worker_tag(&worker_number(&w), &w.title);
             let tag = match &tag {
                 Some(t) => format!("{t}.{wtag}"),
                 None => wtag,
@@ -287,7 +286,10 @@ impl Cx<'_> {
     fn list_workers(&mut self, label: &str, workers: &[WorkerInfo]) -> Result<()> {
         if self.args.json {
             self.workers_listed = Some(Value::Array(
-                workers.iter().map(|w| json!({"id": w.worker_id, "title": w.title, "url": w.url})).collect(),
+                workers
+                    .iter()
+                    .map(|w| json!({"id": worker_number(w), "title": w.title, "url": w.url}))
+                    .collect(),
             ));
             return Ok(());
         }
@@ -296,7 +298,7 @@ impl Cx<'_> {
             writeln!(out, "{label} has no worker threads")?;
         }
         for w in workers {
-            writeln!(out, "{}\t{}\t{}", w.worker_id, w.title, w.url)?;
+            writeln!(out, "{}\t{}\t{}", worker_number(w), w.title, w.url)?;
         }
         Ok(())
     }
@@ -399,13 +401,21 @@ impl Cx<'_> {
     }
 }
 
+/// The id users see and type: the thread id (`worker.threadId`), else the inspector's id.
+fn worker_number(w: &WorkerInfo) -> String {
+    w.thread_id.map_or_else(|| w.worker_id.clone(), |t| t.to_string())
+}
+
 fn describe_worker(w: &WorkerInfo) -> String {
-    format!("worker {} {:?}", w.worker_id, w.title)
+    format!("worker {} {:?}", worker_number(w), w.title)
 }
 
 /// `worker-1-my-worker` from id 1 and title `[worker 1] my-worker`.
 fn worker_tag(id: &str, title: &str) -> String {
-    let title = title.strip_prefix(&format!("[worker {id}]")).unwrap_or(title);
+    let title = match title.strip_prefix("[worker ").and_then(|r| r.split_once(']')) {
+        Some((_, rest)) => rest,
+        None => title,
+    };
     let mut clean = String::new();
     for c in title.trim().chars() {
         if c.is_ascii_alphanumeric() || c == '_' || c == '-' {

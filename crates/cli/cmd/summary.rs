@@ -20,7 +20,9 @@ use crate::output::{Align, distance_text, human_bytes, json_doc, table};
 pub(crate) fn run(args: &SummaryArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let loaded = Analyzed::load(&args.file, global, args.json)?;
     let (graph, a) = loaded.analyze();
+    let t = std::time::Instant::now();
     let mut rows = class_summaries(&a, graph.root());
+    log::debug!("class aggregates took {:.2?}", t.elapsed());
     let class_count = rows.len();
     match args.sort {
         SortBy::Retained => rows

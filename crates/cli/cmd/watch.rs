@@ -4,12 +4,14 @@
 //! `Runtime.getHeapUsage`, so `used` is the heap *after* GC: what is really retained. (`--no-gc`
 //! skips the forced GC; cheaper for the target, but the numbers then include garbage.) The leak
 //! rule is memwatch's: the heap after GC grew in N consecutive samples (`--consecutive`,
-//! default 5). One line per sample goes to stdout, warnings to stderr, and a summary at the end.
+//! default 5), where growing means by more than `--min-growth` (default 16 KiB: V8's heap after
+//! GC creeps by a few KiB now and then, as code and feedback vectors are allocated, without
+//! any leak). One line per sample goes to stdout, warnings to stderr, and a summary at the end.
 //! The exit status is 1 when a leak warning was raised.
 //!
 //! `--out FILE` writes the time series: CSV (`t_ms,used_size,total_size,leak_warning`) when the
 //! name ends in `.csv`, else JSON (schema `heapsnap.watch/1`): `schema`, `target`,
-//! `interval_ms`, `gc` (forced GC per sample), `consecutive`, `samples` (`t_ms`, `used_size`,
+//! `interval_ms`, `gc` (forced GC per sample), `consecutive`, `min_growth`, `samples` (`t_ms`, `used_size`,
 //! `total_size`), `warnings` (`t_ms`, `sample`: index into `samples`, `used_size`),
 //! `trend_bytes_per_min` (least-squares slope over all samples), `snapshots` (files written by
 //! `--auto-capture`).
@@ -71,8 +73,7 @@ pub(crate) fn run(args: &WatchArgs, global: &GlobalArgs) -> Result<ExitCode> {
     heapsnap_capture::catch_interrupts();
     let ep = &args.endpoint;
     if let Some(pid) = ep.pid {
-        let inspector = Inspector::open(pid, &AttachOptions::default())
-            .with_context(|| format!("attaching to process {pid}"))?;
+        let inspector = Inspector::open(pid, &AttachOptions::default())?;
         if inspector.opened_by_us() {
             log::info!(
                 "opened the inspector of process {pid} on {} with SIGUSR1; it stays open while we \
@@ -128,7 +129,7 @@ fn watch(session: &mut Session, args: &WatchArgs, global: &GlobalArgs, label: &s
     session.set_timeout(args.timeout);
     let gc = !args.no_gc;
     let n = args.consecutive.max(1);
-    let mut detector = GrowthDetector::new(n);
+    let mut detector = GrowthDetector::new(n).with_min_growth(args.min_growth);
     let mut samples: Vec<Sample> = Vec::new();
     let mut warnings: Vec<usize> = Vec::new();
     let mut auto = match &args.auto_capture {
@@ -392,6 +393,7 @@ fn write_series(
             "interval_ms": args.interval.as_millis() as u64,
             "gc": !args.no_gc,
             "consecutive": args.consecutive,
+            "min_growth": args.min_growth,
             "samples": samples.iter().map(|s| json!({
                 "t_ms": s.t.as_millis() as u64, "used_size": s.used, "total_size": s.total,
             })).collect::<Vec<_>>(),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use heapsnap_format::{EdgeKind, NodeIdx, NodeKind, StringIdx};
 
-use crate::graph::HeapGraph;
+use crate::graph::{HeapGraph, STR_DOM_LIKE};
 
 /// A class: DevTools' internal class key and what it shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,10 +155,21 @@ pub(crate) fn compute(
     let function = object_names.get(&mut vs, "Function");
     let regexp = object_names.get(&mut vs, "RegExp");
     let type_names = snap.meta().node_type_names();
+    let t0 = std::time::Instant::now();
+    // `(string)`, `(number)`...: one interned class per raw type (DevTools' cache gives the
+    // same index for the same text).
+    let mut by_type: [Option<u32>; 256] = [None; 256];
     let mut class_idx = vec![0u32; n];
+    let flags = g.string_flags();
     for i in 0..n {
         class_idx[i] = match g.kind_at(i) {
             NodeKind::Hidden => hidden,
+            NodeKind::Object | NodeKind::Native
+                if (name_of[i] as usize) < flags.len()
+                    && flags[name_of[i] as usize] & STR_DOM_LIKE == 0 =>
+            {
+                name_of[i]
+            }
             NodeKind::Object | NodeKind::Native => {
                 let name = vs.text(name_of[i]);
                 if name.starts_with('<') {
@@ -181,24 +192,37 @@ pub(crate) fn compute(
             NodeKind::Closure => function,
             NodeKind::RegExp => regexp,
             _ => {
-                let t = type_names
-                    .get(usize::from(snap.node_types()[i]))
-                    .map(String::as_str)
-                    .unwrap_or("");
-                object_names.get(&mut vs, &format!("({t})"))
+                let raw = usize::from(snap.node_types()[i]);
+                match by_type[raw] {
+                    Some(c) => c,
+                    None => {
+                        let t = type_names.get(raw).map(String::as_str).unwrap_or("");
+                        let c = object_names.get(&mut vs, &format!("({t})"));
+                        by_type[raw] = Some(c);
+                        c
+                    }
+                }
             }
         };
     }
 
     // inferInterfaceDefinitions + applyInterfaceDefinitions.
+    log::debug!("classes: names {:.2?}", t0.elapsed());
+    let t0 = std::time::Instant::now();
     let interfaces = match defs {
         Some(d) => d.to_vec(),
         None => infer_interfaces(g),
     };
+    log::debug!("classes: infer {:.2?}", t0.elapsed());
+    let t0 = std::time::Instant::now();
     apply_interfaces(g, &interfaces, &mut vs, &mut class_idx);
+    log::debug!("classes: apply {:.2?}", t0.elapsed());
+    let t0 = std::time::Instant::now();
 
     // Class keys: location-keyed for `object` nodes with a location.
     let nf_loc = node_locations(g);
+    let loc_rows: Vec<(NodeIdx, (u32, u32, u32))> = nf_loc.iter().collect();
+    let mut loc_at = 0usize;
     let mut table: HashMap<ClassKeyInternal, u32> = HashMap::new();
     // Name keys, the common case, by direct index instead of hashing.
     let mut by_name: Vec<u32> = vec![u32::MAX; strings.len() + vs.added.len()];
@@ -209,8 +233,11 @@ pub(crate) fn compute(
     let mut canon_of: HashMap<u32, u32> = HashMap::new();
     for i in 0..n {
         let ci = class_idx[i];
-        let located =
-            if g.kind_at(i) == NodeKind::Object { nf_loc.get(NodeIdx(i as u32)) } else { None };
+        while loc_at < loc_rows.len() && loc_rows[loc_at].0.index() < i {
+            loc_at += 1;
+        }
+        let here = loc_rows.get(loc_at).filter(|r| r.0.index() == i).map(|r| r.1);
+        let located = if g.kind_at(i) == NodeKind::Object { here } else { None };
         if located.is_none() && by_name[ci as usize] != u32::MAX {
             of_node[i] = by_name[ci as usize];
             continue;
@@ -259,6 +286,7 @@ pub(crate) fn compute(
         };
         of_node[i] = id;
     }
+    log::debug!("classes: keys {:.2?}", t0.elapsed());
     Classes { classes, of_node, interfaces }
 }
 
@@ -332,7 +360,7 @@ pub struct InterfaceDef {
 }
 
 fn is_plain_object(g: &HeapGraph<'_>, i: usize) -> bool {
-    g.kind_at(i) == NodeKind::Object && g.snap.node(NodeIdx(i as u32)).name() == "Object"
+    g.is_plain_object(i)
 }
 
 fn infer_interfaces(g: &HeapGraph<'_>) -> Vec<InterfaceDef> {

@@ -30,7 +30,14 @@ pub struct HeapGraph<'s> {
     pub(crate) node_table: [NodeKind; 256],
     pub(crate) edge_table: [EdgeKind; 256],
     reverse: OnceLock<Reverse>,
+    string_flags: OnceLock<Vec<u8>>,
 }
+
+/// [`HeapGraph::string_flags`]: the string is exactly `Object`.
+pub(crate) const STR_OBJECT: u8 = 1;
+/// [`HeapGraph::string_flags`]: the string starts with `<` or `Detached <` (DOM-style names
+/// whose class name is cut).
+pub(crate) const STR_DOM_LIKE: u8 = 2;
 
 impl<'s> HeapGraph<'s> {
     /// Wraps a snapshot (`O(1)`; the retainer index is built lazily).
@@ -51,11 +58,45 @@ impl<'s> HeapGraph<'s> {
         let meta = snap.meta();
         let node_table = std::array::from_fn(|t| meta.node_kind(t as u8));
         let edge_table = std::array::from_fn(|t| meta.edge_kind(t as u8));
-        HeapGraph { snap, node_table, edge_table, reverse: OnceLock::new() }
+        HeapGraph {
+            snap,
+            node_table,
+            edge_table,
+            reverse: OnceLock::new(),
+            string_flags: OnceLock::new(),
+        }
     }
 
     pub(crate) fn reverse(&self) -> &Reverse {
         self.reverse.get_or_init(|| build_reverse(self.snap))
+    }
+
+    /// Per string of the table: [`STR_OBJECT`], [`STR_DOM_LIKE`], so that per-node name tests
+    /// need no string access.
+    pub(crate) fn string_flags(&self) -> &[u8] {
+        self.string_flags.get_or_init(|| {
+            self.snap
+                .strings()
+                .iter()
+                .map(|t| {
+                    let mut f = 0;
+                    if t == "Object" {
+                        f |= STR_OBJECT;
+                    }
+                    if t.starts_with('<') || t.starts_with("Detached <") {
+                        f |= STR_DOM_LIKE;
+                    }
+                    f
+                })
+                .collect()
+        })
+    }
+
+    /// Whether node `i` is a plain JS object: type `object` named exactly `Object`.
+    #[inline]
+    pub(crate) fn is_plain_object(&self, i: usize) -> bool {
+        self.kind_at(i) == NodeKind::Object
+            && self.string_flags()[self.snap.node_names()[i] as usize] & STR_OBJECT != 0
     }
 
     /// Builds the retainer index now (otherwise the first retainer query does).
