@@ -232,9 +232,10 @@ impl Inspector {
     }
 }
 
-/// Asks the target to stop its inspector. `_debugEnd` runs from a fresh task, after our
-/// `Runtime.evaluate` has been answered: stopping the agent from inside the message it is
-/// dispatching would cut the reply off.
+/// Asks the target to stop its inspector, after we are gone: `_debugEnd` runs from a timer
+/// a little later, once our WebSocket is closed. (Stopping the agent from inside the message it
+/// is dispatching would cut the reply off, and stopping it while our session is still being torn
+/// down crashed Node 20 now and then under load.)
 fn ask_to_close(mut session: Session) -> Result<()> {
     session.interruptible = false;
     session.set_timeout(Duration::from_secs(30));
@@ -242,7 +243,10 @@ fn ask_to_close(mut session: Session) -> Result<()> {
     session.call_on(
         &Route::Main,
         "Runtime.evaluate",
-        &json!({"expression": "setImmediate(() => process._debugEnd()); 0", "silent": true}),
+        &json!({
+            "expression": "setTimeout(() => process._debugEnd(), 300).unref(); 0",
+            "silent": true,
+        }),
         &mut |_, _| Ok(()),
     )?;
     session.close();
