@@ -1,16 +1,6 @@
 //! `heapsnap diff BEFORE AFTER`: what grew between two heap snapshots, and what holds it.
 //!
-//! JSON (`heapsnap.diff/1`): `schema`, `before`, `after` (file names), `total_before`,
-//! `total_after`, `total_delta` (DevTools' totals), `ids` (`base_ids`, `after_ids`, `shared`,
-//! `mismatched`, `verdict`: `comparable` | `different-processes` | `reused`), `classes`: rows
-//! sorted by `size_delta` descending with `name`, `key`, `new_count`, `deleted_count`,
-//! `count_delta`, `alloc_size`, `freed_size`, `size_delta` (DevTools' Comparison columns),
-//! `retained_before`, `retained_after`, `retained_delta` (class retained sizes without double
-//! counting), `new_retained` (what the new objects retain), `noise` (null, or why the row is
-//! hidden by default), `holders` (`signature`, `count`, `path`: the example path as steps of
-//! `edge` and `node`), `holders_sampled`, `breakdown` (`label`, `new_count`, `alloc_size`);
-//! `hidden` (rows left out and why, unless `--all`), `by_name` (classes compared by name when
-//! ids are not comparable, else null), `gate` (`failed`, `reasons`).
+//! The `--json` document is specified in `docs/json.md` (`heapsnap.diff/1`).
 
 use std::io::{self, Write};
 use std::path::Path;

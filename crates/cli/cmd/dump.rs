@@ -1,9 +1,6 @@
 //! `heapsnap dump FILE`: JSON Lines, one line per node, for jq, DuckDB or another analyzer.
 //!
-//! Each line (`heapsnap.dump/1`, no envelope): `id`, `type`, `name` (with DevTools'
-//! `Detached ` prefix where it applies), `class`, `self_size` (after DevTools' shallow-size
-//! transfer), `retained_size`, `distance` (`null` when unreachable), `dominator` (the
-//! immediate dominator's id; the root's is its own), `edge_count`. Lines are in node order.
+//! The `--json` document is specified in `docs/json.md` (`heapsnap.dump/1`).
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;

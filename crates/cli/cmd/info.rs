@@ -1,14 +1,6 @@
 //! `heapsnap info FILE`: what is in a snapshot, without any graph analysis.
 //!
-//! JSON (`--json`, schema `heapsnap.info/1`), keys in this order:
-//! `schema`, `file`, `node_count`, `edge_count`, `string_count`, `total_self_size` (sum of node
-//! self sizes, u64), `extra_native_bytes` (null when absent), `node_fields`, `edge_fields`,
-//! `node_types`, `edge_types`, `sections` (`trace_function_infos`, `trace_tree`, `samples`,
-//! `locations`: booleans; `other`: names of uninterpreted top-level keys),
-//! `trace_function_count`, `trace_tree_nodes`, `sample_count`, `location_count`, `facts`
-//! (`detachedness_field`, `trace_node_id_field`, `detached_nodes`, `root_shortcut_edges`:
-//! user global objects linked from the root, 0 for exposeInternals snapshots,
-//! `numeric_values`: whether `smi number` nodes are present), `warnings`.
+//! The `--json` document is specified in `docs/json.md` (`heapsnap.info/1`).
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -1,10 +1,6 @@
 //! `heapsnap retainers FILE @ID`: why is this object alive?
 //!
-//! JSON (`heapsnap.retainers/1`): `schema`, `file`, `target` (the object: `id`, `type`,
-//! `name`, `class`, `self_size`, `retained_size`, `distance`), `paths`: each with `length`
-//! (edges), `from_user_root`, and `steps`: the first step is the node the root holds
-//! (`edge` is null), every later step has the `edge` (`type`, `name`, `text` as DevTools
-//! writes it) that leads to its node. Exit code 1 when no retaining path exists.
+//! The `--json` document is specified in `docs/json.md` (`heapsnap.retainers/1`).
 
 use std::io::{self, Write};
 use std::process::ExitCode;

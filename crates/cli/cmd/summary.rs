@@ -1,10 +1,6 @@
 //! `heapsnap summary FILE`: DevTools' Summary view, by class.
 //!
-//! JSON (`heapsnap.summary/1`): `schema`, `file`, `node_count`, `total_size` (DevTools'
-//! total: root retained size + extra native bytes), `class_count`, `sort`, `classes`: rows with
-//! `name`, `key` (DevTools' class key: `,Name` or `scriptId,line,col,Name`), `count`,
-//! `self_size` (after DevTools' shallow-size transfer), `retained_size` (without double
-//! counting), `distance` (minimum; `null` when a member is unreachable).
+//! The `--json` document is specified in `docs/json.md` (`heapsnap.summary/1`).
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -1,9 +1,6 @@
 //! `heapsnap top FILE`: the largest objects by retained size, walking down the dominator tree.
 //!
-//! JSON (`heapsnap.top/1`): `schema`, `file`, `total_size`, `depth`, `limit`, `root`: a tree
-//! of objects with `id`, `type`, `name`, `class`, `self_size`, `retained_size`, `distance`
-//! (`null` when unreachable) and `children` (the `limit` largest dominated objects, largest
-//! first, down to `depth` levels).
+//! The `--json` document is specified in `docs/json.md` (`heapsnap.top/1`).
 
 use std::io::{self, Write};
 use std::process::ExitCode;
