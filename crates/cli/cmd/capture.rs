@@ -52,11 +52,11 @@ pub(crate) fn run(args: &CaptureArgs, global: &GlobalArgs) -> Result<ExitCode> {
     heapsnap_capture::catch_interrupts();
     let mut cx = Cx { args, global, report: Vec::new(), workers_listed: None, stamp: timestamp() };
     let result = cx.run();
-    if let Err(e) = &result {
-        if is_interrupted(e) {
-            let _ = writeln!(io::stderr(), "heapsnap: interrupted");
-            return Ok(ExitCode::from(130));
-        }
+    if let Err(e) = &result
+        && is_interrupted(e)
+    {
+        let _ = writeln!(io::stderr(), "heapsnap: interrupted");
+        return Ok(ExitCode::from(130));
     }
     result?;
     if args.json {
@@ -76,7 +76,10 @@ pub(crate) fn run(args: &CaptureArgs, global: &GlobalArgs) -> Result<ExitCode> {
 /// Whether Ctrl-C ended the command (anywhere in the error chain).
 pub(crate) fn is_interrupted(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        matches!(c.downcast_ref::<heapsnap_capture::Error>(), Some(heapsnap_capture::Error::Interrupted))
+        matches!(
+            c.downcast_ref::<heapsnap_capture::Error>(),
+            Some(heapsnap_capture::Error::Interrupted)
+        )
     })
 }
 
@@ -92,19 +95,25 @@ impl Cx<'_> {
     fn run(&mut self) -> Result<()> {
         let args = self.args;
         if args.output.as_deref() == Some(Path::new("-")) {
-            bail!("capture writes files (through a temporary file and a rename); `-o -` is not supported");
+            bail!(
+                "capture writes files (through a temporary file and a rename); `-o -` is not supported"
+            );
         }
         let ep = &args.endpoint;
         if let Some(pid) = ep.pid {
             if args.target.is_some() {
-                bail!("--target picks a Chrome target with --port or --ws; with --pid use --worker");
+                bail!(
+                    "--target picks a Chrome target with --port or --ws; with --pid use --worker"
+                );
             }
             if args.children {
                 let kids = heapsnap_capture::node_children(pid)
                     .with_context(|| format!("listing the child processes of {pid}"))?;
                 if kids.is_empty() {
                     heapsnap_capture::check_node_process(pid)?;
-                    bail!("process {pid} has no Node.js child processes (is it a cluster primary?)");
+                    bail!(
+                        "process {pid} has no Node.js child processes (is it a cluster primary?)"
+                    );
                 }
                 log::info!("process {pid} has {} Node.js children: {kids:?}", kids.len());
                 for kid in kids {
@@ -123,7 +132,8 @@ impl Cx<'_> {
             return self.with_addr(&format!("{host}:{port}"));
         }
         if let Some(url) = &ep.ws {
-            let mut session = Session::connect_url(url).with_context(|| format!("connecting to {url}"))?;
+            let mut session =
+                Session::connect_url(url).with_context(|| format!("connecting to {url}"))?;
             return self.capture_target(&mut session, None, None, url);
         }
         bail!("give one of --pid, --port or --ws")
@@ -138,7 +148,10 @@ impl Cx<'_> {
                 inspector.addr()
             );
         } else {
-            log::info!("process {pid} already had an inspector on {}; leaving it open", inspector.addr());
+            log::info!(
+                "process {pid} already had an inspector on {}; leaving it open",
+                inspector.addr()
+            );
         }
         let mut session = match inspector.connect() {
             Ok(s) => s,
@@ -146,7 +159,8 @@ impl Cx<'_> {
                 if let Err(c) = inspector.close(None) {
                     log::warn!("{c}");
                 }
-                return Err(e).with_context(|| format!("connecting to the inspector of process {pid}"));
+                return Err(e)
+                    .with_context(|| format!("connecting to the inspector of process {pid}"));
             }
         };
         let label = format!("process {pid}");
@@ -196,7 +210,7 @@ impl Cx<'_> {
                 let node: Vec<&Target> = targets.iter().filter(|t| t.kind == "node").collect();
                 match (targets.as_slice(), node.as_slice()) {
                     ([one], _) => one,
-                    (_, [one]) => *one,
+                    (_, [one]) => one,
                     ([], _) => bail!("the inspector at {addr} lists no targets"),
                     _ => bail!(
                         "the inspector at {addr} has {} targets; pick one with --target SUBSTRING: {}",
@@ -213,16 +227,16 @@ impl Cx<'_> {
             .filter(|v| !v.is_node())
             .and_then(|v| v.web_socket_debugger_url);
         if let (Some(url), Some(_)) = (browser, &self.args.target) {
-            let mut session =
-                Session::connect_url(&url).with_context(|| format!("connecting to the browser at {url}"))?;
+            let mut session = Session::connect_url(&url)
+                .with_context(|| format!("connecting to the browser at {url}"))?;
             session.set_timeout(self.args.timeout);
             let mut scoped = session
                 .attach_target(&chosen.id)
                 .with_context(|| format!("attaching to {}", chosen.describe()))?;
             return self.capture_target(&mut scoped, None, None, &label);
         }
-        let mut session =
-            Session::connect(chosen).with_context(|| format!("connecting to {}", chosen.describe()))?;
+        let mut session = Session::connect(chosen)
+            .with_context(|| format!("connecting to {}", chosen.describe()))?;
         self.capture_target(&mut session, None, None, &label)
     }
 
@@ -244,7 +258,8 @@ impl Cx<'_> {
             let path = self.path(pid, tag.as_deref());
             return self.one(session, &path, label, pid, None);
         };
-        let workers = session.workers().with_context(|| format!("listing the worker threads of {label}"))?;
+        let workers =
+            session.workers().with_context(|| format!("listing the worker threads of {label}"))?;
         let selected: Vec<WorkerInfo> = match &choice {
             WorkerChoice::List => {
                 self.list_workers(label, &workers)?;
@@ -318,8 +333,8 @@ impl Cx<'_> {
             .collect_garbage(!args.no_gc)
             .expose_internals(args.expose_internals)
             .capture_numeric_value(args.numeric_values);
-        let mut out =
-            OutputFile::create(path, gzip).with_context(|| format!("writing {}", path.display()))?;
+        let mut out = OutputFile::create(path, gzip)
+            .with_context(|| format!("writing {}", path.display()))?;
         let mut bar = CaptureBar::new(self.global, args.json, label);
         let stats = session
             .take_heap_snapshot(&mut out, &opts, &mut bar)
@@ -337,7 +352,9 @@ impl Cx<'_> {
             );
             let snap = heapsnap_format::ParseOptions::default()
                 .parse_path(path, &mut check)
-                .with_context(|| format!("the captured snapshot {} does not parse", path.display()))?;
+                .with_context(|| {
+                    format!("the captured snapshot {} does not parse", path.display())
+                })?;
             check.finish();
             Some((snap.node_count(), snap.edge_count()))
         };
@@ -478,8 +495,7 @@ pub(crate) struct CaptureBar {
 
 impl CaptureBar {
     pub(crate) fn new(global: &GlobalArgs, hide: bool, label: &str) -> CaptureBar {
-        let visible =
-            !hide && !global.quiet && !global.no_progress && io::stderr().is_terminal();
+        let visible = !hide && !global.quiet && !global.no_progress && io::stderr().is_terminal();
         let bar = if visible { ProgressBar::new(0) } else { ProgressBar::hidden() };
         if let Ok(style) =
             ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} objects walked, eta {eta}")

@@ -125,7 +125,12 @@ fn finish(result: Result<bool>, closed: Result<()>) -> Result<ExitCode> {
 }
 
 /// The sampling loop. Returns whether a leak warning was raised.
-fn watch(session: &mut Session, args: &WatchArgs, global: &GlobalArgs, label: &str) -> Result<bool> {
+fn watch(
+    session: &mut Session,
+    args: &WatchArgs,
+    global: &GlobalArgs,
+    label: &str,
+) -> Result<bool> {
     session.set_timeout(args.timeout);
     let gc = !args.no_gc;
     let n = args.consecutive.max(1);
@@ -308,7 +313,11 @@ fn run_leaks(files: &[PathBuf]) -> Result<()> {
         .is_ok_and(|s| s.success());
     let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     if has_leaks {
-        let _ = writeln!(io::stderr(), "heapsnap: auto-capture: running heapsnap leaks {}", shown.join(" "));
+        let _ = writeln!(
+            io::stderr(),
+            "heapsnap: auto-capture: running heapsnap leaks {}",
+            shown.join(" ")
+        );
         let status = std::process::Command::new(&exe)
             .arg("leaks")
             .args(files)

@@ -19,7 +19,6 @@ pub(crate) fn dominators(g: &HeapGraph<'_>, essential: &Bits) -> (Vec<u32>, Vec<
     let len = n + 1;
     // 1-based vertex numbers: vertex v is node v - 1; 0 means "none".
     let mut parent = vec![0u32; len];
-    let mut ancestor = vec![0u32; len];
     let mut vertex = vec![0u32; len];
     let mut label = vec![0u32; len];
     let mut semi = vec![0u32; len];
@@ -63,38 +62,20 @@ pub(crate) fn dominators(g: &HeapGraph<'_>, essential: &Bits) -> (Vec<u32>, Vec<
         }
     };
 
-    // The sources of each node's essential retaining edges (a reverse CSR of the essential
-    // edges only, 4 bytes per edge, dropped when done; the order does not affect the result).
-    let mut ess_first = vec![0u32; n + 1];
+    // Nodes with essential retainers (for step 2's "only weak retainers" test).
+    let mut has_essential_retainer = vec![false; n];
     for (e, &t) in to.iter().enumerate() {
         if essential.get(e) {
-            ess_first[t as usize + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        ess_first[i + 1] += ess_first[i];
-    }
-    let mut ess_src = vec![0u32; ess_first[n] as usize];
-    {
-        let mut fill = ess_first[..n].to_vec();
-        for src in 0..n {
-            for e in first_edge[src]..first_edge[src + 1] {
-                if essential.get(e as usize) {
-                    let t = to[e as usize] as usize;
-                    ess_src[fill[t] as usize] = src as u32;
-                    fill[t] += 1;
-                }
-            }
+            has_essential_retainer[t as usize] = true;
         }
     }
 
     let r = g.root().0 + 1;
     dfs(r, &mut parent, &mut vertex, &mut label, &mut semi, &mut count);
     let unreachable = n - count as usize;
-    let only_weak_retainers = |v: usize| ess_first[v] == ess_first[v + 1];
     if (count as usize) < n {
         for v in 1..=n {
-            if semi[v] == 0 && only_weak_retainers(v - 1) {
+            if semi[v] == 0 && !has_essential_retainer[v - 1] {
                 parent[v] = r;
                 dfs(v as u32, &mut parent, &mut vertex, &mut label, &mut semi, &mut count);
             }
@@ -111,70 +92,107 @@ pub(crate) fn dominators(g: &HeapGraph<'_>, essential: &Bits) -> (Vec<u32>, Vec<
             }
         }
     }
+    drop(has_essential_retainer);
+    drop(next_edge);
+    drop(label);
 
+    // From here on every vertex is numbered, and the rest of the algorithm runs on DFS numbers
+    // instead of vertex numbers: the same steps under a renaming (so the same result), but
+    // with arrays indexed in DFS order, which keeps tree neighbours close in memory.
+    // `num[v]` is vertex v's DFS number (the initial semi value).
+    let num = semi;
+    let n_num = count as usize;
+    let mut par = vec![0u32; len];
+    for i in 1..=n_num {
+        par[i] = num[parent[vertex[i] as usize] as usize];
+    }
+    drop(parent);
+    // Predecessors over essential edges, by DFS number (a reverse CSR, 4 bytes per edge).
+    let mut pred_first = vec![0u32; len + 1];
+    for (e, &t) in to.iter().enumerate() {
+        if essential.get(e) {
+            pred_first[num[t as usize + 1] as usize + 1] += 1;
+        }
+    }
+    for i in 0..len {
+        pred_first[i + 1] += pred_first[i];
+    }
+    let mut pred = vec![0u32; pred_first[len] as usize];
+    {
+        let mut fill = pred_first[..len].to_vec();
+        for src in 0..n {
+            let s = num[src + 1];
+            for e in first_edge[src]..first_edge[src + 1] {
+                if essential.get(e as usize) {
+                    let t = num[to[e as usize] as usize + 1] as usize;
+                    pred[fill[t] as usize] = s;
+                    fill[t] += 1;
+                }
+            }
+        }
+    }
+
+    let mut sd: Vec<u32> = (0..len as u32).collect();
+    let mut lbl: Vec<u32> = (0..len as u32).collect();
+    let mut anc = vec![0u32; len];
     let mut stack: Vec<u32> = Vec::new();
-    let mut eval = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
-        if ancestor[v as usize] == 0 {
+    let mut eval = |v: u32, anc: &mut [u32], lbl: &mut [u32], sd: &[u32]| -> u32 {
+        if anc[v as usize] == 0 {
             return v;
         }
         // COMPRESS, iteratively.
         let mut x = v;
         stack.clear();
-        while ancestor[ancestor[x as usize] as usize] != 0 {
+        while anc[anc[x as usize] as usize] != 0 {
             stack.push(x);
-            x = ancestor[x as usize];
+            x = anc[x as usize];
         }
         while let Some(w) = stack.pop() {
-            let a = ancestor[w as usize] as usize;
-            if semi[label[a] as usize] < semi[label[w as usize] as usize] {
-                label[w as usize] = label[a];
+            let a = anc[w as usize] as usize;
+            if sd[lbl[a] as usize] < sd[lbl[w as usize] as usize] {
+                lbl[w as usize] = lbl[a];
             }
-            ancestor[w as usize] = ancestor[a];
+            anc[w as usize] = anc[a];
         }
-        label[v as usize]
+        lbl[v as usize]
     };
 
     let mut dom = vec![0u32; len];
     // Buckets as singly linked lists: each vertex enters exactly one bucket once.
     let mut bucket_head = vec![0u32; len];
     let mut bucket_next = vec![0u32; len];
-    let n_num = count as usize;
-    for i in (2..=n_num).rev() {
-        let w = vertex[i];
-        let wo = w as usize - 1;
-        let row = ess_first[wo] as usize..ess_first[wo + 1] as usize;
-        let orphan = row.is_empty();
-        for &src in &ess_src[row] {
-            let u = eval(src + 1, &mut ancestor, &mut label, &semi);
-            if semi[u as usize] < semi[w as usize] {
-                semi[w as usize] = semi[u as usize];
-            }
+    for w in (2..=n_num).rev() {
+        let row = pred_first[w] as usize..pred_first[w + 1] as usize;
+        // A node without essential retainers acts as if retained by the root (number 1).
+        let mut s = if row.is_empty() { 1 } else { sd[w] };
+        for &v in &pred[row] {
+            let u = eval(v, &mut anc, &mut lbl, &sd);
+            s = s.min(sd[u as usize]);
         }
-        if orphan {
-            semi[w as usize] = semi[r as usize];
-        }
-        let b = vertex[semi[w as usize] as usize] as usize;
-        bucket_next[w as usize] = bucket_head[b];
-        bucket_head[b] = w;
-        let p = parent[w as usize];
-        ancestor[w as usize] = p;
+        sd[w] = s;
+        bucket_next[w] = bucket_head[s as usize];
+        bucket_head[s as usize] = w as u32;
+        let p = par[w];
+        anc[w] = p;
         let mut v = bucket_head[p as usize];
         bucket_head[p as usize] = 0;
         while v != 0 {
-            let u = eval(v, &mut ancestor, &mut label, &semi);
-            dom[v as usize] = if semi[u as usize] < semi[v as usize] { u } else { p };
+            let u = eval(v, &mut anc, &mut lbl, &sd);
+            dom[v as usize] = if sd[u as usize] < sd[v as usize] { u } else { p };
             v = bucket_next[v as usize];
         }
     }
-    dom[0] = r;
-    dom[r as usize] = r;
-    for i in 2..=n_num {
-        let w = vertex[i] as usize;
-        if dom[w] != vertex[semi[w] as usize] {
+    dom[0] = 1;
+    dom[1] = 1;
+    for w in 2..=n_num {
+        if dom[w] != sd[w] {
             dom[w] = dom[dom[w] as usize];
         }
     }
-    let dominator: Vec<u32> = (1..=n).map(|v| dom[v] - 1).collect();
+    let mut dominator = vec![0u32; n];
+    for i in 1..=n_num {
+        dominator[vertex[i] as usize - 1] = vertex[dom[i] as usize] - 1;
+    }
     let order: Vec<u32> = vertex[1..=n_num].iter().map(|&v| v - 1).collect();
     (dominator, order, unreachable)
 }

@@ -1,0 +1,142 @@
+//! Unexplained growth: the three-snapshot method for whatever the other detectors do not
+//! explain. Classes whose object count grew at every step are candidates; their objects that
+//! are new since the first snapshot (by id), not already part of another finding, are
+//! clustered by the signature of their shortest retaining path. Triage then keeps the
+//! clusters that grew at every step: with baseline, target and final, the objects allocated
+//! between baseline and target that are still alive in final, plus more since.
+//!
+//! When ids are not comparable, all objects of a growing class are clustered, and growth is
+//! the class count.
+
+use std::collections::{BTreeMap, HashMap};
+
+use heapsnap_format::{NodeIdx, NodeKind};
+
+use crate::ctx::Ctx;
+use crate::detect::Candidate;
+use crate::finding::{Category, Fact};
+use crate::paths::signature_of;
+use crate::shapes::simple_class;
+use crate::triage::Coverage;
+
+/// Most objects of one class whose paths are computed (evenly sampled beyond).
+const MAX_SAMPLE: usize = 20_000;
+
+/// Classes that are V8's or Node's bookkeeping rather than program data, or whose ids change
+/// in every snapshot.
+fn ignored(class: &str) -> bool {
+    class.starts_with("system / ")
+        || class.starts_with("Node / ")
+        || class.starts_with("Detached Node / ")
+        || (class.starts_with('(') && !class.ends_with("()"))
+}
+
+pub(crate) fn detect(ctx: &Ctx<'_, '_>, cov: &Coverage) -> Vec<Candidate> {
+    let hist = &ctx.hist;
+    if hist.len() < 2 {
+        return Vec::new();
+    }
+    let min = ctx.opts.min_growth.max(1);
+    let growing: Vec<String> = hist
+        .last
+        .classes()
+        .map(|(c, _)| c.to_string())
+        .filter(|c| !ignored(c))
+        .filter(|c| {
+            let s = hist.class_series(c);
+            s.windows(2).all(|w| w[1] >= w[0] + min)
+        })
+        .collect();
+    if growing.is_empty() {
+        return Vec::new();
+    }
+    let wanted: std::collections::HashSet<&str> = growing.iter().map(String::as_str).collect();
+    let snap = ctx.snap;
+    let types = snap.node_types();
+    let names = snap.node_names();
+    // Class of each distinct (type, name), computed once.
+    let mut class_of: HashMap<(u8, u32), Option<String>> = HashMap::new();
+    let mut members: BTreeMap<String, Vec<NodeIdx>> = BTreeMap::new();
+    let first = &hist.priors[0];
+    for i in 0..ctx.n() {
+        let v = NodeIdx(i as u32);
+        if cov.covered(v) || !ctx.reachable(v) {
+            continue;
+        }
+        if hist.comparable && first.contains(ctx.id(v)) {
+            continue;
+        }
+        let class = class_of.entry((types[i], names[i])).or_insert_with(|| {
+            let n = snap.node(v);
+            let c = simple_class(n.kind(), n.kind_name(), n.name());
+            wanted.contains(c.as_ref()).then(|| c.into_owned())
+        });
+        if let Some(c) = class {
+            members.entry(c.clone()).or_default().push(v);
+        }
+    }
+    let mut out = Vec::new();
+    for (class, vs) in members {
+        if (vs.len() as u64) < min {
+            continue;
+        }
+        let step = vs.len().div_ceil(MAX_SAMPLE).max(1);
+        let mut by_sig: BTreeMap<String, Vec<NodeIdx>> = BTreeMap::new();
+        for chunk in vs.chunks(step) {
+            let sig = signature_of(ctx, chunk[0]).unwrap_or_default();
+            by_sig.entry(sig).or_default().extend_from_slice(chunk);
+        }
+        for (_, group) in by_sig {
+            if (group.len() as u64) < min {
+                continue;
+            }
+            let n = group.len();
+            let what = match ctx.kind(group[0]) {
+                NodeKind::Closure => "closures",
+                NodeKind::Native => "native objects",
+                _ => "objects",
+            };
+            let title = if hist.comparable {
+                format!("{n} {class} {what} allocated since the first snapshot and still alive")
+            } else {
+                format!("{n} {class} {what} (class count growing)")
+            };
+            let mut c = Candidate::new(Category::Growth, class.clone(), class.clone(), title, group);
+            c.facts = vec![Fact::text("method", if hist.len() >= 3 {
+                "three-snapshot (allocated between the first two, alive in the last)"
+            } else {
+                "two-snapshot (new since the first)"
+            })];
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::{by_category, scenario, summary};
+    use crate::{Category, LeakOptions};
+
+    #[test]
+    fn growth_finds_what_other_detectors_are_off_for() {
+        // With only the growth detector on, the map-cache leak still shows, as CacheEntry
+        // objects held by the Map.
+        let mut opts = LeakOptions::default();
+        opts.categories = Some(vec![Category::Growth]);
+        let r = crate::testutil::scenario_with("map-cache", &["baseline", "target"], &opts);
+        let f = r.findings.iter().find(|f| f.class == "CacheEntry").expect("CacheEntry");
+        assert_eq!(f.category, Category::Growth, "{}", summary(&r));
+        assert_eq!(f.count, 200);
+        assert_eq!(f.signature, "global.sessionCache.entries{table}{*}");
+        assert_eq!(f.growth.as_deref(), Some(&[0, 200][..]));
+    }
+
+    #[test]
+    fn no_unexplained_growth_in_the_control() {
+        for phases in [&["baseline", "target"][..], &["target", "final"], &["baseline", "target", "final"]] {
+            let r = scenario("control", phases);
+            assert!(by_category(&r, Category::Growth).is_empty(), "{phases:?}: {}", summary(&r));
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Event listeners (reference §3.2): EventEmitters whose `_events[name]` arrays hold more
+//! listeners than the emitter's `maxListeners`, or keep gaining listeners on the same emitter.
+//!
+//! An emitter is any object with an `_events` property (a null-prototype dictionary); one
+//! listener is stored as the function itself, two or more as an `Array` of functions.
+//! `once()` listeners are bound wrappers whose state has a `listener` property: they are
+//! grouped by the user's function. `maxListeners` comes from `_maxListeners`: `undefined`
+//! means Node's default of 10; a number set with `setMaxListeners` is a small integer that
+//! the snapshot does not record without numeric values, and then
+//! [`LeakOptions::listener_limit`](crate::LeakOptions::listener_limit) applies.
+//!
+//! Listeners are grouped by (emitter path signature, event name, listener function), so the
+//! same leak on 300 emitters of one kind is one finding. Growth counts, per snapshot, the
+//! listeners of emitters that already existed in the first snapshot: emitters created later
+//! (a new socket with its usual listeners) are not listener growth.
+
+use std::collections::BTreeMap;
+
+use heapsnap_format::{EdgeKind, NodeIdx, NodeKind};
+
+use crate::ctx::Ctx;
+use crate::detect::Candidate;
+use crate::finding::{Category, Fact};
+use crate::paths::signature_of;
+
+/// Node's `EventEmitter.defaultMaxListeners`.
+const NODE_DEFAULT_MAX_LISTENERS: u64 = 10;
+
+/// The emitter's limit: `Some(n)` when known, `None` when set to an unrecorded number.
+fn max_listeners(ctx: &Ctx<'_, '_>, emitter: NodeIdx) -> Option<u64> {
+    match ctx.edge(emitter, "_maxListeners") {
+        None => None,
+        Some(t) if ctx.odd.is_nullish(t) => Some(NODE_DEFAULT_MAX_LISTENERS),
+        Some(t) if ctx.kind(t) == NodeKind::Number => {
+            // With numeric values: a number node whose `value` is its decimal text, or whose
+            // name is the number itself.
+            let text = ctx.edge(t, "value").map(|v| ctx.name(v)).unwrap_or(ctx.name(t));
+            text.trim().parse::<f64>().ok().map(|x| x as u64).filter(|&x| x > 0)
+        }
+        Some(_) => None,
+    }
+}
+
+#[derive(Default)]
+struct Group {
+    members: Vec<NodeIdx>,
+    entries: u64,
+    /// (emitter, listeners of this group on it, listeners on the event in all)
+    emitters: Vec<(NodeIdx, Vec<NodeIdx>, u64)>,
+    over_limit: bool,
+    warned: bool,
+    limits: Vec<Option<u64>>,
+    function: NodeIdx,
+    emitter_class: String,
+}
+
+pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
+    let g = ctx.g;
+    let Some(events) = ctx.names.get("_events") else { return Vec::new() };
+    let noi = ctx.snap.edge_names_or_indices();
+    let proto = ctx.names.get("__proto__");
+    let mut groups: BTreeMap<(String, String, u32), Group> = BTreeMap::new();
+    for i in 0..ctx.n() {
+        let emitter = NodeIdx(i as u32);
+        if ctx.kind(emitter) != NodeKind::Object {
+            continue;
+        }
+        let Some(ev) = g
+            .edges(emitter)
+            .find(|&(e, t)| {
+                noi[e.index()] == events
+                    && g.edge_kind(e) == EdgeKind::Property
+                    && ctx.kind(t) == NodeKind::Object
+            })
+            .map(|(_, t)| t)
+        else {
+            continue;
+        };
+        let mut emitter_sig: Option<String> = None;
+        for (e, list) in g.edges(ev) {
+            if g.edge_kind(e) != EdgeKind::Property || Some(noi[e.index()]) == proto {
+                continue;
+            }
+            // One listener is the function itself; 2+ are an Array of functions.
+            if ctx.kind(list) != NodeKind::Object {
+                continue;
+            }
+            let fns: Vec<NodeIdx> = g
+                .edges(list)
+                .filter(|&(e, t)| {
+                    g.edge_kind(e) == EdgeKind::Element && ctx.kind(t) == NodeKind::Closure
+                })
+                .map(|(_, t)| t)
+                .collect();
+            if fns.len() < 2 {
+                continue;
+            }
+            let event = crate::shapes::edge_name(g, e).to_string();
+            let limit = max_listeners(ctx, emitter);
+            let effective = limit.unwrap_or(ctx.opts.listener_limit);
+            let warned = ctx.edge(list, "warned").is_some_and(|w| Some(w) == ctx.odd.true_);
+            let total = fns.len() as u64;
+            let sig = emitter_sig
+                .get_or_insert_with(|| {
+                    signature_of(ctx, emitter).unwrap_or_else(|| "(not retained)".to_string())
+                })
+                .clone();
+            let mut by_fn: BTreeMap<u32, Vec<NodeIdx>> = BTreeMap::new();
+            for &f in &fns {
+                let user = ctx.unwrap_listener(f);
+                by_fn.entry(ctx.function_key(user)).or_default().push(f);
+            }
+            for (key, fs) in by_fn {
+                // Small minorities among many listeners of another function are not the leak.
+                if fs.len() < 2 || (fs.len() as u64) * 10 < total {
+                    continue;
+                }
+                let grp = groups.entry((sig.clone(), event.clone(), key)).or_default();
+                grp.function = ctx.unwrap_listener(fs[0]);
+                grp.emitter_class = ctx.class(emitter).to_string();
+                grp.entries += fs.len() as u64;
+                grp.members.extend(fs.iter().copied());
+                grp.emitters.push((emitter, fs, total));
+                grp.over_limit |= total > effective;
+                grp.warned |= warned;
+                grp.limits.push(limit);
+            }
+        }
+    }
+    let hist = &ctx.hist;
+    groups
+        .into_iter()
+        .map(|((_, event, _), grp)| {
+            let label = ctx.closure_label(grp.function);
+            let class = ctx.simple_class(grp.function);
+            let n_emitters = grp.emitters.len();
+            let on = if n_emitters == 1 {
+                format!("one {}", grp.emitter_class)
+            } else {
+                format!("{n_emitters} {} objects", grp.emitter_class)
+            };
+            let title = format!("{} '{event}' listeners ({label}) on {on}", grp.entries);
+            // Per snapshot: listeners of this group on emitters that existed in the first one.
+            let series: Vec<Option<u64>> = if hist.comparable && !hist.priors.is_empty() {
+                let first = &hist.priors[0];
+                let old: Vec<&(NodeIdx, Vec<NodeIdx>, u64)> =
+                    grp.emitters.iter().filter(|(em, _, _)| first.contains(ctx.id(*em))).collect();
+                let mut s: Vec<Option<u64>> = hist
+                    .priors
+                    .iter()
+                    .map(|c| {
+                        Some(
+                            old.iter()
+                                .flat_map(|(_, fs, _)| fs.iter())
+                                .filter(|&&f| c.contains(ctx.id(f)))
+                                .count() as u64,
+                        )
+                    })
+                    .collect();
+                s.push(Some(old.iter().map(|(_, fs, _)| fs.len() as u64).sum()));
+                s
+            } else {
+                Vec::new()
+            };
+            let max_total = grp.emitters.iter().map(|e| e.2).max().unwrap_or(0);
+            let limit_text = match grp.limits.iter().copied().max().flatten() {
+                Some(NODE_DEFAULT_MAX_LISTENERS) if grp.limits.iter().all(|l| l.is_some()) => {
+                    "10 (Node's default)".to_string()
+                }
+                Some(n) if grp.limits.iter().all(|l| l.is_some()) => n.to_string(),
+                _ => "set by setMaxListeners (value not in the snapshot)".to_string(),
+            };
+            let mut c = Candidate::new(Category::Listeners, class.clone(), class, title, grp.members);
+            c.count = Some(grp.entries);
+            c.structural = grp.over_limit || grp.warned;
+            c.series = (!series.is_empty()).then_some(series);
+            c.facts = vec![
+                Fact::text("event", event),
+                Fact::text("listener", label),
+                Fact::text("emitter_class", grp.emitter_class),
+                Fact::number("emitters", n_emitters as u64),
+                Fact::number("most_on_one_emitter", max_total),
+                Fact::text("max_listeners", limit_text),
+            ];
+            if grp.warned {
+                c.facts.push(Fact::text("warned", "Node printed MaxListenersExceededWarning"));
+            }
+            c
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Category;
+    use crate::testutil::{by_category, scenario};
+
+    #[test]
+    fn listeners_never_removed() {
+        let r = scenario("listeners", &["baseline", "target", "final"]);
+        let f = &r.findings[0];
+        assert_eq!(f.category, Category::Listeners, "{:#?}", r.findings);
+        assert_eq!(f.class, "onConfigChanged()");
+        assert_eq!(f.count, 400);
+        assert_eq!(f.growth.as_deref(), Some(&[0, 200, 400][..]));
+        assert!(f.growing);
+        assert_eq!(f.signature, "global.configBus._events.config-changed[*]");
+        assert!(f.retains.iter().any(|c| c.class == "ConfigSubscriber" && c.count == 400));
+        assert_eq!(f.fact("event").map(|v| v.to_string()).as_deref(), Some("config-changed"));
+        assert_eq!(by_category(&r, Category::Listeners).len(), 1);
+    }
+
+    #[test]
+    fn one_snapshot_over_the_limit() {
+        // 400 listeners with an unrecorded maxListeners: over the 100 assumed.
+        let r = scenario("listeners", &["final"]);
+        let l = by_category(&r, Category::Listeners);
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].count, 400);
+        assert!(!l[0].growing);
+    }
+
+    #[test]
+    fn removed_listeners_are_not_reported() {
+        let r = scenario("control", &["baseline", "target", "final"]);
+        assert!(by_category(&r, Category::Listeners).is_empty());
+    }
+}

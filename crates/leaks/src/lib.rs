@@ -1,0 +1,226 @@
+//! Find the memory leaks people actually have in V8 heap snapshots, and what holds them.
+//!
+//! Give [`LeakReport::new`] the last snapshot (its [`HeapGraph`] and DevTools' [`Analysis`])
+//! and a [`Census`] of each earlier snapshot of the same process:
+//!
+//! - **one snapshot**: the structural detectors, with thresholds meant to stay silent on a
+//!   healthy heap (listener arrays over `maxListeners`, many identical intervals, open
+//!   handles in numbers, self-nesting closure chains, detached DOM trees...);
+//! - **two**: plus growth: clusters whose objects are new since the first snapshot and whose
+//!   class grew;
+//! - **three** (baseline, target, final): the three-snapshot method: objects allocated between
+//!   baseline and target that are still alive in final, and clusters that grew at every step.
+//!
+//! Growth follows V8 object ids, which only mean the same objects within one isolate. When
+//! the ids of two snapshots are not comparable (different processes, or a reset id map), the
+//! report falls back to class counts and says so ([`LeakReport::growth_basis`]).
+//!
+//! Detectors, one module each: event listeners, timers (`setInterval`, pending and fired
+//! `setTimeout`, `setImmediate`), reference cycles (strongly connected components of user
+//! objects, reachable ones only), detached DOM trees (never Node's weak native objects),
+//! unclosed resources (sockets, servers, pipes, file handles, workers, message ports,
+//! streams), growing collections (Map, Set, Array, dictionaries), closures retaining large
+//! contexts, duplicated strings, and unexplained growth. Findings are clusters: objects of
+//! one kind held the same way are one [`Finding`] with a count, ranked by retained size
+//! (growing ones first), each with its retaining paths ([`Holder`]s): several when an object
+//! has independent holders (shared ownership). When two detectors explain the same objects,
+//! the more specific [`Category`] keeps them.
+//!
+//! ```
+//! use heapsnap_format::{HeapSnapshot, NoProgress};
+//! use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph};
+//! use heapsnap_leaks::{Category, Census, LeakOptions, LeakReport};
+//!
+//! let dir = "../../snapshots/leaks";
+//! // Earlier snapshots are reduced to a census before the next one is read.
+//! let baseline = Census::new(&HeapSnapshot::from_path(format!("{dir}/intervals-baseline.heapsnapshot.gz"))?);
+//! let target = Census::new(&HeapSnapshot::from_path(format!("{dir}/intervals-target.heapsnapshot.gz"))?);
+//! let last = HeapSnapshot::from_path(format!("{dir}/intervals-final.heapsnapshot.gz"))?;
+//! let g = HeapGraph::new(&last);
+//! let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
+//!
+//! let report = LeakReport::new(&[baseline, target], &g, &a, &LeakOptions::default());
+//! let top = &report.findings[0];
+//! assert_eq!((top.category, top.class.as_str(), top.count), (Category::Timers, "Timeout", 400));
+//! assert_eq!(top.growth.as_deref(), Some(&[0, 200, 400][..]));
+//! assert_eq!(top.survivors, Some(200)); // allocated before target, still alive in final
+//! assert!(top.path().unwrap().text.contains("timerListMap[60000]"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod census;
+mod ctx;
+mod detect;
+mod finding;
+mod paths;
+mod shapes;
+mod triage;
+
+#[cfg(test)]
+mod testutil;
+
+use heapsnap_diff::{IdCheck, IdVerdict};
+use heapsnap_format::{HeapSnapshot, NoProgress};
+use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph};
+
+pub use census::Census;
+pub use finding::{Category, Fact, FactValue, Finding, Holder, RetainedClass};
+
+/// Thresholds and limits. `Default` is tuned so that healthy heaps (and the control
+/// scenarios in `snapshots/leaks/`) report nothing.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct LeakOptions {
+    /// A cluster counts as growing when it gains at least this many objects (collections:
+    /// entries) at every step between snapshots.
+    pub min_growth: u64,
+    /// Report only findings with at least this many objects.
+    pub min_count: u64,
+    /// Report only findings that retain at least this many bytes.
+    pub min_retained: u64,
+    /// Retaining paths shown per finding when its objects have several independent holders.
+    pub max_holders: usize,
+    /// Run only these detectors (`None`: all).
+    pub categories: Option<Vec<Category>>,
+    /// Listeners on one event that count as too many when the emitter's `maxListeners` was
+    /// set to a number the snapshot does not record (small integers are not written without
+    /// numeric values). Otherwise the emitter's own limit applies (Node's default is 10).
+    pub listener_limit: u64,
+    /// Identical objects in one snapshot that are suspicious by themselves: intervals with
+    /// the same callback, reference cycles of the same shape, closures of one function in a
+    /// chain.
+    pub min_identical: u64,
+    /// Open resources of one kind (sockets, file handles...) reported from one snapshot.
+    pub min_open_resources: u64,
+    /// Bytes wasted by copies of one string before it is reported.
+    pub min_wasted: u64,
+    /// Entries of one collection reported from one snapshot (without growth).
+    pub min_entries: u64,
+    /// Bytes that closures of one function must keep alive through their contexts.
+    pub min_closure_retained: u64,
+    /// Detached DOM nodes (over all trees of a cluster) reported.
+    pub min_detached: u64,
+}
+
+impl Default for LeakOptions {
+    fn default() -> Self {
+        LeakOptions {
+            min_growth: 10,
+            min_count: 1,
+            min_retained: 0,
+            max_holders: 4,
+            categories: None,
+            listener_limit: 100,
+            min_identical: 50,
+            min_open_resources: 20,
+            min_wasted: 1 << 20,
+            min_entries: 100_000,
+            min_closure_retained: 1 << 20,
+            min_detached: 10,
+        }
+    }
+}
+
+/// What growth is measured by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GrowthBasis {
+    /// One snapshot: no growth.
+    None,
+    /// Object ids: members followed across snapshots (collections: entries by collection id).
+    Ids,
+    /// Class counts, because the snapshots' ids are not comparable.
+    ClassCounts,
+}
+
+/// The leaks found in a set of snapshots.
+#[derive(Debug)]
+pub struct LeakReport {
+    /// Findings, most important first.
+    pub findings: Vec<Finding>,
+    /// Number of snapshots looked at.
+    pub snapshots: usize,
+    /// The id comparability check of each consecutive pair of snapshots.
+    pub ids: Vec<IdCheck>,
+    /// What growth is measured by.
+    pub growth_basis: GrowthBasis,
+    /// Candidates below every threshold (not reported).
+    pub below_threshold: usize,
+    /// Candidates whose objects a more specific finding already explains (not reported).
+    pub merged: usize,
+}
+
+impl LeakReport {
+    /// Runs every detector on the last snapshot (`g`, `a`), with `priors` the censuses of the
+    /// earlier snapshots of the same process, oldest first.
+    pub fn new(
+        priors: &[Census],
+        g: &HeapGraph<'_>,
+        a: &Analysis,
+        opts: &LeakOptions,
+    ) -> LeakReport {
+        let t = std::time::Instant::now();
+        let last = Census::of_graph(g);
+        let mut ids = Vec::new();
+        let mut prev = priors.first();
+        for c in priors.iter().skip(1).chain(std::iter::once(&last)) {
+            if let Some(p) = prev {
+                ids.push(census::id_check(p, c));
+            }
+            prev = Some(c);
+        }
+        let comparable = ids.iter().all(|c| c.verdict == IdVerdict::Comparable);
+        let growth_basis = match (priors.is_empty(), comparable) {
+            (true, _) => GrowthBasis::None,
+            (false, true) => GrowthBasis::Ids,
+            (false, false) => GrowthBasis::ClassCounts,
+        };
+        log::debug!("leaks: census of the last snapshot took {:.2?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let hist = ctx::History { priors, last, comparable };
+        let c = ctx::Ctx::new(g, a, opts, hist);
+        log::debug!("leaks: paths, dominator tree and names took {:.2?}", t.elapsed());
+
+        let mut out = triage::Triaged::default();
+        let mut cov = triage::Coverage::new(c.n());
+        let cands: Vec<triage::Evaluated> =
+            detect::structural(&c).into_iter().map(|x| triage::evaluate(&c, x)).collect();
+        triage::triage(&c, cands, &mut cov, &mut out);
+        if opts.categories.as_ref().is_none_or(|cs| cs.contains(&Category::Growth)) {
+            let t = std::time::Instant::now();
+            let cands: Vec<triage::Evaluated> = detect::growth::detect(&c, &cov)
+                .into_iter()
+                .map(|x| triage::evaluate(&c, x))
+                .collect();
+            triage::triage(&c, cands, &mut cov, &mut out);
+            log::debug!("leaks: growth detector took {:.2?}", t.elapsed());
+        }
+        let mut findings: Vec<Finding> = out
+            .findings
+            .into_iter()
+            .filter(|f| f.count >= opts.min_count && f.retained_size >= opts.min_retained)
+            .collect();
+        triage::rank(&mut findings);
+        LeakReport {
+            findings,
+            snapshots: priors.len() + 1,
+            ids,
+            growth_basis,
+            below_threshold: out.below,
+            merged: out.merged,
+        }
+    }
+
+    /// Convenience for small inputs: analyzes `snapshots` (oldest first; all held in memory at
+    /// once) and reports. Large inputs should go through [`Census::new`] and
+    /// [`LeakReport::new`], which hold one full snapshot at a time.
+    pub fn from_snapshots(snapshots: &[HeapSnapshot], opts: &LeakOptions) -> Option<LeakReport> {
+        let (last, earlier) = snapshots.split_last()?;
+        let priors: Vec<Census> = earlier.iter().map(Census::new).collect();
+        let g = HeapGraph::new(last);
+        let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
+        Some(LeakReport::new(&priors, &g, &a, opts))
+    }
+}

@@ -1,0 +1,330 @@
+//! What V8 and Node objects look like in a snapshot (reference §1.9, §3): interned edge
+//! names, oddballs (`true`, `null`, the hole), class names that need no analysis, and the
+//! entry counts of collections.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use heapsnap_format::{EdgeIdx, EdgeKind, HeapSnapshot, NodeIdx, NodeKind};
+use heapsnap_graph::HeapGraph;
+
+/// Strings the detectors look up by index (the string table holds each text once).
+const WANTED: &[&str] = &[
+    "_events",
+    "_maxListeners",
+    "warned",
+    "listener",
+    "_onTimeout",
+    "_onImmediate",
+    "_repeat",
+    "_idleNext",
+    "_idlePrev",
+    "_destroyed",
+    "_idleTimeout",
+    "msecs",
+    "context",
+    "shared",
+    "script_or_debug_info",
+    "native_to_javascript",
+    "javascript_to_native",
+    "<symbol owner_symbol>",
+    "<symbol kHandle>",
+    "table",
+    "properties",
+    "elements",
+    "__proto__",
+    "value",
+    "bound_function",
+    "bound_this",
+    "_readableState",
+    "_writableState",
+    "system / Oddball",
+    "system / Context",
+    "(object properties)",
+    "Timeout",
+    "Immediate",
+    "TimersList",
+    "ImmediateList",
+    "Map",
+    "Set",
+    "WeakMap",
+    "WeakSet",
+    "Array",
+    "Object",
+];
+
+/// Indices of [`WANTED`] strings in one snapshot's string table.
+#[derive(Debug)]
+pub(crate) struct Names {
+    map: HashMap<&'static str, u32>,
+}
+
+impl Names {
+    pub(crate) fn new(snap: &HeapSnapshot) -> Names {
+        let mut map = HashMap::new();
+        let wanted: HashMap<&str, &'static str> = WANTED.iter().map(|&w| (w, w)).collect();
+        for (i, s) in snap.strings().iter().enumerate() {
+            if let Some(&w) = wanted.get(s) {
+                map.entry(w).or_insert(i as u32);
+            }
+        }
+        Names { map }
+    }
+
+    /// The string index of `s` (one of [`WANTED`]), if the snapshot has the string.
+    #[inline]
+    pub(crate) fn get(&self, s: &str) -> Option<u32> {
+        debug_assert!(WANTED.contains(&s), "{s} is not interned");
+        self.map.get(s).copied()
+    }
+}
+
+/// The first edge of `node` with the string name `name` (any string-named kind).
+#[inline]
+pub(crate) fn edge_named(
+    g: &HeapGraph<'_>,
+    node: NodeIdx,
+    name: Option<u32>,
+) -> Option<(EdgeIdx, NodeIdx)> {
+    let name = name?;
+    let noi = g.snapshot().edge_names_or_indices();
+    g.edges(node).find(|&(e, _)| noi[e.index()] == name && g.edge_kind(e).has_string_name())
+}
+
+/// The name of a string-named edge, or `""`.
+#[inline]
+pub(crate) fn edge_name<'s>(g: &HeapGraph<'s>, e: EdgeIdx) -> &'s str {
+    g.snapshot().edge(e).name_str().unwrap_or("")
+}
+
+/// Whether a string is a decimal number (the names of internal slot edges).
+#[inline]
+pub(crate) fn is_numeric(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// V8's oddballs: `system / Oddball` nodes, told apart by their `to_string` value.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Oddballs {
+    pub(crate) true_: Option<NodeIdx>,
+    pub(crate) false_: Option<NodeIdx>,
+    pub(crate) null: Option<NodeIdx>,
+    pub(crate) undefined: Option<NodeIdx>,
+    pub(crate) hole: Option<NodeIdx>,
+}
+
+impl Oddballs {
+    pub(crate) fn new(g: &HeapGraph<'_>, names: &Names) -> Oddballs {
+        let mut odd = Oddballs::default();
+        let Some(oddball) = names.get("system / Oddball") else { return odd };
+        let snap = g.snapshot();
+        for (i, &name) in snap.node_names().iter().enumerate() {
+            if name != oddball {
+                continue;
+            }
+            let v = NodeIdx(i as u32);
+            // The first string an oddball points at is its `to_string` value.
+            let Some((_, s)) = g.edges(v).find(|&(_, t)| g.node_kind(t) == NodeKind::String)
+            else {
+                continue;
+            };
+            let slot = match snap.node(s).name() {
+                "true" => &mut odd.true_,
+                "false" => &mut odd.false_,
+                "null" => &mut odd.null,
+                "undefined" => &mut odd.undefined,
+                "hole" => &mut odd.hole,
+                _ => continue,
+            };
+            slot.get_or_insert(v);
+        }
+        odd
+    }
+
+    /// Whether `v` is `null` or `undefined`.
+    pub(crate) fn is_nullish(&self, v: NodeIdx) -> bool {
+        Some(v) == self.null || Some(v) == self.undefined
+    }
+
+    /// Whether `v` is any oddball we know.
+    pub(crate) fn is_oddball(&self, v: NodeIdx) -> bool {
+        [self.true_, self.false_, self.null, self.undefined, self.hole].contains(&Some(v))
+    }
+}
+
+/// A class name that needs no analysis: DevTools' names for object and native nodes (DOM tag
+/// names cut to `<div>`), `name()` for closures, `(kind)` for everything else. The same in
+/// every snapshot of a process, so class counts can be compared across snapshots.
+pub(crate) fn simple_class(kind: NodeKind, kind_name: &str, name: &str) -> Cow<'static, str> {
+    match kind {
+        NodeKind::Object | NodeKind::Native => {
+            let (prefix, rest) = match name.strip_prefix("Detached ") {
+                Some(rest) => ("Detached ", rest),
+                None => ("", name),
+            };
+            if rest.starts_with('<') {
+                let end = rest.find([' ', '>']).unwrap_or(rest.len());
+                Cow::Owned(format!("{prefix}{}>", &rest[..end]))
+            } else {
+                Cow::Owned(name.to_string())
+            }
+        }
+        NodeKind::Closure => {
+            Cow::Owned(format!("{}()", if name.is_empty() { "(anonymous)" } else { name }))
+        }
+        NodeKind::Hidden => Cow::Borrowed("(system)"),
+        NodeKind::Code => Cow::Borrowed("(compiled code)"),
+        NodeKind::RegExp => Cow::Borrowed("RegExp"),
+        _ => Cow::Owned(format!("({kind_name})")),
+    }
+}
+
+/// How a collection stores its entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CollKind {
+    /// Indexed elements (arrays, and objects used with integer keys).
+    Elements,
+    /// A `Map` (or subclass): an OrderedHashMap `table`, 3 slots per entry.
+    Map,
+    /// A `Set` (or subclass): an OrderedHashSet `table`, 2 slots per entry.
+    Set,
+    /// A dictionary-mode object (many named properties).
+    Dict,
+}
+
+impl CollKind {
+    /// A short label.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            CollKind::Elements => "array",
+            CollKind::Map => "Map",
+            CollKind::Set => "Set",
+            CollKind::Dict => "dictionary",
+        }
+    }
+}
+
+/// A collection: the object, how it stores entries, and how many it has.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Coll {
+    pub(crate) kind: CollKind,
+    pub(crate) size: u32,
+    /// The node holding the entries' edges (the object itself, or its hash table).
+    pub(crate) store: NodeIdx,
+}
+
+/// Whether `x` is a JS collection, and its entry count. Without numeric values in the
+/// snapshot, entries whose key and value are both small integers have no edges and are not
+/// counted (the same in every snapshot, so growth still shows).
+pub(crate) fn collection(
+    g: &HeapGraph<'_>,
+    names: &Names,
+    odd: &Oddballs,
+    x: NodeIdx,
+) -> Option<Coll> {
+    if g.node_kind(x) != NodeKind::Object {
+        return None;
+    }
+    let snap = g.snapshot();
+    let noi = snap.edge_names_or_indices();
+    let (table, props, proto) = (names.get("table"), names.get("properties"), names.get("__proto__"));
+    let mut elements = 0u32;
+    let mut properties = 0u32;
+    let mut dict = false;
+    let mut table_node = None;
+    for (e, t) in g.edges(x) {
+        match g.edge_kind(e) {
+            EdgeKind::Element if Some(t) != odd.hole => elements += 1,
+            EdgeKind::Property if Some(noi[e.index()]) != proto => properties += 1,
+            EdgeKind::Internal => {
+                let name = Some(noi[e.index()]);
+                if name == table && g.node_kind(t) == NodeKind::Array {
+                    table_node = Some(t);
+                } else if name == props
+                    && Some(snap.node_names()[t.index()]) == names.get("(object properties)")
+                {
+                    dict = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(t) = table_node {
+        let stride = match map_or_set(g, names, x)? {
+            CollKind::Set => 2,
+            _ => 3,
+        };
+        let kind = if stride == 2 { CollKind::Set } else { CollKind::Map };
+        return Some(Coll { kind, size: hash_entries(g, odd, t, stride), store: t });
+    }
+    let name = snap.node_names()[x.index()];
+    if Some(name) == names.get("system / Context") {
+        return None;
+    }
+    if elements > 0 {
+        return Some(Coll { kind: CollKind::Elements, size: elements, store: x });
+    }
+    if dict && properties > 0 {
+        return Some(Coll { kind: CollKind::Dict, size: properties, store: x });
+    }
+    None
+}
+
+/// `Map` or `Set` from the prototype chain (`None` for `WeakMap`/`WeakSet`, whose entries do
+/// not retain their keys).
+fn map_or_set(g: &HeapGraph<'_>, names: &Names, x: NodeIdx) -> Option<CollKind> {
+    let snap = g.snapshot();
+    let proto = names.get("__proto__");
+    let mut v = x;
+    for _ in 0..8 {
+        let name = Some(snap.node_names()[v.index()]);
+        if name == names.get("Map") {
+            return Some(CollKind::Map);
+        }
+        if name == names.get("Set") {
+            return Some(CollKind::Set);
+        }
+        if name == names.get("WeakMap") || name == names.get("WeakSet") {
+            return None;
+        }
+        match edge_named(g, v, proto) {
+            Some((_, p)) => v = p,
+            None => break,
+        }
+    }
+    Some(CollKind::Map)
+}
+
+/// Entries of an OrderedHashMap/Set table: its internal edges are named by slot number; an
+/// entry's slots are `stride` apart. Deleted entries point at the hole.
+fn hash_entries(g: &HeapGraph<'_>, odd: &Oddballs, table: NodeIdx, stride: u32) -> u32 {
+    let mut slots: Vec<u32> = g
+        .edges(table)
+        .filter(|&(e, t)| g.edge_kind(e) == EdgeKind::Internal && Some(t) != odd.hole)
+        .filter_map(|(e, _)| edge_name(g, e).parse::<u32>().ok())
+        .collect();
+    let Some(&min) = slots.iter().min() else { return 0 };
+    for s in slots.iter_mut() {
+        *s = (*s - min) / stride;
+    }
+    slots.sort_unstable();
+    slots.dedup();
+    slots.len() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_class_names() {
+        let c = |k, kn, n| simple_class(k, kn, n).into_owned();
+        assert_eq!(c(NodeKind::Object, "object", "Timeout"), "Timeout");
+        assert_eq!(c(NodeKind::Native, "native", "<div id=\"a\" class=\"b\">"), "<div>");
+        assert_eq!(c(NodeKind::Native, "native", "Detached <li>"), "Detached <li>");
+        assert_eq!(c(NodeKind::Closure, "closure", "onData"), "onData()");
+        assert_eq!(c(NodeKind::Closure, "closure", ""), "(anonymous)()");
+        assert_eq!(c(NodeKind::String, "string", "abc"), "(string)");
+        assert_eq!(c(NodeKind::Hidden, "hidden", "system / Oddball"), "(system)");
+    }
+}
