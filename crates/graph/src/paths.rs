@@ -239,3 +239,65 @@ pub fn format_edge(g: &HeapGraph<'_>, e: EdgeIdx) -> String {
         _ => format!("?{name}?"),
     }
 }
+
+/// Joins path segments, writing a run of a repeated block of up to four segments once as
+/// `(block)×N` (with `count` = "*" for signatures, so chains of any length group together).
+/// Linked lists (Node's timer lists: `._idleNext` hundreds of times) and closure chains
+/// (`.someMethod{context}->originalThing` repeated) stay readable.
+pub fn collapse_runs(segments: &[String], count: &str) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < segments.len() {
+        let mut best: Option<(usize, usize)> = None; // (period, repeats)
+        for p in 1..=4usize {
+            if i + 2 * p > segments.len() {
+                break;
+            }
+            let mut reps = 1;
+            while i + (reps + 1) * p <= segments.len()
+                && segments[i + reps * p..i + (reps + 1) * p] == segments[i..i + p]
+            {
+                reps += 1;
+            }
+            if reps >= 2 && best.is_none_or(|(bp, br)| reps * p > bp * br) {
+                best = Some((p, reps));
+            }
+        }
+        match best {
+            Some((p, reps)) => {
+                let block: String = segments[i..i + p].concat();
+                let n = if count == "*" { "*".to_string() } else { reps.to_string() };
+                out.push_str(&format!("({block})\u{d7}{n}"));
+                i += p * reps;
+            }
+            None => {
+                out.push_str(&segments[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::collapse_runs;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn runs_collapse() {
+        assert_eq!(collapse_runs(&v(&[".a", ".n", ".n", ".n", ".b"]), "*"), ".a(.n)\u{d7}*.b");
+        assert_eq!(collapse_runs(&v(&[".n", ".n"]), "count"), "(.n)\u{d7}2");
+        assert_eq!(
+            collapse_runs(
+                &v(&[".t", ".m", "{context}", "->o", ".m", "{context}", "->o", ".x"]),
+                "*"
+            ),
+            ".t(.m{context}->o)\u{d7}*.x"
+        );
+        assert_eq!(collapse_runs(&v(&[".a", ".b"]), "*"), ".a.b");
+    }
+}
