@@ -931,9 +931,6 @@ impl<'o, R: Read> Parser<'o, R> {
         snap.node_self_size.reserve_exact(reserve);
         snap.first_edge.reserve_exact(reserve + 1);
         snap.first_edge.push(0);
-        if map.contains(&NodeField::TraceNodeId) {
-            snap.node_trace_node_id.reserve_exact(reserve);
-        }
         if map.contains(&NodeField::Detachedness) {
             snap.node_detachedness.reserve_exact(reserve);
         }
@@ -972,7 +969,19 @@ impl<'o, R: Read> Parser<'o, R> {
                     }
                     grow(&mut snap.first_edge, n + 1).push(sum as u32)
                 }
-                NodeField::TraceNodeId => grow(&mut snap.node_trace_node_id, n).push(v),
+                NodeField::TraceNodeId => {
+                    // Stored only once a non-zero value appears (without allocation tracking,
+                    // V8 writes 0 for every node).
+                    let col = &mut snap.node_trace_node_id;
+                    if v != 0 && col.is_empty() {
+                        let node = ((seen - 1) / nf as u64) as usize;
+                        col.reserve_exact(n);
+                        col.resize(node, 0);
+                    }
+                    if !col.is_empty() {
+                        col.push(v);
+                    }
+                }
                 NodeField::Detachedness => {
                     let Ok(d) = u8::try_from(v) else {
                         return Err(format!(

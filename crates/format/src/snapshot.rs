@@ -64,7 +64,8 @@ pub struct HeapSnapshot {
     pub(crate) node_self_size: Vec<u32>,
     /// Prefix sums of `edge_count`: `node_count + 1` entries.
     pub(crate) first_edge: Vec<u32>,
-    /// Empty when the layout has no `trace_node_id`.
+    /// Empty when the layout has no `trace_node_id` or every value is 0 (the usual case:
+    /// V8 writes 0 unless allocation tracking was on).
     pub(crate) node_trace_node_id: Vec<u32>,
     /// Empty when the layout has no `detachedness`.
     pub(crate) node_detachedness: Vec<u8>,
@@ -229,7 +230,7 @@ impl HeapSnapshot {
     pub fn node_detachedness(&self) -> &[u8] {
         &self.node_detachedness
     }
-    /// Column: node `trace_node_id`; empty if the layout lacks it.
+    /// Column: node `trace_node_id`; empty if the layout lacks it or every value is 0.
     pub fn node_trace_node_ids(&self) -> &[u32] {
         &self.node_trace_node_id
     }
@@ -322,6 +323,9 @@ impl<'a> NodeRef<'a> {
     }
     /// `trace_node_id`, if the layout has it.
     pub fn trace_node_id(self) -> Option<u32> {
+        if self.snap.node_trace_node_id.is_empty() {
+            return self.snap.meta.has_node_field("trace_node_id").then_some(0);
+        }
         self.snap.node_trace_node_id.get(self.idx.index()).copied()
     }
     /// Outgoing edges in file order.

@@ -54,9 +54,6 @@ impl HeapSnapshot {
             used[self.node_name[i] as usize] = true;
             out.node_id.push(self.node_id[i]);
             out.node_self_size.push(self.node_self_size[i]);
-            if !self.node_trace_node_id.is_empty() {
-                out.node_trace_node_id.push(0);
-            }
             if !self.node_detachedness.is_empty() {
                 out.node_detachedness.push(self.node_detachedness[i]);
             }

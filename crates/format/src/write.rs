@@ -113,7 +113,7 @@ impl HeapSnapshot {
                     NodeField::Id => self.node_id[i],
                     NodeField::SelfSize => self.node_self_size[i],
                     NodeField::EdgeCount => self.first_edge[i + 1] - self.first_edge[i],
-                    NodeField::TraceNodeId => self.node_trace_node_id[i],
+                    NodeField::TraceNodeId => self.node_trace_node_id.get(i).copied().unwrap_or(0),
                     NodeField::Detachedness => u32::from(self.node_detachedness[i]),
                     NodeField::Extra(x) => self.node_extra[x][i],
                 };
