@@ -8,7 +8,7 @@
 //! themselves whatever the file size, and chunk boundaries may fall anywhere.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
@@ -30,6 +30,9 @@ const MAX_HEADER: usize = 16 * 1024 * 1024;
 /// Columns reserve at most this many entries up front when the input size is unknown; beyond
 /// that they grow as data actually arrives, so a lying header cannot make us allocate gigabytes.
 const MAX_BLIND_RESERVE: usize = 1 << 20;
+/// Allocation stacks are a few hundred frames deep; a deeper `trace_tree` is not from V8, and
+/// bounding it bounds the parser's memory per input byte.
+const MAX_TRACE_DEPTH: usize = 1 << 16;
 
 /// Options for parsing. `Default` keeps everything.
 #[derive(Clone, Debug)]
@@ -106,9 +109,20 @@ impl ParseOptions {
         len: Option<u64>,
         progress: &mut dyn Progress,
     ) -> Result<HeapSnapshot> {
-        let mut buffered = BufReader::with_capacity(CHUNK, Counting { inner: reader, progress });
-        let head = buffered.fill_buf()?;
-        let gz = head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+        let mut counting = Counting { inner: reader, progress };
+        // Sniff the gzip magic from the first two bytes, however the reader splits them.
+        let mut magic = [0u8; 2];
+        let mut got = 0;
+        while got < 2 {
+            match counting.read(&mut magic[got..]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+        let gz = got == 2 && magic == [0x1f, 0x8b];
+        let buffered = BufReader::with_capacity(CHUNK, (&magic[..got]).chain(counting));
         if gz {
             // The decompressed size is unknown: reserve blindly only up to a bound.
             Parser::new(MultiGzDecoder::new(buffered), self, None).run()
@@ -677,7 +691,7 @@ struct Parser<'o, R> {
     len_hint: Option<u64>,
     snap: HeapSnapshot,
     have_header: bool,
-    seen: Vec<String>,
+    seen: std::collections::HashSet<String>,
     node_count: usize,
     edge_count: usize,
     header_trace_function_count: Option<u64>,
@@ -704,7 +718,7 @@ impl<'o, R: Read> Parser<'o, R> {
             len_hint,
             snap: HeapSnapshot::default(),
             have_header: false,
-            seen: Vec::new(),
+            seen: std::collections::HashSet::new(),
             node_count: 0,
             edge_count: 0,
             header_trace_function_count: None,
@@ -756,7 +770,7 @@ impl<'o, R: Read> Parser<'o, R> {
                 }
                 self.s.expect(b':', "`:`")?;
                 self.section_value(&key_str)?;
-                self.seen.push(key_str);
+                self.seen.insert(key_str);
                 self.s.section = Section::TopLevel;
                 match self.s.skip_ws_some()? {
                     b',' => self.s.bump(),
@@ -1157,6 +1171,11 @@ impl<'o, R: Read> Parser<'o, R> {
                     if let Some(o) = owner {
                         flat[o] += 1;
                     }
+                    if stack.len() >= MAX_TRACE_DEPTH {
+                        return Err(self.s.err(format!(
+                            "trace_tree is nested deeper than {MAX_TRACE_DEPTH} levels"
+                        )));
+                    }
                     stack.push((Some(slot), 0));
                     need_value = false;
                     continue;
@@ -1260,7 +1279,7 @@ impl<'o, R: Read> Parser<'o, R> {
             ("edges", Section::Edges),
             ("strings", Section::Strings),
         ] {
-            if !self.seen.iter().any(|k| k == key) {
+            if !self.seen.contains(key) {
                 return Err(Error::parse(
                     section,
                     end,

@@ -472,3 +472,30 @@ fn fuzz_regressions_trace_count_and_invalid_extra_sections() {
     assert_eq!(e.section(), Some(Section::Other));
     assert!(e.to_string().contains("invalid JSON in `trace_func--tion_infos`"), "{e}");
 }
+
+/// Fuzzer findings: gzip read one byte at a time, floats in the header, absurdly deep
+/// trace trees.
+#[test]
+fn fuzz_regressions_gzip_trickle_header_float_deep_trace_tree() {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(basic().as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let s = HeapSnapshot::from_reader(Trickle(&bytes)).unwrap();
+    assert_eq!(s, HeapSnapshot::from_slice(basic().as_bytes()).unwrap());
+
+    let json = basic().replace(
+        "\"trace_function_count\":0",
+        "\"trace_function_count\":0,\"f\":1.5777777777770002",
+    );
+    let s = HeapSnapshot::from_slice(json.as_bytes()).unwrap();
+    assert_eq!(roundtrip(&s), s);
+
+    let deep = format!(
+        r#"{{"snapshot":{{"meta":{META7},"node_count":1,"edge_count":0}},"nodes":[9,0,1,0,0,0,0],"edges":[],"trace_tree":{}1,0,0,0{}"strings":[""]}}"#,
+        "[1,0,0,0,".repeat(70_000),
+        "]".repeat(70_000)
+    );
+    let e = parse_err(&deep);
+    assert!(e.to_string().contains("trace_tree is nested deeper than 65536 levels"), "{e}");
+}
