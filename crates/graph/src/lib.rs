@@ -47,7 +47,8 @@ pub use classes::{
 };
 pub use graph::HeapGraph;
 pub use paths::{
-    PathOptions, RetainerPath, ShortestPathTree, collapse_runs, format_edge, retainer_paths, root_distances,
+    PathOptions, RetainerPath, ShortestPathTree, collapse_runs, format_edge, retainer_paths,
+    root_distances,
 };
 pub use summary::{ClassSummary, DominatorTree, class_retained, class_summaries};
 pub use visit::{
