@@ -89,6 +89,16 @@ pub(crate) enum Command {
         after_help = "EXAMPLES:\n    heapsnap dump app.heapsnapshot.gz > nodes.jsonl\n    heapsnap dump app.heapsnapshot.gz | jq -c 'select(.class == \"Timeout\")'"
     )]
     Dump(DumpArgs),
+    /// Take heap snapshots from live Node.js processes, workers, cluster members or Chrome pages.
+    #[command(
+        after_help = "EXAMPLES:\n    heapsnap capture --pid 4242 -o app.heapsnapshot.gz      # SIGUSR1, capture, close the inspector again\n    heapsnap capture --port 9229                            # node --inspect app.js\n    heapsnap capture --pid 4242 --worker list               # worker threads\n    heapsnap capture --pid 4242 --worker all -o app.heapsnapshot\n    heapsnap capture --pid 4100 --children                  # every cluster worker in turn\n    heapsnap capture --port 9222 --target 'My page' -o page.heapsnapshot   # Chrome --remote-debugging-port=9222\n\nSECURITY: --pid sends SIGUSR1, which makes Node open its inspector on 127.0.0.1:9229 (or its\n--inspect-port) as with --inspect: until it is closed, local processes can run code in the target.\nheapsnap closes an inspector it opened as soon as the snapshot is taken (also on Ctrl-C), and\nleaves an inspector that was already open alone. It only connects to 127.0.0.1 unless --host or\n--ws names another host. The target's JavaScript pauses while V8 walks the heap."
+    )]
+    Capture(CaptureArgs),
+    /// Sample a live process's heap after GC over time and warn when it keeps growing.
+    #[command(
+        after_help = "EXAMPLES:\n    heapsnap watch --pid 4242                                # every 5s until Ctrl-C\n    heapsnap watch --port 9229 --interval 2s --duration 10m --out series.csv\n    heapsnap watch --pid 4242 --auto-capture leak-snaps/     # baseline/target/final snapshots on growth\n\nEach sample forces a full GC first (HeapProfiler.collectGarbage) and then reads\nRuntime.getHeapUsage, so `used` is the heap after GC; --no-gc samples without forcing GC (cheaper\nfor the target, noisier). A leak warning is raised when the heap after GC grows (by more than\n--min-growth, default 16KiB) in N consecutive samples (--consecutive, default 5: the old memwatch\nrule). Exit status 1 when a warning was raised."
+    )]
+    Watch(WatchArgs),
 }
 
 /// Sort order of `summary`.
@@ -214,6 +224,134 @@ pub(crate) struct ConvertArgs {
     pub(crate) no_gzip: bool,
 }
 
+/// Where the inspector is: exactly one of `--pid`, `--port`, `--ws`.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct EndpointArgs {
+    /// A running Node.js process: open its inspector with SIGUSR1 (unless already open), use it,
+    /// and close it again afterwards.
+    #[arg(long, value_name = "PID")]
+    pub(crate) pid: Option<u32>,
+    /// An inspector already listening on this port (`node --inspect`, Chrome's
+    /// `--remote-debugging-port`), on 127.0.0.1 unless --host is given.
+    #[arg(long, value_name = "PORT")]
+    pub(crate) port: Option<u16>,
+    /// A WebSocket debugger URL (`ws://127.0.0.1:9229/<id>`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) ws: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CaptureArgs {
+    #[command(flatten)]
+    pub(crate) endpoint: EndpointArgs,
+    /// Host of --port. The inspector allows code execution: only use hosts you trust.
+    #[arg(
+        long,
+        value_name = "HOST",
+        default_value = "127.0.0.1",
+        conflicts_with_all = ["pid", "ws"]
+    )]
+    pub(crate) host: String,
+    /// Output file (default `heapsnap-<pid>-<time>.heapsnapshot`). With several snapshots
+    /// (--worker all, --children) each name gets the worker or pid inserted.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Gzip the output (default: when FILE ends in `.gz`).
+    #[arg(long)]
+    pub(crate) gzip: bool,
+    /// Do not force a garbage collection before the snapshot.
+    #[arg(long)]
+    pub(crate) no_gc: bool,
+    /// Ask V8 for internals (`exposeInternals`, what DevTools does): no user roots in the snapshot.
+    #[arg(long)]
+    pub(crate) expose_internals: bool,
+    /// Capture the values of numbers (`captureNumericValue`; adds `smi number` nodes).
+    #[arg(long)]
+    pub(crate) numeric_values: bool,
+    /// Worker threads (NodeWorker domain): `list` them, capture `all`, or one by its thread id.
+    #[arg(long, value_name = "all|ID|list", value_parser = crate::cmd::capture::parse_worker)]
+    pub(crate) worker: Option<crate::cmd::capture::WorkerChoice>,
+    /// With --pid of a cluster primary: capture each Node.js child process in turn (each one's
+    /// inspector is opened, used and closed before the next, so ports never clash).
+    #[arg(long, conflicts_with_all = ["port", "ws"])]
+    pub(crate) children: bool,
+    /// Pick the target whose id, title or URL contains SUBSTRING (Chrome pages and workers);
+    /// attaches through the browser endpoint with a flat session when there is one.
+    #[arg(long, value_name = "SUBSTRING")]
+    pub(crate) target: Option<String>,
+    /// Give up when the target sends nothing for this long (e.g. 30s, 5m).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "60s",
+        value_parser = crate::cmd::watch::parse_duration
+    )]
+    pub(crate) timeout: std::time::Duration,
+    /// Do not parse the written snapshot to check it (parsing needs memory of the order of the
+    /// snapshot's size).
+    #[arg(long)]
+    pub(crate) no_check: bool,
+    /// Print one JSON document (schema `heapsnap.capture/1`) instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WatchArgs {
+    #[command(flatten)]
+    pub(crate) endpoint: EndpointArgs,
+    /// Host of --port. The inspector allows code execution: only use hosts you trust.
+    #[arg(
+        long,
+        value_name = "HOST",
+        default_value = "127.0.0.1",
+        conflicts_with_all = ["pid", "ws"]
+    )]
+    pub(crate) host: String,
+    /// Time between samples (`5s`, `500ms`, `1m`).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5s",
+        value_parser = crate::cmd::watch::parse_duration
+    )]
+    pub(crate) interval: std::time::Duration,
+    /// Stop after this long (default: until Ctrl-C).
+    #[arg(long, value_name = "DURATION", value_parser = crate::cmd::watch::parse_duration)]
+    pub(crate) duration: Option<std::time::Duration>,
+    /// Do not force a GC before each sample (the leak rule then sees garbage too).
+    #[arg(long)]
+    pub(crate) no_gc: bool,
+    /// Warn when the heap after GC grew in N consecutive samples.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub(crate) consecutive: usize,
+    /// A sample counts as growth only when the heap grew by more than SIZE (V8's heap after GC
+    /// creeps by a few KiB now and then without any leak).
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "16KiB",
+        value_parser = crate::cmd::diff::parse_size
+    )]
+    pub(crate) min_growth: u64,
+    /// Write the time series to FILE: CSV if it ends in `.csv`, else JSON (`heapsnap.watch/1`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// On growth, write baseline, target and final snapshots into DIR (N samples apart) and
+    /// run `heapsnap leaks` on them when that command exists.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) auto_capture: Option<PathBuf>,
+    /// Give up when the target sends nothing for this long.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "60s",
+        value_parser = crate::cmd::watch::parse_duration
+    )]
+    pub(crate) timeout: std::time::Duration,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +360,44 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+        assert!(Cli::try_parse_from(["heapsnap", "capture", "--pid", "1", "--children"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["heapsnap", "capture", "--port", "9229", "--pid", "1"]).is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["heapsnap", "capture", "--port", "9229", "--children"]).is_err()
+        );
+        assert!(
+            Cli::try_parse_from([
+                "heapsnap",
+                "capture",
+                "--ws",
+                "ws://127.0.0.1:1/x",
+                "--worker",
+                "all"
+            ])
+            .is_ok()
+        );
+        assert!(Cli::try_parse_from(["heapsnap", "capture"]).is_err());
+        assert!(Cli::try_parse_from(["heapsnap", "capture", "--pid", "1", "--host", "h"]).is_err());
+        assert!(Cli::try_parse_from(["heapsnap", "watch", "--port", "1", "--host", "::1"]).is_ok());
+        assert!(
+            Cli::try_parse_from([
+                "heapsnap",
+                "watch",
+                "--port",
+                "9229",
+                "--interval",
+                "500ms",
+                "--duration",
+                "1m"
+            ])
+            .is_ok()
+        );
+        assert!(
+            Cli::try_parse_from(["heapsnap", "watch", "--pid", "1", "--interval", "5 parsecs"])
+                .is_err()
+        );
         assert!(Cli::try_parse_from(["heapsnap", "info", "a.heapsnapshot", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["heapsnap", "convert", "a", "b", "--gzip"]).is_ok());
         assert!(

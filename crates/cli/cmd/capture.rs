@@ -134,7 +134,47 @@ impl Cx<'_> {
         if let Some(url) = &ep.ws {
             let mut session =
                 Session::connect_url(url).with_context(|| format!("connecting to {url}"))?;
-            return self.capture_target(&mut session, None, None, url);
+            session.set_timeout(args.timeout);
+            let Some(needle) = &args.target else {
+                return self.capture_target(&mut session, None, None, url);
+            };
+            // A browser endpoint: find the target with Target.getTargets and attach to it.
+            let infos = session.call("Target.getTargets", Value::Null).with_context(|| {
+                format!("listing the targets of {url} (--target needs a browser endpoint)")
+            })?;
+            let infos = infos["targetInfos"].as_array().cloned().unwrap_or_default();
+            let field = |t: &Value, k: &str| t[k].as_str().unwrap_or("").to_string();
+            let found: Vec<&Value> = infos
+                .iter()
+                .filter(|t| {
+                    field(t, "targetId") == *needle
+                        || field(t, "title").contains(needle.as_str())
+                        || field(t, "url").contains(needle.as_str())
+                })
+                .collect();
+            let describe = |t: &Value| {
+                format!(
+                    "{} {:?} {} (id {})",
+                    field(t, "type"),
+                    field(t, "title"),
+                    field(t, "url"),
+                    field(t, "targetId")
+                )
+            };
+            let [one] = found.as_slice() else {
+                return Err(heapsnap_capture::Error::NoTarget {
+                    wanted: needle.clone(),
+                    available: infos.iter().map(describe).collect(),
+                })
+                .with_context(|| {
+                    format!("{} targets of {url} match {needle:?}; give exactly one", found.len())
+                });
+            };
+            let label = field(one, "title");
+            let mut scoped = session
+                .attach_target(&field(one, "targetId"))
+                .with_context(|| format!("attaching to {}", describe(one)))?;
+            return self.capture_target(&mut scoped, None, None, &label);
         }
         bail!("give one of --pid, --port or --ws")
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns its clap args into library calls and prints.
 
+pub(crate) mod capture;
 mod convert;
 pub(crate) mod diff;
 mod dump;
@@ -7,6 +8,7 @@ mod info;
 mod retainers;
 mod summary;
 mod top;
+pub(crate) mod watch;
 
 use std::process::ExitCode;
 
@@ -23,5 +25,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Retainers(args) => retainers::run(&args, &cli.global),
         Command::Dump(args) => dump::run(&args, &cli.global),
         Command::Diff(args) => diff::run(&args, &cli.global),
+        Command::Capture(args) => capture::run(&args, &cli.global),
+        Command::Watch(args) => watch::run(&args, &cli.global),
     }
 }

@@ -1,0 +1,501 @@
+//! `heapsnap capture` and `heapsnap watch` against real Node.js processes on 127.0.0.1.
+//!
+//! Each test starts its own node program from `tests/fixtures/capture/` and kills it (and its
+//! children) when done. Processes attached by pid are started with `--inspect-port=0`, so that
+//! SIGUSR1 opens their inspector on a random port and parallel tests never clash; the cluster
+//! test uses the default port 9229 when it is free. The fixtures answer `status` on stdin with
+//! whether their inspector is open, which is how we check that heapsnap closed what it opened.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use heapsnap_format::{HeapSnapshot, NodeKind};
+
+use crate::util::{heapsnap, node_available, root};
+
+/// A node process that is killed (with its children) when dropped.
+struct Node {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    stderr: Receiver<String>,
+}
+
+impl Node {
+    /// Starts `node ARGS` in `tests/fixtures/capture` and waits for its `ready` line.
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Node {
+        let mut child = Command::new("node")
+            .args(args)
+            .envs(env.iter().copied())
+            .env_remove("NODE_OPTIONS")
+            .current_dir(root().join("tests/fixtures/capture"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, stderr) = channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut node = Node { child, stdin, stdout, stderr };
+        let line = node.line();
+        assert_eq!(line, "ready", "node {args:?} did not start: {}", node.drain_stderr());
+        node
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        line.trim_end().to_string()
+    }
+
+    /// The port from `Debugger listening on ws://127.0.0.1:PORT/...` (for `--inspect=...:0`).
+    fn inspector_port(&self) -> String {
+        let until = Instant::now() + Duration::from_secs(10);
+        while let Ok(line) =
+            self.stderr.recv_timeout(until.saturating_duration_since(Instant::now()))
+        {
+            if let Some(rest) = line.strip_prefix("Debugger listening on ws://127.0.0.1:") {
+                return rest.split('/').next().unwrap().to_string();
+            }
+        }
+        panic!("node printed no inspector address");
+    }
+
+    fn drain_stderr(&self) -> String {
+        let mut s = String::new();
+        while let Ok(l) = self.stderr.recv_timeout(Duration::from_millis(100)) {
+            s.push_str(&l);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Asks the process whether its inspector is open: `inspector closed` or `inspector ws://...`.
+    fn status(&mut self) -> String {
+        let sent = self.stdin.write_all(b"status\n");
+        let line = self.line();
+        if sent.is_err() || line.is_empty() {
+            let exit = self.child.try_wait();
+            panic!("node is gone ({exit:?}); its stderr:\n{}", self.drain_stderr());
+        }
+        line
+    }
+
+    /// Cluster primaries answer with one line per worker, then `end`.
+    fn cluster_status(&mut self) -> Vec<String> {
+        self.stdin.write_all(b"status\n").unwrap();
+        let mut lines = Vec::new();
+        loop {
+            let l = self.line();
+            if l == "end" || l.is_empty() {
+                return lines;
+            }
+            lines.push(l);
+        }
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Ok(kids) = heapsnap_capture::node_children(self.child.id()) {
+            for k in kids {
+                let _ = Command::new("kill").args(["-KILL", &k.to_string()]).status();
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn need_node(test: &str) -> bool {
+    if node_available() {
+        return true;
+    }
+    eprintln!("SKIPPED {test}: `node` was not found on PATH");
+    false
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn ok(o: &Output, what: &str) -> String {
+    assert!(o.status.success(), "{what} failed: {}\n{}{}", o.status, stdout(o), stderr(o));
+    stdout(o)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn count_named(snap: &HeapSnapshot, name: &str) -> usize {
+    snap.nodes().filter(|n| n.kind() == NodeKind::Object && n.name() == name).count()
+}
+
+/// The files in `dir`, sorted (temporary files included: they must not be left behind).
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn capture_by_port_gzip_on_the_fly() {
+    if !need_node("capture_by_port_gzip_on_the_fly") {
+        return;
+    }
+    let mut node = Node::start(&["--inspect=127.0.0.1:0", "idle.js"], &[]);
+    let port = node.inspector_port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("app.heapsnapshot.gz");
+    let o = heapsnap(&["capture", "--port", &port, "-o", s(&out)]);
+    let text = ok(&o, "capture --port");
+    // One summary line: file, size, nodes, edges, time.
+    assert!(text.starts_with(&format!("wrote {}: ", out.display())), "{text}");
+    assert!(text.contains(" nodes, ") && text.contains(" edges, "), "{text}");
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "not gzipped");
+    let snap = HeapSnapshot::from_path(&out).unwrap();
+    assert!(text.contains(&format!("{} nodes, {} edges", snap.node_count(), snap.edge_count())));
+    assert_eq!(count_named(&snap, "CaptureMarker"), 1000);
+    assert_eq!(listing(dir.path()), ["app.heapsnapshot.gz"]);
+    // We did not open this inspector, so it stays open.
+    assert!(node.status().starts_with("inspector ws://127.0.0.1:"));
+}
+
+#[test]
+fn capture_by_pid_opens_and_closes_the_inspector() {
+    if !need_node("capture_by_pid_opens_and_closes_the_inspector") {
+        return;
+    }
+    let mut node = Node::start(&["--inspect-port=0", "idle.js"], &[]);
+    assert_eq!(node.status(), "inspector closed");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.heapsnapshot");
+    let o = heapsnap(&["capture", "--pid", &node.pid(), "-o", s(&out), "--json", "--no-gc"]);
+    let doc: serde_json::Value = serde_json::from_str(&ok(&o, "capture --pid")).unwrap();
+    assert_eq!(doc["schema"], "heapsnap.capture/1");
+    let snap0 = &doc["snapshots"][0];
+    assert_eq!(snap0["pid"].as_u64().unwrap().to_string(), node.pid());
+    assert_eq!(snap0["options"]["collect_garbage"], false);
+    let snap = HeapSnapshot::from_path(&out).unwrap();
+    assert_eq!(snap0["node_count"].as_u64().unwrap(), snap.node_count() as u64);
+    assert_eq!(count_named(&snap, "CaptureMarker"), 1000);
+    // Left as we found it: running, inspector closed.
+    assert!(node.alive());
+    assert_eq!(node.status(), "inspector closed");
+    let err = node.drain_stderr();
+    assert!(err.contains("Debugger listening on ws://127.0.0.1:"), "{err}");
+}
+
+#[test]
+fn capture_worker_threads() {
+    if !need_node("capture_worker_threads") {
+        return;
+    }
+    let mut node = Node::start(&["--inspect-port=0", "idle.js", "2"], &[]);
+    let pid = node.pid();
+    let listed = ok(&heapsnap(&["capture", "--pid", &pid, "--worker", "list"]), "--worker list");
+    assert!(listed.contains("pool-1") && listed.contains("pool-2"), "{listed}");
+    assert_eq!(node.status(), "inspector closed");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("w.heapsnapshot");
+    let o = heapsnap(&["capture", "--pid", &pid, "--worker", "all", "-o", s(&out)]);
+    let text = ok(&o, "--worker all");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let mut files = listing(dir.path());
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    for f in &files {
+        assert!(f.starts_with("w.worker-") && f.ends_with(".heapsnapshot"), "{f}");
+        assert!(f.contains("pool-"), "{f}");
+        let snap = HeapSnapshot::from_path(dir.path().join(f)).unwrap();
+        // The worker's own heap, not the main thread's.
+        assert_eq!(count_named(&snap, "WorkerMarker"), 500, "{f}");
+        assert_eq!(count_named(&snap, "CaptureMarker"), 0, "{f}");
+    }
+    // One worker by id; an unknown id names the ones that exist.
+    let one = dir.path().join("one.heapsnapshot");
+    let id = files[0].trim_start_matches("w.worker-").split('-').next().unwrap().to_string();
+    ok(
+        &heapsnap(&["capture", "--pid", &pid, "--worker", &id, "-o", s(&one), "--no-check"]),
+        "--worker ID",
+    );
+    let o = heapsnap(&["capture", "--pid", &pid, "--worker", "999"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no target matches \"worker 999\"") && stderr(&o).contains("pool-"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(node.status(), "inspector closed");
+}
+
+/// Port 9229 is shared machine-wide: only this test uses it, and only when it is free.
+fn default_port_free() -> bool {
+    std::net::TcpListener::bind("127.0.0.1:9229").is_ok()
+}
+
+#[test]
+fn capture_cluster_children_in_turn() {
+    if !need_node("capture_cluster_children_in_turn") {
+        return;
+    }
+    let random = !default_port_free();
+    if random {
+        eprintln!("note: 127.0.0.1:9229 is busy; the cluster test uses random inspector ports");
+    }
+    let mut node = if random {
+        Node::start(&["--inspect-port=0", "cluster.js"], &[("HEAPSNAP_TEST_RANDOM_PORTS", "1")])
+    } else {
+        Node::start(&["cluster.js"], &[])
+    };
+    let before = node.cluster_status();
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(before.iter().all(|l| l.ends_with("inspector closed")), "{before:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.heapsnapshot.gz");
+    let o = heapsnap(&["capture", "--pid", &node.pid(), "--children", "-o", s(&out)]);
+    let text = ok(&o, "--children");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let files = listing(dir.path());
+    let kids: Vec<String> =
+        before.iter().map(|l| l.split(' ').nth(1).unwrap().to_string()).collect();
+    let want: Vec<String> = {
+        let mut v: Vec<String> = kids.iter().map(|k| format!("c.pid{k}.heapsnapshot.gz")).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(files, want);
+    for f in &files {
+        let snap = HeapSnapshot::from_path(dir.path().join(f)).unwrap();
+        assert!(snap.node_count() > 1000);
+    }
+    let after = node.cluster_status();
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(after.iter().all(|l| l.ends_with("inspector closed")), "{after:?}");
+}
+
+#[test]
+fn process_exiting_mid_capture_leaves_no_file() {
+    if !need_node("process_exiting_mid_capture_leaves_no_file") {
+        return;
+    }
+    let mut node = Node::start(&["--inspect=127.0.0.1:0", "big.js"], &[]);
+    let port = node.inspector_port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.heapsnapshot");
+    let mut cap = Command::new(env!("CARGO_BIN_EXE_heapsnap"))
+        .args(["capture", "--port", &port, "-o", s(&out), "--no-gc"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until snapshot data reaches the temporary file, then freeze heapsnap, kill node
+    // (the rest of the snapshot dies with it), and let heapsnap go on.
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let started = std::fs::read_dir(dir.path())
+            .unwrap()
+            .any(|e| e.unwrap().metadata().map(|m| m.len() > 0).unwrap_or(false));
+        if started {
+            break;
+        }
+        assert!(Instant::now() < until, "the capture never started writing");
+        assert!(cap.try_wait().unwrap().is_none(), "capture ended before we could kill node");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let hpid = cap.id().to_string();
+    Command::new("kill").args(["-STOP", &hpid]).status().unwrap();
+    node.child.kill().unwrap();
+    node.child.wait().unwrap();
+    Command::new("kill").args(["-CONT", &hpid]).status().unwrap();
+    let o = cap.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("closed during HeapProfiler.takeHeapSnapshot"), "{err}");
+    assert!(err.contains("no file was written"), "{err}");
+    assert_eq!(listing(dir.path()), Vec::<String>::new(), "a partial snapshot was left behind");
+}
+
+#[test]
+fn clear_errors_for_bad_pids_and_busy_ports() {
+    // No node needed for these two.
+    let o = heapsnap(&["capture", "--pid", "2147483646"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("process 2147483646: no such process"), "{}", stderr(&o));
+    let me = std::process::id().to_string();
+    let o = heapsnap(&["capture", "--pid", &me]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a Node.js process"), "{}", stderr(&o));
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port().to_string()
+    };
+    let o = heapsnap(&["capture", "--port", &dead]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(&format!("cannot connect to 127.0.0.1:{dead}")), "{}", stderr(&o));
+
+    if !need_node("clear_errors_for_bad_pids_and_busy_ports (busy port)") {
+        return;
+    }
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = squatter.local_addr().unwrap().port();
+    let mut node = Node::start(&[&format!("--inspect-port={port}"), "idle.js"], &[]);
+    let o = heapsnap(&["capture", "--pid", &node.pid()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("port 127.0.0.1:{port} is already in use")),
+        "{}",
+        stderr(&o)
+    );
+    assert!(node.alive());
+    assert_eq!(node.status(), "inspector closed");
+}
+
+#[test]
+fn watch_warns_about_a_leak() {
+    if !need_node("watch_warns_about_a_leak") {
+        return;
+    }
+    let mut node = Node::start(&["--inspect-port=0", "leaky.js"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let series = dir.path().join("series.json");
+    let o = heapsnap(&[
+        "watch",
+        "--pid",
+        &node.pid(),
+        "--interval",
+        "150ms",
+        "--duration",
+        "1500ms",
+        "--out",
+        s(&series),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("warning: possible leak"), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("summary: ") && text.contains("leak warnings: "), "{text}");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&series).unwrap()).unwrap();
+    assert_eq!(doc["schema"], "heapsnap.watch/1");
+    let samples = doc["samples"].as_array().unwrap();
+    assert!(samples.len() >= 6, "{doc}");
+    assert!(!doc["warnings"].as_array().unwrap().is_empty());
+    // ~1 MB/s kept: the trend must be clearly positive.
+    assert!(doc["trend_bytes_per_min"].as_f64().unwrap() > 10e6, "{doc}");
+    assert_eq!(node.status(), "inspector closed");
+}
+
+#[test]
+fn watch_stays_quiet_without_a_leak() {
+    if !need_node("watch_stays_quiet_without_a_leak") {
+        return;
+    }
+    let node = Node::start(&["--inspect=127.0.0.1:0", "steady.js"], &[]);
+    let port = node.inspector_port();
+    let dir = tempfile::tempdir().unwrap();
+    let series = dir.path().join("series.csv");
+    let o = heapsnap(&[
+        "watch",
+        "--port",
+        &port,
+        "--interval",
+        "150ms",
+        "--duration",
+        "1500ms",
+        "--out",
+        s(&series),
+    ]);
+    let text = ok(&o, "watch (steady)");
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    assert!(text.contains("leak warnings: none"), "{text}");
+    let csv = std::fs::read_to_string(&series).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("t_ms,used_size,total_size,leak_warning"));
+    assert!(lines.clone().count() >= 6, "{csv}");
+    assert!(lines.all(|l| l.ends_with(",0")), "{csv}");
+}
+
+#[test]
+fn watch_until_ctrl_c_closes_the_inspector() {
+    if !need_node("watch_until_ctrl_c_closes_the_inspector") {
+        return;
+    }
+    let mut node = Node::start(&["--inspect-port=0", "steady.js"], &[]);
+    let w = Command::new(env!("CARGO_BIN_EXE_heapsnap"))
+        .args(["watch", "--pid", &node.pid(), "--interval", "100ms"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    Command::new("kill").args(["-INT", &w.id().to_string()]).status().unwrap();
+    let o = w.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("summary: "), "{}", stdout(&o));
+    assert_eq!(node.status(), "inspector closed");
+}
+
+#[test]
+fn watch_auto_capture_takes_three_snapshots() {
+    if !need_node("watch_auto_capture_takes_three_snapshots") {
+        return;
+    }
+    let mut node = Node::start(&["--inspect-port=0", "leaky.js"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = dir.path().join("snaps");
+    let o = heapsnap(&[
+        "watch",
+        "--pid",
+        &node.pid(),
+        "--interval",
+        "100ms",
+        "--consecutive",
+        "2",
+        "--duration",
+        "4s",
+        "--auto-capture",
+        s(&snaps),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        listing(&snaps),
+        ["baseline.heapsnapshot", "final.heapsnapshot", "target.heapsnapshot"]
+    );
+    let err = stderr(&o);
+    assert!(err.contains("heapsnap diff") || err.contains("running heapsnap leaks"), "{err}");
+    let base = HeapSnapshot::from_path(snaps.join("baseline.heapsnapshot")).unwrap();
+    let fin = HeapSnapshot::from_path(snaps.join("final.heapsnapshot")).unwrap();
+    assert!(fin.node_count() > base.node_count(), "the leak must show in the snapshots");
+    assert_eq!(node.status(), "inspector closed");
+}
