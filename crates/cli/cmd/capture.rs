@@ -5,13 +5,7 @@
 //! `takeHeapSnapshot`; then it is parsed with `heapsnap-format` as a check (`--no-check` skips
 //! that, which needs memory of the order of the snapshot's size).
 //!
-//! JSON (`--json`, schema `heapsnap.capture/1`), keys in this order: `schema`, `snapshots`: one
-//! object per file written with `file`, `target` (what was captured: `pid 123`, `worker 1
-//! "[worker 1] name"`, a page title), `pid` (or null), `worker_id` (or null), `bytes` (snapshot
-//! JSON size), `file_bytes` (on disk), `gzip`, `chunks`, `objects` (V8's progress total),
-//! `node_count` and `edge_count` (null with `--no-check`), `seconds`, `gc_seconds`, `options`
-//! (`collect_garbage`, `expose_internals`, `capture_numeric_value`); and `workers` (only with
-//! `--worker list`: `id` (the thread id), `title`, `url`).
+//! The JSON documents are specified in `docs/json.md` (`heapsnap.capture/1`).
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};

@@ -9,12 +9,7 @@
 //! any leak). One line per sample goes to stdout, warnings to stderr, and a summary at the end.
 //! The exit status is 1 when a leak warning was raised.
 //!
-//! `--out FILE` writes the time series: CSV (`t_ms,used_size,total_size,leak_warning`) when the
-//! name ends in `.csv`, else JSON (schema `heapsnap.watch/1`): `schema`, `target`,
-//! `interval_ms`, `gc` (forced GC per sample), `consecutive`, `min_growth`, `samples` (`t_ms`, `used_size`,
-//! `total_size`), `warnings` (`t_ms`, `sample`: index into `samples`, `used_size`),
-//! `trend_bytes_per_min` (least-squares slope over all samples), `snapshots` (files written by
-//! `--auto-capture`).
+//! The JSON documents are specified in `docs/json.md` (`heapsnap.watch/1`).
 //!
 //! `--auto-capture DIR`: at the first warning a `baseline` snapshot is taken, N samples later a
 //! `target`, N samples after that a `final` one (DIR/baseline.heapsnapshot, ...). Then
