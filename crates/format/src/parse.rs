@@ -307,8 +307,9 @@ impl<R: Read> Scanner<R> {
                 self.refill_keep()?;
             }
             let data = &self.buf[self.pos..self.end];
-            let region = data.iter().position(|&c| c == b']').unwrap_or(data.len());
-            let Some(cut) = data[..region].iter().rposition(|&c| c == b',') else { break };
+            // Up to the window's last comma. If that runs past the array's `]` (into the next
+            // section), the block scanner rejects it and the exact path finishes the array.
+            let Some(cut) = data.iter().rposition(|&c| c == b',') else { break };
             let block = &data[..=cut];
             vals.clear();
             offs.clear();
@@ -325,9 +326,6 @@ impl<R: Read> Scanner<R> {
             count += vals.len() as u64;
             self.pos += cut + 1;
             fast = true;
-            if region < data.len() {
-                break;
-            }
         }
         if fast {
             b = self.skip_ws_some()?;
