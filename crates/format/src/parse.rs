@@ -21,10 +21,6 @@ use crate::snapshot::{HeapSnapshot, TraceTree};
 use crate::strings::{LoneSurrogate, Strings};
 
 const CHUNK: usize = 256 * 1024;
-/// The scanner's window. Integer arrays are parsed a window at a time, split over two threads.
-const WINDOW: usize = 4 * 1024 * 1024;
-/// Below this many bytes a window is parsed on one thread.
-const PARALLEL_MIN: usize = 256 * 1024;
 /// The `snapshot` header is a few KB; refuse absurd ones rather than buffer them.
 const MAX_HEADER: usize = 16 * 1024 * 1024;
 /// Columns reserve at most this many entries up front when the input size is unknown; beyond
@@ -212,36 +208,6 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// Moves the unread bytes to the front of the window and fills the rest from the reader
-    /// (until the window is at least half full or the input ends).
-    fn refill_keep(&mut self) -> Result<()> {
-        if self.eof {
-            return Ok(());
-        }
-        self.buf.copy_within(self.pos..self.end, 0);
-        self.base += self.pos as u64;
-        self.end -= self.pos;
-        self.pos = 0;
-        while self.end < self.buf.len() / 2 {
-            match self.reader.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => self.end += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(Error::parse(
-                        self.section,
-                        self.base + self.end as u64,
-                        format!("reading the input failed (truncated or corrupt gzip data?): {e}"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// The next byte, which must exist.
     #[inline]
     fn peek_some(&mut self) -> Result<u8> {
@@ -296,42 +262,6 @@ impl<R: Read> Scanner<R> {
         if b == b']' {
             self.bump();
             return Ok(0);
-        }
-        // Fast path: whole windows of `n,n,...,` at a time, parsed on two threads. Anything
-        // unusual (the array's end, a malformed value) is left to the exact per-byte path below.
-        let mut vals = Vec::new();
-        let mut offs = Vec::new();
-        let mut fast = false;
-        loop {
-            if self.end - self.pos < WINDOW / 2 && !self.eof {
-                self.refill_keep()?;
-            }
-            let data = &self.buf[self.pos..self.end];
-            // Up to the window's last comma. If that runs past the array's `]` (into the next
-            // section), the block scanner rejects it and the exact path finishes the array.
-            let Some(cut) = data.iter().rposition(|&c| c == b',') else { break };
-            let block = &data[..=cut];
-            vals.clear();
-            offs.clear();
-            if !parse_block(block, &mut vals, &mut offs) {
-                break;
-            }
-            let block_start = self.offset();
-            for (k, &v) in vals.iter().enumerate() {
-                let at = block_start + u64::from(offs[k]);
-                if let Err(m) = sink(v, at) {
-                    return Err(self.err_at(at, m));
-                }
-            }
-            count += vals.len() as u64;
-            self.pos += cut + 1;
-            fast = true;
-        }
-        if fast {
-            b = self.skip_ws_some()?;
-            if b == b']' {
-                return Err(self.err("trailing comma before `]`"));
-            }
         }
         loop {
             let start = self.offset();
@@ -584,72 +514,6 @@ impl<R: Read> Scanner<R> {
     }
 }
 
-/// Parses a run of `ws* digits ws* ,` items (the block ends with a comma) into values and
-/// their start offsets within the block. Returns false on anything else (a sign, a fraction,
-/// an empty element, a number over 32 bits), leaving the exact error to the slow path.
-/// Large blocks are split at a comma and parsed on two threads.
-fn parse_block(block: &[u8], vals: &mut Vec<u32>, offs: &mut Vec<u32>) -> bool {
-    if block.len() < PARALLEL_MIN {
-        return parse_block_seq(block, 0, vals, offs);
-    }
-    let mid = block.len() / 2;
-    let Some(split) = block[mid..].iter().position(|&c| c == b',').map(|p| mid + p + 1) else {
-        return parse_block_seq(block, 0, vals, offs);
-    };
-    let (a, b) = block.split_at(split);
-    let mut vals2 = Vec::new();
-    let mut offs2 = Vec::new();
-    let (ok_a, ok_b) = rayon::join(
-        || parse_block_seq(a, 0, vals, offs),
-        || parse_block_seq(b, split as u32, &mut vals2, &mut offs2),
-    );
-    vals.extend_from_slice(&vals2);
-    offs.extend_from_slice(&offs2);
-    ok_a && ok_b
-}
-
-fn parse_block_seq(block: &[u8], base: u32, vals: &mut Vec<u32>, offs: &mut Vec<u32>) -> bool {
-    vals.reserve(block.len() / 3);
-    offs.reserve(block.len() / 3);
-    // 0: before a value, 1: in a number, 2: after a number (whitespace seen).
-    let mut state = 0u8;
-    let mut v: u64 = 0;
-    let mut start = 0usize;
-    for (i, &c) in block.iter().enumerate() {
-        let d = c.wrapping_sub(b'0');
-        if d < 10 {
-            match state {
-                0 => {
-                    state = 1;
-                    v = u64::from(d);
-                    start = i;
-                }
-                1 => {
-                    v = v * 10 + u64::from(d);
-                    if v > u64::from(u32::MAX) {
-                        return false;
-                    }
-                }
-                _ => return false,
-            }
-        } else if c == b',' {
-            if state == 0 {
-                return false;
-            }
-            vals.push(v as u32);
-            offs.push(base + start as u32);
-            state = 0;
-        } else if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
-            if state == 1 {
-                state = 2;
-            }
-        } else {
-            return false;
-        }
-    }
-    state == 0
-}
-
 fn push_char(out: &mut Vec<u8>, cp: u32) {
     let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
     let mut tmp = [0u8; 4];
@@ -705,7 +569,7 @@ impl<'o, R: Read> Parser<'o, R> {
         Parser {
             s: Scanner {
                 reader,
-                buf: vec![0u8; WINDOW].into_boxed_slice(),
+                buf: vec![0u8; CHUNK].into_boxed_slice(),
                 pos: 0,
                 end: 0,
                 base: 0,
