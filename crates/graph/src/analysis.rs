@@ -132,36 +132,37 @@ impl Analysis {
 
         // Two independent halves, run on two threads: the dominator chain (essential edges,
         // shallow sizes, dominators, retained sizes) and the distances and class names.
+        // (The halves are balanced by hand: the dominator pass is the longest step, so the
+        // shallow sizes it does not need are computed on the other thread.)
         let dominator_chain = || {
             let t = std::time::Instant::now();
             let essential = essential_edges(g, &flags, &ephemerons);
+            let (dominator, dfs_order, unreachable) = crate::dominators::dominators(g, &essential);
+            log::debug!("analysis: essential edges and dominators took {:.2?}", t.elapsed());
+            (dominator, dfs_order, unreachable)
+        };
+        let names_and_distances = || {
+            let t = std::time::Instant::now();
             let mut shallow = snap.node_self_sizes().to_vec();
             if opts.shallow_transfer && !user_roots.is_empty() {
                 shallow_transfer(g, &mut shallow);
             }
-            log::debug!("analysis: essential edges and shallow sizes took {:.2?}", t.elapsed());
-            let t = std::time::Instant::now();
-            let (dominator, dfs_order, unreachable) = crate::dominators::dominators(g, &essential);
-            drop(essential);
-            let mut retained: Vec<u64> = shallow.iter().map(|&s| u64::from(s)).collect();
-            for &v in dfs_order.iter().skip(1).rev() {
-                let d = dominator[v as usize] as usize;
-                retained[d] += retained[v as usize];
-            }
-            log::debug!("analysis: dominators and retained sizes took {:.2?}", t.elapsed());
-            (shallow, dominator, dfs_order, unreachable, retained)
-        };
-        let names_and_distances = || {
+            log::debug!("analysis: shallow sizes took {:.2?}", t.elapsed());
             let t = std::time::Instant::now();
             let distance = distances(g, &user_roots, &ephemerons);
             log::debug!("analysis: distances took {:.2?}", t.elapsed());
             let t = std::time::Instant::now();
             let classes = classes::compute(g, &renamed_detached, opts.interfaces.as_deref());
             log::debug!("analysis: class names took {:.2?}", t.elapsed());
-            (distance, classes)
+            (shallow, distance, classes)
         };
-        let ((shallow, dominator, dfs_order, unreachable, retained), (distance, classes)) =
+        let ((dominator, dfs_order, unreachable), (shallow, distance, classes)) =
             rayon::join(dominator_chain, names_and_distances);
+        let mut retained: Vec<u64> = shallow.iter().map(|&s| u64::from(s)).collect();
+        for &v in dfs_order.iter().skip(1).rev() {
+            let d = dominator[v as usize] as usize;
+            retained[d] += retained[v as usize];
+        }
         progress.advance(5);
         lap("dominators, distances and class names");
         let total_size = retained[root.index()] + snap.extra_native_bytes().unwrap_or(0);
