@@ -13,4 +13,5 @@ mod diff_conformance;
 mod diff_leaks;
 mod fixtures;
 mod info;
+mod leaks;
 mod malformed;

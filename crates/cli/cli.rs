@@ -84,6 +84,13 @@ pub(crate) enum Command {
         after_help = "EXAMPLES:\n    heapsnap diff before.heapsnapshot.gz after.heapsnapshot.gz\n    heapsnap diff a.heapsnapshot b.heapsnapshot --json | jq '.classes[0]'\n    heapsnap diff a b --fail-over 10MB --fail-class 'LeakyThing>100'    # CI gate: exit 1 when exceeded\n    heapsnap diff a b --emit growth.heapsnapshot    # open in Chrome DevTools' Memory panel"
     )]
     Diff(DiffArgs),
+    /// Find leaks: listeners, timers, cycles, detached DOM, open handles, growing collections.
+    #[command(
+        after_help = "One snapshot runs the structural checks; two add growth; three (baseline, target, final) \
+apply the three-snapshot method: objects allocated between baseline and target that are still alive in final.\n\n\
+EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.heapsnapshot.gz target.heapsnapshot.gz final.heapsnapshot.gz\n    heapsnap leaks b t f --json | jq '.findings[] | {category, class, count, retained_size, growth}'\n    heapsnap leaks b t f --fail-on-leak --min-count 50 --min-retained 1MB    # CI gate\n    heapsnap leaks app.heapsnapshot.gz --category timers --category listeners"
+    )]
+    Leaks(LeaksArgs),
     /// Every node as JSON Lines (id, type, name, class, sizes, distance, dominator).
     #[command(
         after_help = "EXAMPLES:\n    heapsnap dump app.heapsnapshot.gz > nodes.jsonl\n    heapsnap dump app.heapsnapshot.gz | jq -c 'select(.class == \"Timeout\")'"
@@ -193,6 +200,38 @@ pub(crate) struct DiffArgs {
     /// Write the new objects and their retainer paths as a snapshot DevTools can open.
     #[arg(long, value_name = "OUT.heapsnapshot")]
     pub(crate) emit: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LeaksArgs {
+    /// One to three snapshots of one process, oldest first: [BASELINE [TARGET]] LAST.
+    #[arg(required = true, num_args = 1..=3, value_name = "SNAPSHOT")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Print one JSON document (schema `heapsnap.leaks/1`).
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Findings shown (default 10 in text, all in JSON).
+    #[arg(long, value_name = "N")]
+    pub(crate) top: Option<usize>,
+    /// Retaining paths shown per finding when its objects have several independent holders.
+    #[arg(long, default_value_t = 4, value_name = "K")]
+    pub(crate) paths: usize,
+    /// Exit 1 when any finding is reported (after --min-count and --min-retained): a CI gate.
+    #[arg(long)]
+    pub(crate) fail_on_leak: bool,
+    /// Report only findings with at least N objects.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub(crate) min_count: u64,
+    /// Report only findings that keep at least SIZE alive (e.g. 100KB, 1MiB, 50000).
+    #[arg(long, value_name = "SIZE", value_parser = crate::cmd::diff::parse_size)]
+    pub(crate) min_retained: Option<u64>,
+    /// A cluster grows when it gains at least N objects at every step between snapshots.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub(crate) min_growth: u64,
+    /// Run only this detector (repeatable): detached-dom, listeners, timers, resources, closures,
+    /// cycles, collections, growth, duplicate-strings.
+    #[arg(long = "category", value_name = "CATEGORY", value_parser = crate::cmd::leaks::parse_category)]
+    pub(crate) categories: Vec<heapsnap_leaks::Category>,
 }
 
 #[derive(Debug, Args)]

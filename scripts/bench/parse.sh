@@ -107,7 +107,7 @@ if want devtools && [ ! -d "$DEVTOOLS/node_modules/heap-snapshot-toolkit" ]; the
   echo "parse.sh: run 'npm ci --prefix scripts/devtools' first" >&2; exit 2
 fi
 
-tool_cmd() { # prints the command as a bash array literal body, one word per line
+tool_cmd() { # prints the command, one word per line (read back with mapfile)
   case "$1" in
     heapsnap) printf '%s\n' "$HEAPSNAP_BIN" info "$FILE" ;;
     v8-heap-parser) printf '%s\n' "$V8HP_BIN" "$FILE" ;;

@@ -5,6 +5,7 @@ mod convert;
 pub(crate) mod diff;
 mod dump;
 mod info;
+pub(crate) mod leaks;
 mod retainers;
 mod summary;
 mod top;
@@ -24,6 +25,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Top(args) => top::run(&args, &cli.global),
         Command::Retainers(args) => retainers::run(&args, &cli.global),
         Command::Dump(args) => dump::run(&args, &cli.global),
+        Command::Leaks(args) => leaks::run(&args, &cli.global),
         Command::Diff(args) => diff::run(&args, &cli.global),
         Command::Capture(args) => capture::run(&args, &cli.global),
         Command::Watch(args) => watch::run(&args, &cli.global),

@@ -1,26 +1,32 @@
 //! [`Census`]: what the leak report needs from an earlier snapshot, without its graph.
 //!
-//! An earlier snapshot is parsed, reduced to a census (sorted object ids, class counts,
-//! collection sizes; about 8 bytes per node plus 8 per collection) and dropped before the
-//! next one is read, so a three-snapshot run holds one full graph at a time. Building a
-//! census is a single pass over nodes and edges: no dominators, no retainer index.
+//! An earlier snapshot is parsed, reduced to a census (which object ids exist, class counts,
+//! collection sizes; a bit per JS object id, 8 bytes per collection, plus a sample of ids for
+//! the id check) and dropped before the next one is read, so a three-snapshot run holds one
+//! full graph at a time. Building a census is a single pass over nodes and edges: no sort, no
+//! dominators, no retainer index.
 
 use std::collections::{BTreeMap, HashMap};
 
 use heapsnap_diff::{IdCheck, IdVerdict};
-use heapsnap_format::{HeapSnapshot, NodeIdx};
+use heapsnap_format::{HeapSnapshot, NodeIdx, NodeKind};
 use heapsnap_graph::HeapGraph;
 
-use crate::shapes::{Names, Oddballs, collection, simple_class};
+use crate::shapes::{FxBuild, Names, Oddballs, collection, simple_class};
+
+/// One in this many JS object ids (by `id / 2`) is sampled for the id check.
+const SAMPLE: u32 = 16;
 
 /// An earlier snapshot, reduced to what growth needs.
 #[derive(Clone, Debug)]
 pub struct Census {
-    /// Every node id, sorted.
-    ids: Vec<u32>,
-    /// For each entry of `ids`: a hash of the node's type and name, to tell whether an id
-    /// still names the same object in a later snapshot.
-    checks: Vec<u32>,
+    /// Bit `id / 2` is set for every odd (JS object) id of the snapshot.
+    odd_ids: Vec<u64>,
+    /// Every even id (embedder nodes), sorted.
+    even_ids: Vec<u32>,
+    /// Sampled odd ids with a hash of the node's type and name, sorted: whether an id still
+    /// names the same object in a later snapshot.
+    sample: Vec<(u32, u32)>,
     /// Objects per class ([`simple_class`] names), sorted by name.
     classes: Vec<(String, u64)>,
     /// Entry count of each collection object with at least one entry: (id, entries), by id.
@@ -49,51 +55,90 @@ impl Census {
 
     /// Takes the census of a snapshot through its graph (the retainer index is not needed).
     pub fn of_graph(g: &HeapGraph<'_>) -> Census {
+        Census::with_collections(g).0
+    }
+
+    /// [`Census::of_graph`], plus every collection of the snapshot with at least one entry as
+    /// (node position, entries), in node order (the last snapshot's collections detector
+    /// starts from it instead of looking at every object again).
+    pub(crate) fn with_collections(g: &HeapGraph<'_>) -> (Census, Vec<(u32, u32)>) {
         let snap = g.snapshot();
         let n = snap.node_count();
-        let names = Names::new(snap);
+        let names = Names::new(snap, false);
         let odd = Oddballs::new(g, &names);
         let types = snap.node_types();
         let node_names = snap.node_names();
         let type_names = snap.meta().node_type_names();
 
-        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n);
-        let mut by_type_name: HashMap<(u8, u32), u64> = HashMap::new();
+        // Class counts: by (type, name) where the name is the class (objects, natives,
+        // closures), by type alone otherwise (strings, code, ...: millions of distinct names
+        // that all count as one class).
+        let mut by_name: HashMap<u64, u64, FxBuild> = HashMap::default();
+        let mut by_type = [0u64; 256];
+        let ids = snap.node_ids();
+        let max_odd = ids.iter().filter(|&&id| id % 2 == 1).max().copied().unwrap_or(0);
+        let mut odd_ids = vec![0u64; (max_odd as usize / 2) / 64 + 1];
+        let mut even_ids = Vec::new();
+        let mut sample = Vec::new();
         let mut collections = Vec::new();
-        // Hash each distinct (type, name) once.
-        let mut name_hash: HashMap<(u8, u32), u32> = HashMap::new();
+        let mut by_node = Vec::new();
         for i in 0..n {
-            let key = (types[i], node_names[i]);
-            *by_type_name.entry(key).or_default() += 1;
-            let h = *name_hash.entry(key).or_insert_with(|| {
-                let tn = type_names.get(usize::from(key.0)).map(String::as_str).unwrap_or("");
-                fnv1a(tn.as_bytes(), fnv1a(snap.node(NodeIdx(i as u32)).name().as_bytes(), 0))
-            });
-            let id = snap.node_ids()[i];
-            pairs.push((id, h));
-            if let Some(c) = collection(g, &names, &odd, NodeIdx(i as u32))
+            let (t, name, id) = (types[i], node_names[i], ids[i]);
+            let v = NodeIdx(i as u32);
+            let kind = g.node_kind(v);
+            if matches!(kind, NodeKind::Object | NodeKind::Native | NodeKind::Closure) {
+                *by_name.entry((u64::from(name) << 8) | u64::from(t)).or_default() += 1;
+            } else {
+                by_type[usize::from(t)] += 1;
+            }
+            if id % 2 == 1 {
+                let k = (id / 2) as usize;
+                odd_ids[k / 64] |= 1 << (k % 64);
+                if (id / 2).is_multiple_of(SAMPLE) {
+                    let tn = type_names.get(usize::from(t)).map(String::as_str).unwrap_or("");
+                    let h = fnv1a(tn.as_bytes(), fnv1a(snap.node(v).name().as_bytes(), 0));
+                    sample.push((id, h));
+                }
+            } else {
+                even_ids.push(id);
+            }
+            if kind == NodeKind::Object
+                && let Some(c) = collection(g, &names, &odd, v)
                 && c.size > 0
             {
                 collections.push((id, c.size));
+                by_node.push((i as u32, c.size));
             }
         }
-        pairs.sort_unstable();
+        even_ids.sort_unstable();
+        sample.sort_unstable();
         collections.sort_unstable();
         collections.dedup_by_key(|c| c.0);
         let mut classes: BTreeMap<String, u64> = BTreeMap::new();
-        for ((t, name), count) in by_type_name {
+        let class_of = |t: u8, text: &str| {
             let kind = snap.meta().node_kind(t);
             let kind_name = type_names.get(usize::from(t)).map(String::as_str).unwrap_or("");
+            simple_class(kind, kind_name, text).into_owned()
+        };
+        for (key, count) in by_name {
+            let (t, name) = ((key & 0xff) as u8, (key >> 8) as u32);
             let text = snap.strings().get(heapsnap_format::StringIdx(name)).unwrap_or("");
-            *classes.entry(simple_class(kind, kind_name, text).into_owned()).or_default() += count;
+            *classes.entry(class_of(t, text)).or_default() += count;
         }
-        Census {
-            ids: pairs.iter().map(|p| p.0).collect(),
-            checks: pairs.iter().map(|p| p.1).collect(),
+        for (t, &count) in by_type.iter().enumerate() {
+            if count > 0 {
+                *classes.entry(class_of(t as u8, "")).or_default() += count;
+            }
+        }
+        let census = Census {
+            odd_ids,
+            even_ids,
+            sample,
             classes: classes.into_iter().collect(),
             collections,
             nodes: n,
-        }
+        };
+        (census, by_node)
     }
 
     /// Number of nodes in the snapshot.
@@ -104,7 +149,12 @@ impl Census {
     /// Whether the snapshot has a node with this id.
     #[inline]
     pub fn contains(&self, id: u32) -> bool {
-        self.ids.binary_search(&id).is_ok()
+        if id % 2 == 1 {
+            let k = (id / 2) as usize;
+            self.odd_ids.get(k / 64).is_some_and(|w| w & (1 << (k % 64)) != 0)
+        } else {
+            self.even_ids.binary_search(&id).is_ok()
+        }
     }
 
     /// Objects of a class (class names as [`Finding::class`](crate::Finding::class) writes
@@ -142,46 +192,35 @@ fn fnv1a(bytes: &[u8], seed: u32) -> u32 {
 }
 
 /// Whether the ids of `next` follow the same objects as those of `prev` (the rule of
-/// `heapsnap diff`): JS object ids (odd) shared, and shared ids naming the same type and name.
+/// `heapsnap diff`): JS object ids (odd) shared, and shared ids naming the same type and
+/// name. Shared ids are counted exactly; mismatches are counted on the sampled ids and
+/// scaled up (an estimate).
 pub(crate) fn id_check(prev: &Census, next: &Census) -> IdCheck {
+    let (a, b) = (&prev.sample, &next.sample);
     let (mut i, mut j) = (0, 0);
-    let (mut base_ids, mut after_ids, mut shared, mut mismatched) = (0u64, 0u64, 0u64, 0u64);
-    let (a, b) = (&prev.ids, &next.ids);
-    while i < a.len() || j < b.len() {
-        let ai = a.get(i).copied();
-        let bj = b.get(j).copied();
-        match (ai, bj) {
-            (Some(x), _) if x % 2 == 0 => i += 1,
-            (_, Some(y)) if y % 2 == 0 => j += 1,
-            (Some(x), Some(y)) if x == y => {
-                base_ids += 1;
-                after_ids += 1;
-                shared += 1;
-                if prev.checks[i] != next.checks[j] {
-                    mismatched += 1;
+    let (mut sampled_shared, mut sampled_mismatched) = (0u64, 0u64);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sampled_shared += 1;
+                if a[i].1 != b[j].1 {
+                    sampled_mismatched += 1;
                 }
                 i += 1;
                 j += 1;
             }
-            (Some(x), Some(y)) if x < y => {
-                base_ids += 1;
-                i += 1;
-            }
-            (Some(_), None) => {
-                base_ids += 1;
-                i += 1;
-            }
-            (_, Some(_)) => {
-                after_ids += 1;
-                j += 1;
-            }
-            (None, None) => break,
         }
     }
-    let smaller = base_ids.min(after_ids).max(1);
-    let verdict = if shared * 20 < smaller {
+    let ones = |w: &[u64]| w.iter().map(|x| u64::from(x.count_ones())).sum::<u64>();
+    let (base_ids, after_ids) = (ones(&prev.odd_ids), ones(&next.odd_ids));
+    let shared: u64 =
+        prev.odd_ids.iter().zip(&next.odd_ids).map(|(x, y)| u64::from((x & y).count_ones())).sum();
+    let mismatched = (shared * sampled_mismatched).checked_div(sampled_shared).unwrap_or(0);
+    let verdict = if shared * 20 < base_ids.min(after_ids).max(1) {
         IdVerdict::DifferentProcesses
-    } else if mismatched * 50 > shared {
+    } else if sampled_mismatched * 50 > sampled_shared {
         IdVerdict::Reused
     } else {
         IdVerdict::Comparable

@@ -4,10 +4,8 @@
 
 use std::collections::HashMap;
 
-use heapsnap_format::{EdgeIdx, HeapSnapshot, NodeIdx, NodeKind};
-use heapsnap_graph::{
-    Analysis, DominatorTree, HeapGraph, NodeLocations, ShortestPathTree, node_locations,
-};
+use heapsnap_format::{HeapSnapshot, NodeIdx, NodeKind};
+use heapsnap_graph::{Analysis, HeapGraph, NodeLocations, ShortestPathTree, node_locations};
 
 use crate::LeakOptions;
 use crate::census::Census;
@@ -22,6 +20,8 @@ pub(crate) struct History<'a> {
     pub(crate) last: Census,
     /// Whether every consecutive pair of snapshots has comparable ids.
     pub(crate) comparable: bool,
+    /// The last snapshot's collections with at least one entry: (node, entries), by node.
+    pub(crate) last_collections: Vec<(u32, u32)>,
 }
 
 impl History<'_> {
@@ -40,6 +40,34 @@ impl History<'_> {
     }
 }
 
+/// The parts of a [`Ctx`] that take time to build (each is one pass over the graph; they are
+/// built on two threads).
+pub(crate) struct CtxParts {
+    spt: ShortestPathTree,
+    loc: NodeLocations,
+    names: Names,
+    odd: Oddballs,
+}
+
+impl CtxParts {
+    pub(crate) fn new(g: &HeapGraph<'_>) -> CtxParts {
+        let ((spt, ()), (loc, (names, odd))) = rayon::join(
+            || rayon::join(|| ShortestPathTree::new(g), || g.build_retainers()),
+            || {
+                rayon::join(
+                    || node_locations(g),
+                    || {
+                        let names = Names::new(g.snapshot(), true);
+                        let odd = Oddballs::new(g, &names);
+                        (names, odd)
+                    },
+                )
+            },
+        );
+        CtxParts { spt, loc, names, odd }
+    }
+}
+
 /// Everything about the last snapshot that detectors share.
 pub(crate) struct Ctx<'a, 's> {
     pub(crate) g: &'a HeapGraph<'s>,
@@ -47,7 +75,6 @@ pub(crate) struct Ctx<'a, 's> {
     pub(crate) a: &'a Analysis,
     pub(crate) opts: &'a LeakOptions,
     pub(crate) spt: ShortestPathTree,
-    pub(crate) dom: DominatorTree,
     pub(crate) loc: NodeLocations,
     pub(crate) names: Names,
     pub(crate) odd: Oddballs,
@@ -55,27 +82,15 @@ pub(crate) struct Ctx<'a, 's> {
 }
 
 impl<'a, 's> Ctx<'a, 's> {
-    pub(crate) fn new(
+    pub(crate) fn assemble(
         g: &'a HeapGraph<'s>,
         a: &'a Analysis,
         opts: &'a LeakOptions,
         hist: History<'a>,
+        parts: CtxParts,
     ) -> Ctx<'a, 's> {
-        let snap = g.snapshot();
-        let names = Names::new(snap);
-        let odd = Oddballs::new(g, &names);
-        Ctx {
-            g,
-            snap,
-            a,
-            opts,
-            spt: ShortestPathTree::new(g),
-            dom: DominatorTree::new(a),
-            loc: node_locations(g),
-            names,
-            odd,
-            hist,
-        }
+        let CtxParts { spt, loc, names, odd } = parts;
+        Ctx { g, snap: g.snapshot(), a, opts, spt, loc, names, odd, hist }
     }
 
     /// Node count of the last snapshot.
@@ -110,12 +125,6 @@ impl<'a, 's> Ctx<'a, 's> {
         edge_named(self.g, v, self.names.get(name)).map(|(_, t)| t)
     }
 
-    /// The edge itself.
-    #[inline]
-    pub(crate) fn edge_ref(&self, v: NodeIdx, name: &str) -> Option<(EdgeIdx, NodeIdx)> {
-        edge_named(self.g, v, self.names.get(name))
-    }
-
     /// The class name DevTools shows for `v`.
     pub(crate) fn class(&self, v: NodeIdx) -> &str {
         &self.a.classes.of(v).name
@@ -125,11 +134,6 @@ impl<'a, 's> Ctx<'a, 's> {
     pub(crate) fn simple_class(&self, v: NodeIdx) -> String {
         let n = self.snap.node(v);
         simple_class(n.kind(), n.kind_name(), n.name()).into_owned()
-    }
-
-    /// The node's name as DevTools shows it (`Detached ` prefix included).
-    pub(crate) fn display_name(&self, v: NodeIdx) -> String {
-        self.a.node_name(self.snap, v).into_owned()
     }
 
     /// A function's name, script and 1-based position: `onData (app.js:12:5)`.
@@ -166,7 +170,8 @@ impl<'a, 's> Ctx<'a, 's> {
             return l;
         }
         if let Some(state) = self.edge(f, "bound_this")
-            && let Some(l) = self.edge(state, "listener").filter(|&l| self.kind(l) == NodeKind::Closure)
+            && let Some(l) =
+                self.edge(state, "listener").filter(|&l| self.kind(l) == NodeKind::Closure)
         {
             return l;
         }
@@ -198,13 +203,17 @@ impl<'a, 's> Ctx<'a, 's> {
 
     /// The nodes of a set that no other node of the set dominates (each once).
     pub(crate) fn top_level(&self, nodes: &[NodeIdx]) -> Vec<NodeIdx> {
-        let set: std::collections::HashSet<u32> = nodes.iter().map(|v| v.0).collect();
+        let n = self.n();
+        let mut set = NodeSet::new(n, nodes.len());
+        for &v in nodes {
+            set.insert(v.0);
+        }
         let dom = &self.a.dominator;
         // Whether a node or one of its dominators is in the set, for nodes seen on the way up.
-        let mut memo: HashMap<u32, bool> = HashMap::new();
+        let mut memo = Memo::new(n, nodes.len());
         let mut chain: Vec<u32> = Vec::new();
         let mut out = Vec::new();
-        let mut done: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        let mut done = NodeSet::new(n, nodes.len());
         for &v in nodes {
             if !done.insert(v.0) {
                 continue;
@@ -217,12 +226,12 @@ impl<'a, 's> Ctx<'a, 's> {
                 if d == u {
                     break;
                 }
-                if let Some(&m) = memo.get(&d) {
+                if let Some(m) = memo.get(d) {
                     found = m;
                     break;
                 }
                 chain.push(d);
-                if set.contains(&d) {
+                if set.contains(d) {
                     found = true;
                     break;
                 }
@@ -231,12 +240,85 @@ impl<'a, 's> Ctx<'a, 's> {
             // Every node walked gets the answer found above it (the walk stops at the first
             // set member or at the root).
             for &c in &chain {
-                memo.insert(c, found);
+                memo.set(c, found);
             }
             if !found {
                 out.push(v);
             }
         }
         out
+    }
+}
+
+/// A set of nodes: hashed when small, a bit per node when large.
+pub(crate) enum NodeSet {
+    Sparse(std::collections::HashSet<u32, crate::shapes::FxBuild>),
+    Dense(Vec<bool>),
+}
+
+impl NodeSet {
+    /// A set for about `expected` of `n` nodes.
+    pub(crate) fn new(n: usize, expected: usize) -> NodeSet {
+        if expected > n / 64 && expected > 4096 {
+            NodeSet::Dense(vec![false; n])
+        } else {
+            NodeSet::Sparse(std::collections::HashSet::default())
+        }
+    }
+
+    /// Inserts; whether it was new.
+    #[inline]
+    pub(crate) fn insert(&mut self, v: u32) -> bool {
+        match self {
+            NodeSet::Sparse(s) => s.insert(v),
+            NodeSet::Dense(d) => !std::mem::replace(&mut d[v as usize], true),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, v: u32) -> bool {
+        match self {
+            NodeSet::Sparse(s) => s.contains(&v),
+            NodeSet::Dense(d) => d[v as usize],
+        }
+    }
+}
+
+/// Answers memoized per node during walks up the dominator tree.
+pub(crate) enum Memo {
+    Sparse(HashMap<u32, bool, crate::shapes::FxBuild>),
+    /// 0 unknown, 1 false, 2 true.
+    Dense(Vec<u8>),
+}
+
+impl Memo {
+    /// A memo for walks from about `expected` of `n` nodes.
+    pub(crate) fn new(n: usize, expected: usize) -> Memo {
+        if expected > n / 64 && expected > 4096 {
+            Memo::Dense(vec![0; n])
+        } else {
+            Memo::Sparse(HashMap::default())
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, v: u32) -> Option<bool> {
+        match self {
+            Memo::Sparse(m) => m.get(&v).copied(),
+            Memo::Dense(d) => match d[v as usize] {
+                0 => None,
+                x => Some(x == 2),
+            },
+        }
+    }
+
+    #[inline]
+    pub(crate) fn set(&mut self, v: u32, b: bool) {
+        match self {
+            Memo::Sparse(m) => {
+                m.insert(v, b);
+            }
+            Memo::Dense(d) => d[v as usize] = if b { 2 } else { 1 },
+        }
     }
 }

@@ -8,8 +8,8 @@ use heapsnap_format::NodeIdx;
 use heapsnap_graph::RetainerPath;
 
 /// What kind of leak a finding is. The order is the precedence used when two detectors
-/// describe the same objects: the more specific explanation wins (a growing `Set` of sockets
-/// is reported as unclosed sockets, not as a growing collection).
+/// describe the same objects: the explanation of what holds them wins (a growing `Set` of
+/// sockets is reported as unclosed sockets, not as a growing collection).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Category {

@@ -23,8 +23,13 @@
 //! contexts, duplicated strings, and unexplained growth. Findings are clusters: objects of
 //! one kind held the same way are one [`Finding`] with a count, ranked by retained size
 //! (growing ones first), each with its retaining paths ([`Holder`]s): several when an object
-//! has independent holders (shared ownership). When two detectors explain the same objects,
-//! the more specific [`Category`] keeps them.
+//! has independent holders (shared ownership). Each object is explained once: findings that
+//! say what *holds* their objects (listeners, timers, open handles, detached trees, cycles off
+//! a registry, closure chains) come first, in [`Category`] order; then collections, closures
+//! in numbers and unexplained growth, outermost first. A candidate whose objects, or most of
+//! what they keep alive, an earlier finding already explains is merged away (the `Set` of open
+//! sockets is part of the sockets finding, the array of records holding detached DOM trees
+//! part of the detached DOM finding).
 //!
 //! ```
 //! use heapsnap_format::{HeapSnapshot, NoProgress};
@@ -60,6 +65,9 @@ mod triage;
 
 #[cfg(test)]
 mod testutil;
+
+#[cfg(test)]
+mod tests;
 
 use heapsnap_diff::{IdCheck, IdVerdict};
 use heapsnap_format::{HeapSnapshot, NoProgress};
@@ -100,6 +108,9 @@ pub struct LeakOptions {
     pub min_entries: u64,
     /// Bytes that closures of one function must keep alive through their contexts.
     pub min_closure_retained: u64,
+    /// Bytes that reference cycles of one shape must keep alive to be reported from one
+    /// snapshot (with several, growth decides).
+    pub min_cycle_retained: u64,
     /// Detached DOM nodes (over all trees of a cluster) reported.
     pub min_detached: u64,
 }
@@ -116,8 +127,9 @@ impl Default for LeakOptions {
             min_identical: 50,
             min_open_resources: 20,
             min_wasted: 1 << 20,
-            min_entries: 100_000,
+            min_entries: 1_000_000,
             min_closure_retained: 1 << 20,
+            min_cycle_retained: 1 << 20,
             min_detached: 10,
         }
     }
@@ -161,8 +173,16 @@ impl LeakReport {
         a: &Analysis,
         opts: &LeakOptions,
     ) -> LeakReport {
+        // The last snapshot's census and the detectors' shared structures, on two threads.
+        // (Building them while DevTools' analysis runs was measured slower on two cores, and
+        // raised the peak memory.)
         let t = std::time::Instant::now();
-        let last = Census::of_graph(g);
+        let ((last, last_collections), parts) =
+            rayon::join(|| Census::with_collections(g), || ctx::CtxParts::new(g));
+        log::debug!(
+            "leaks: census of the last snapshot, shortest paths, retainers and names took {:.2?}",
+            t.elapsed()
+        );
         let mut ids = Vec::new();
         let mut prev = priors.first();
         for c in priors.iter().skip(1).chain(std::iter::once(&last)) {
@@ -177,17 +197,23 @@ impl LeakReport {
             (false, true) => GrowthBasis::Ids,
             (false, false) => GrowthBasis::ClassCounts,
         };
-        log::debug!("leaks: census of the last snapshot took {:.2?}", t.elapsed());
-        let t = std::time::Instant::now();
-        let hist = ctx::History { priors, last, comparable };
-        let c = ctx::Ctx::new(g, a, opts, hist);
-        log::debug!("leaks: paths, dominator tree and names took {:.2?}", t.elapsed());
+        let hist = ctx::History { priors, last, comparable, last_collections };
+        let c = ctx::Ctx::assemble(g, a, opts, hist, parts);
 
         let mut out = triage::Triaged::default();
-        let mut cov = triage::Coverage::new(c.n());
-        let cands: Vec<triage::Evaluated> =
-            detect::structural(&c).into_iter().map(|x| triage::evaluate(&c, x)).collect();
+        let mut cov = triage::Coverage::default();
+        let t = std::time::Instant::now();
+        let found = detect::structural(&c);
+        log::debug!("leaks: detectors took {:.2?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let cands: Vec<triage::Evaluated> = {
+            use rayon::prelude::*;
+            found.into_par_iter().map(|x| triage::evaluate(&c, x)).collect()
+        };
+        log::debug!("leaks: growth of {} candidates took {:.2?}", cands.len(), t.elapsed());
+        let t = std::time::Instant::now();
         triage::triage(&c, cands, &mut cov, &mut out);
+        log::debug!("leaks: triage took {:.2?}", t.elapsed());
         if opts.categories.as_ref().is_none_or(|cs| cs.contains(&Category::Growth)) {
             let t = std::time::Instant::now();
             let cands: Vec<triage::Evaluated> = detect::growth::detect(&c, &cov)
@@ -197,6 +223,12 @@ impl LeakReport {
             triage::triage(&c, cands, &mut cov, &mut out);
             log::debug!("leaks: growth detector took {:.2?}", t.elapsed());
         }
+        let t = std::time::Instant::now();
+        let retains = triage::retains(&c, &cov, out.findings.len());
+        for (f, r) in out.findings.iter_mut().zip(retains) {
+            f.retains = r;
+        }
+        log::debug!("leaks: what the findings keep alive took {:.2?}", t.elapsed());
         let mut findings: Vec<Finding> = out
             .findings
             .into_iter()

@@ -77,18 +77,36 @@ pub(crate) fn collapse_runs(segments: &[String], generic: bool) -> String {
     out
 }
 
-/// How the node a path starts at (a node the root holds) is written.
+/// How the node a path starts at (a node the root holds) is written: its name, with global
+/// objects shortened (`global / ` is `global`, `Window [JSGlobalObject] / https://a.b` is
+/// `Window(https://a.b)`).
 pub(crate) fn start_label(g: &HeapGraph<'_>, v: NodeIdx) -> String {
     let n = g.snapshot().node(v);
     let name = n.name();
     if name.is_empty() {
-        format!("({})", n.kind_name())
-    } else {
-        name.trim_end_matches(" / ").to_string()
+        return format!("({})", n.kind_name());
+    }
+    let (head, tail) = name.split_once(" / ").unwrap_or((name, ""));
+    match head.strip_suffix(" [JSGlobalObject]") {
+        Some(global) if tail.is_empty() => global.to_string(),
+        Some(global) => format!("{global}({tail})"),
+        None if tail.is_empty() => head.to_string(),
+        None => name.to_string(),
     }
 }
 
 fn path_string(g: &HeapGraph<'_>, start: NodeIdx, edges: &[EdgeIdx], generic: bool) -> String {
+    // Newer V8 roots user paths at the native context: start at its global object instead.
+    let snap = g.snapshot();
+    let (start, edges) = match edges.split_first() {
+        Some((&e, rest))
+            if snap.node(start).name().starts_with("system / NativeContext")
+                && snap.edge(e).name_str() == Some("global_object") =>
+        {
+            (g.edge_target(e), rest)
+        }
+        _ => (start, edges),
+    };
     let segs: Vec<String> = edges.iter().map(|&e| edge_text(g, e, generic)).collect();
     format!("{}{}", start_label(g, start), collapse_runs(&segs, generic))
 }
@@ -136,6 +154,7 @@ pub(crate) fn holders(ctx: &Ctx<'_, '_>, x: NodeIdx, max: usize) -> Vec<Holder> 
             || matches!(g.edge_kind(e), EdgeKind::Weak | EdgeKind::Shortcut)
             || !ctx.reachable(r)
             || g.node_kind(r) == NodeKind::Hidden
+            || is_backing_store(ctx, r)
             || ctx.dominated_by(r, x)
         {
             continue;
@@ -158,10 +177,12 @@ pub(crate) fn holders(ctx: &Ctx<'_, '_>, x: NodeIdx, max: usize) -> Vec<Holder> 
     picks.sort_by_key(|&(dist, r, e)| (dist, r.0, e.0));
     let mut out: Vec<Holder> = Vec::new();
     for (_, r, e) in picks {
-        let Some(mut p) = ctx.spt.path_to(r) else { continue };
-        if p.nodes.contains(&x) {
-            continue;
-        }
+        let p = match ctx.spt.path_to(r) {
+            Some(p) if !p.nodes.contains(&x) => Some(p),
+            // The shortest path to this holder goes through x itself: find one that does not.
+            _ => path_avoiding(ctx, r, x),
+        };
+        let Some(mut p) = p else { continue };
         p.nodes.push(x);
         p.edges.push(e);
         let h = holder(g, p);
@@ -176,6 +197,53 @@ pub(crate) fn holders(ctx: &Ctx<'_, '_>, x: NodeIdx, max: usize) -> Vec<Holder> 
         out.push(first);
     }
     out
+}
+
+/// An object's elements or dictionary properties: V8 writes each entry twice, as an edge of
+/// the object and as an internal edge of its store, so the store is not a holder of its own.
+pub(crate) fn is_backing_store(ctx: &Ctx<'_, '_>, r: NodeIdx) -> bool {
+    ctx.kind(r) == NodeKind::Array
+        && matches!(ctx.name(r), "(object elements)" | "(object properties)")
+}
+
+/// A shortest retaining path to `target` that does not pass through `avoid`: a backward
+/// breadth-first search over retainers (bounded), ending at a node the root holds.
+fn path_avoiding(ctx: &Ctx<'_, '_>, target: NodeIdx, avoid: NodeIdx) -> Option<RetainerPath> {
+    const MAX_VISITED: usize = 500_000;
+    let g = ctx.g;
+    let root = g.root();
+    // node -> (edge to the next node towards the target, that node)
+    let mut next: std::collections::HashMap<u32, (EdgeIdx, u32)> = std::collections::HashMap::new();
+    let mut queue = std::collections::VecDeque::from([target]);
+    let mut seen = std::collections::HashSet::from([target.0, avoid.0]);
+    while let Some(v) = queue.pop_front() {
+        if g.retainers(v).any(|(_, from)| from == root) {
+            let mut nodes = vec![v];
+            let mut edges = Vec::new();
+            let mut u = v.0;
+            while let Some(&(e, w)) = next.get(&u) {
+                edges.push(e);
+                nodes.push(NodeIdx(w));
+                u = w;
+            }
+            let from_user_root = ctx.spt.dist[v.index()] == 1;
+            return Some(RetainerPath { nodes, edges, from_user_root });
+        }
+        for (e, from) in g.retainers(v) {
+            if matches!(g.edge_kind(e), EdgeKind::Weak | EdgeKind::Shortcut)
+                || !ctx.reachable(from)
+                || !seen.insert(from.0)
+            {
+                continue;
+            }
+            next.insert(from.0, (e, v.0));
+            queue.push_back(from);
+            if seen.len() > MAX_VISITED {
+                return None;
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -53,22 +53,93 @@ const WANTED: &[&str] = &[
     "Object",
 ];
 
+/// A fast hasher for small integer keys (the multiply-rotate of rustc's FxHasher).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+}
+
+/// [`Fx`] as a `BuildHasher`.
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<Fx>;
+
 /// Indices of [`WANTED`] strings in one snapshot's string table.
 #[derive(Debug)]
 pub(crate) struct Names {
-    map: HashMap<&'static str, u32>,
+    map: HashMap<&'static str, u32, FxBuild>,
+    /// The names [`collection`] needs, resolved once.
+    pub(crate) coll: CollNames,
+    /// Strings that are WeakMap ephemeron edge names, sorted.
+    ephemerons: Vec<u32>,
+}
+
+/// String indices used on every object by [`collection`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CollNames {
+    table: Option<u32>,
+    properties: Option<u32>,
+    proto: Option<u32>,
+    object_properties: Option<u32>,
+    context: Option<u32>,
+    map: Option<u32>,
+    set: Option<u32>,
+    weak_map: Option<u32>,
+    weak_set: Option<u32>,
 }
 
 impl Names {
-    pub(crate) fn new(snap: &HeapSnapshot) -> Names {
-        let mut map = HashMap::new();
-        let wanted: HashMap<&str, &'static str> = WANTED.iter().map(|&w| (w, w)).collect();
+    /// Resolves the names; `ephemerons` also lists the WeakMap ephemeron edge names (a scan of
+    /// every string's text, only the cycle detector needs it).
+    pub(crate) fn new(snap: &HeapSnapshot, ephemerons: bool) -> Names {
+        let mut map: HashMap<&'static str, u32, FxBuild> = HashMap::default();
+        let wanted: HashMap<&str, &'static str, FxBuild> = WANTED.iter().map(|&w| (w, w)).collect();
+        let mut ephemeron_names = Vec::new();
         for (i, s) in snap.strings().iter().enumerate() {
             if let Some(&w) = wanted.get(s) {
                 map.entry(w).or_insert(i as u32);
             }
+            if ephemerons && s.contains(" / part of key (") {
+                ephemeron_names.push(i as u32);
+            }
         }
-        Names { map }
+        let get = |s: &str| map.get(s).copied();
+        let coll = CollNames {
+            table: get("table"),
+            properties: get("properties"),
+            proto: get("__proto__"),
+            object_properties: get("(object properties)"),
+            context: get("system / Context"),
+            map: get("Map"),
+            set: get("Set"),
+            weak_map: get("WeakMap"),
+            weak_set: get("WeakSet"),
+        };
+        Names { map, coll, ephemerons: ephemeron_names }
+    }
+
+    /// Whether the string is a WeakMap ephemeron edge name (`"3 / part of key (...) -> value
+    /// (...) pair in WeakMap (table @12)"`): such an edge from the table does not retain.
+    #[inline]
+    pub(crate) fn is_ephemeron(&self, s: u32) -> bool {
+        self.ephemerons.binary_search(&s).is_ok()
     }
 
     /// The string index of `s` (one of [`WANTED`]), if the snapshot has the string.
@@ -124,8 +195,7 @@ impl Oddballs {
             }
             let v = NodeIdx(i as u32);
             // The first string an oddball points at is its `to_string` value.
-            let Some((_, s)) = g.edges(v).find(|&(_, t)| g.node_kind(t) == NodeKind::String)
-            else {
+            let Some((_, s)) = g.edges(v).find(|&(_, t)| g.node_kind(t) == NodeKind::String) else {
                 continue;
             };
             let slot = match snap.node(s).name() {
@@ -227,7 +297,8 @@ pub(crate) fn collection(
     }
     let snap = g.snapshot();
     let noi = snap.edge_names_or_indices();
-    let (table, props, proto) = (names.get("table"), names.get("properties"), names.get("__proto__"));
+    let node_names = snap.node_names();
+    let c = &names.coll;
     let mut elements = 0u32;
     let mut properties = 0u32;
     let mut dict = false;
@@ -235,13 +306,12 @@ pub(crate) fn collection(
     for (e, t) in g.edges(x) {
         match g.edge_kind(e) {
             EdgeKind::Element if Some(t) != odd.hole => elements += 1,
-            EdgeKind::Property if Some(noi[e.index()]) != proto => properties += 1,
+            EdgeKind::Property if Some(noi[e.index()]) != c.proto => properties += 1,
             EdgeKind::Internal => {
                 let name = Some(noi[e.index()]);
-                if name == table && g.node_kind(t) == NodeKind::Array {
+                if name == c.table && g.node_kind(t) == NodeKind::Array {
                     table_node = Some(t);
-                } else if name == props
-                    && Some(snap.node_names()[t.index()]) == names.get("(object properties)")
+                } else if name == c.properties && Some(node_names[t.index()]) == c.object_properties
                 {
                     dict = true;
                 }
@@ -250,15 +320,11 @@ pub(crate) fn collection(
         }
     }
     if let Some(t) = table_node {
-        let stride = match map_or_set(g, names, x)? {
-            CollKind::Set => 2,
-            _ => 3,
-        };
-        let kind = if stride == 2 { CollKind::Set } else { CollKind::Map };
+        let kind = map_or_set(g, c, x)?;
+        let stride = if kind == CollKind::Set { 2 } else { 3 };
         return Some(Coll { kind, size: hash_entries(g, odd, t, stride), store: t });
     }
-    let name = snap.node_names()[x.index()];
-    if Some(name) == names.get("system / Context") {
+    if Some(node_names[x.index()]) == c.context {
         return None;
     }
     if elements > 0 {
@@ -272,22 +338,21 @@ pub(crate) fn collection(
 
 /// `Map` or `Set` from the prototype chain (`None` for `WeakMap`/`WeakSet`, whose entries do
 /// not retain their keys).
-fn map_or_set(g: &HeapGraph<'_>, names: &Names, x: NodeIdx) -> Option<CollKind> {
-    let snap = g.snapshot();
-    let proto = names.get("__proto__");
+fn map_or_set(g: &HeapGraph<'_>, c: &CollNames, x: NodeIdx) -> Option<CollKind> {
+    let node_names = g.snapshot().node_names();
     let mut v = x;
     for _ in 0..8 {
-        let name = Some(snap.node_names()[v.index()]);
-        if name == names.get("Map") {
+        let name = Some(node_names[v.index()]);
+        if name == c.map {
             return Some(CollKind::Map);
         }
-        if name == names.get("Set") {
+        if name == c.set {
             return Some(CollKind::Set);
         }
-        if name == names.get("WeakMap") || name == names.get("WeakSet") {
+        if name == c.weak_map || name == c.weak_set {
             return None;
         }
-        match edge_named(g, v, proto) {
+        match edge_named(g, v, c.proto) {
             Some((_, p)) => v = p,
             None => break,
         }

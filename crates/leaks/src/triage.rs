@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use heapsnap_format::NodeIdx;
 
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Memo, NodeSet};
 use crate::detect::Candidate;
 use crate::finding::{Category, Finding, RetainedClass};
 use crate::paths::{holders, signature_of};
+use crate::shapes::FxBuild;
 
 /// A candidate with its growth worked out.
 #[derive(Debug)]
@@ -18,18 +19,40 @@ pub(crate) struct Evaluated {
     pub(crate) growth: Option<Vec<u64>>,
     pub(crate) survivors: Option<u64>,
     pub(crate) growing: bool,
+    /// The members' class has more objects in the last snapshot than in the first.
+    pub(crate) class_up: bool,
 }
 
 impl Evaluated {
-    /// Whether the candidate is worth reporting: over its detector's threshold, or growing.
+    /// Whether the candidate is worth reporting. With one snapshot: over its detector's
+    /// threshold. With several: growing, or over the threshold with more objects of the class
+    /// than in the first snapshot (a steady pool of 30 connections, even one that turns over,
+    /// is how the program works, not a leak); detached DOM is waste whether or not it grows,
+    /// and duplicated strings count by size only.
     pub(crate) fn reportable(&self) -> bool {
-        self.cand.structural || self.growing
+        match &self.growth {
+            None => self.cand.structural,
+            // Duplicated strings are waste whatever they do over time: by size only (growing
+            // copies are usually the contents of another leak).
+            Some(_) if self.cand.category == Category::DuplicateStrings => self.cand.structural,
+            Some(_) => {
+                self.growing
+                    || (self.cand.structural
+                        && (self.class_up || self.cand.category == Category::DetachedDom))
+            }
+        }
     }
 }
 
 /// Every consecutive step of `s` grows by at least `min`.
-fn grows(s: &[u64], min: u64) -> bool {
+pub(crate) fn grows(s: &[u64], min: u64) -> bool {
     s.len() >= 2 && s.windows(2).all(|w| w[1] >= w[0].saturating_add(min.max(1)))
+}
+
+/// Class counts of unrelated snapshots (ids not comparable) drift by a few percent: growth
+/// then also has to be at least a tenth of the class at every step.
+pub(crate) fn grows_by_class(s: &[u64], min: u64) -> bool {
+    s.len() >= 2 && s.windows(2).all(|w| w[1] >= w[0].saturating_add(min.max(1).max(w[0] / 10)))
 }
 
 /// Works out a candidate's growth: by member ids when ids are comparable (or the detector's
@@ -38,18 +61,13 @@ pub(crate) fn evaluate(ctx: &Ctx<'_, '_>, cand: Candidate) -> Evaluated {
     let hist = &ctx.hist;
     let min = ctx.opts.min_growth;
     if hist.len() < 2 {
-        return Evaluated { cand, growth: None, survivors: None, growing: false };
+        return Evaluated { cand, growth: None, survivors: None, growing: false, class_up: false };
     }
     if !hist.comparable {
         let s = hist.class_series(&cand.class_key);
-        let growing = grows(&s, min);
-        return Evaluated { cand, growth: Some(s), survivors: None, growing };
-    }
-    if let Some(series) = &cand.series {
-        let existing: Vec<u64> = series.iter().flatten().copied().collect();
-        let growing = grows(&existing, min);
-        let growth = series.iter().map(|x| x.unwrap_or(0)).collect();
-        return Evaluated { cand, growth: Some(growth), survivors: None, growing };
+        let growing = grows_by_class(&s, min);
+        let class_up = s.last() > s.first();
+        return Evaluated { cand, growth: Some(s), survivors: None, growing, class_up };
     }
     let ids: Vec<u32> = cand.members.iter().map(|&v| ctx.id(v)).collect();
     let mut s: Vec<u64> = hist
@@ -71,74 +89,221 @@ pub(crate) fn evaluate(ctx: &Ctx<'_, '_>, cand: Candidate) -> Evaluated {
         (Some(&a), Some(&b)) => b >= a + min.div_ceil(2),
         _ => false,
     };
+    let class_up = class.last() > class.first();
+    if let Some(series) = &cand.series {
+        // The detector's own measure (collections: entries by collection id).
+        let existing: Vec<u64> = series.iter().flatten().copied().collect();
+        let growing = grows(&existing, min);
+        let growth = series.iter().map(|x| x.unwrap_or(0)).collect();
+        return Evaluated {
+            cand,
+            growth: Some(growth),
+            survivors: Some(survivors),
+            growing,
+            class_up,
+        };
+    }
     let growing = grows(&s, min) && (cand.class_key.is_empty() || class_grew);
-    Evaluated { cand, growth: Some(s), survivors: Some(survivors), growing }
+    Evaluated { cand, growth: Some(s), survivors: Some(survivors), growing, class_up }
 }
 
 /// Classes left out of a finding's `retains` list: V8's own bookkeeping.
 const INTERNAL_CLASSES: [&str; 5] =
     ["(system)", "(compiled code)", "(object shape)", "(array)", "(number)"];
 
-/// Which finding (1-based) first explained each node; 0 = none yet.
-#[derive(Debug)]
+/// What the findings so far explain: the roots of the dominator subtrees each finding took
+/// (disjoint), by finding. A node is explained when it or one of its dominators is a root.
+/// Queries walk up the dominator tree (memoized per query); what each finding keeps alive is
+/// computed once at the end ([`retains`]), in one pass over the nodes.
+#[derive(Debug, Default)]
 pub(crate) struct Coverage {
-    pub(crate) by: Vec<u32>,
-    next: u32,
+    /// Roots of the explained subtrees (disjoint).
+    roots: std::collections::HashSet<u32, FxBuild>,
+    /// For what each finding keeps alive: root node -> finding (index into the findings, in
+    /// acceptance order), with [`EXPLAINS_ONLY`] set for the subtrees of nodes that are not
+    /// the finding's own objects (a socket's handle). These may nest (a handle dominating its
+    /// socket): the innermost root decides.
+    owners: HashMap<u32, u32, FxBuild>,
+    /// Every accepted finding's members (left out of the `retains` lists).
+    members: Vec<u32>,
 }
 
 impl Coverage {
-    pub(crate) fn new(n: usize) -> Coverage {
-        Coverage { by: vec![0; n], next: 1 }
-    }
-
-    #[inline]
-    pub(crate) fn covered(&self, v: NodeIdx) -> bool {
-        self.by[v.index()] != 0
-    }
-
-    /// Marks the members and everything they dominate; returns the classes dominated
-    /// (besides the members themselves), largest first.
-    fn mark(&mut self, ctx: &Ctx<'_, '_>, members: &[NodeIdx]) -> Vec<RetainedClass> {
-        let epoch = self.next;
-        self.next += 1;
-        let mut is_member: std::collections::HashSet<u32> = std::collections::HashSet::new();
-        is_member.extend(members.iter().map(|v| v.0));
-        let mut per_class: HashMap<u32, (u64, u64)> = HashMap::new();
-        let mut stack: Vec<NodeIdx> = Vec::new();
-        for &m in members {
-            if self.by[m.index()] != 0 {
-                continue;
-            }
-            self.by[m.index()] = epoch;
-            stack.push(m);
-            while let Some(v) = stack.pop() {
-                if !is_member.contains(&v.0) {
-                    let c = ctx.a.classes.of_node[v.index()];
-                    let e = per_class.entry(c).or_default();
-                    e.0 += 1;
-                    e.1 += u64::from(ctx.a.shallow[v.index()]);
-                }
-                for ch in ctx.dom.children(v) {
-                    if self.by[ch.index()] == 0 {
-                        self.by[ch.index()] = epoch;
-                        stack.push(ch);
+    /// Whether each node is explained, walking up the dominator tree (memoized).
+    pub(crate) fn explained(&self, ctx: &Ctx<'_, '_>, nodes: &[NodeIdx]) -> Vec<bool> {
+        if self.roots.is_empty() {
+            return vec![false; nodes.len()];
+        }
+        let dom = &ctx.a.dominator;
+        let mut memo = Memo::new(ctx.n(), nodes.len());
+        let mut chain = Vec::new();
+        nodes
+            .iter()
+            .map(|&v| {
+                chain.clear();
+                let mut u = v.0;
+                let found = loop {
+                    if let Some(m) = memo.get(u) {
+                        break m;
                     }
+                    chain.push(u);
+                    if self.roots.contains(&u) {
+                        break true;
+                    }
+                    let d = dom[u as usize];
+                    if d == u {
+                        break false;
+                    }
+                    u = d;
+                };
+                for &c in &chain {
+                    memo.set(c, found);
+                }
+                found
+            })
+            .collect()
+    }
+
+    /// Of what `members` keep alive (their dominator subtrees), the bytes already explained
+    /// by earlier findings, and the total.
+    fn covered_bytes(&self, ctx: &Ctx<'_, '_>, members: &[NodeIdx]) -> (u64, u64) {
+        let tops = ctx.top_level(members);
+        let explained = self.explained(ctx, &tops);
+        let retained = |v: u32| ctx.a.retained[v as usize];
+        let total: u64 = tops.iter().map(|v| retained(v.0)).sum();
+        let mut covered: u64 =
+            tops.iter().zip(&explained).filter(|(_, e)| **e).map(|(v, _)| retained(v.0)).sum();
+        // Earlier roots inside the subtrees of unexplained members.
+        let mut open = NodeSet::new(ctx.n(), tops.len());
+        let mut any = false;
+        for (v, e) in tops.iter().zip(&explained) {
+            if !e {
+                open.insert(v.0);
+                any = true;
+            }
+        }
+        if any {
+            let dom = &ctx.a.dominator;
+            let mut memo = Memo::new(ctx.n(), self.roots.len());
+            let mut chain = Vec::new();
+            for &r in &self.roots {
+                chain.clear();
+                let mut u = r;
+                let inside = loop {
+                    if let Some(m) = memo.get(u) {
+                        break m;
+                    }
+                    chain.push(u);
+                    if open.contains(u) {
+                        break true;
+                    }
+                    let d = dom[u as usize];
+                    if d == u {
+                        break false;
+                    }
+                    u = d;
+                };
+                for &c in &chain {
+                    memo.set(c, inside);
+                }
+                if inside {
+                    covered += retained(r);
                 }
             }
         }
-        let mut out: Vec<RetainedClass> = per_class
-            .into_iter()
-            .map(|(c, (count, size))| RetainedClass {
-                class: ctx.a.classes.classes[c as usize].name.clone(),
-                count,
-                size,
-            })
-            .filter(|r| r.size > 0 && !INTERNAL_CLASSES.contains(&r.class.as_str()))
-            .collect();
-        out.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.class.cmp(&b.class)));
-        out.truncate(5);
-        out
+        (covered, total)
     }
+
+    /// Takes the subtrees of `members` and `more` (those not explained yet) for `finding`.
+    fn take(&mut self, ctx: &Ctx<'_, '_>, finding: u32, members: &[NodeIdx], more: &[NodeIdx]) {
+        let all: Vec<NodeIdx> = members.iter().chain(more).copied().collect();
+        let explained = self.explained(ctx, &all);
+        // Roots must stay disjoint: of nested new nodes keep the outermost.
+        let fresh: Vec<NodeIdx> =
+            all.iter().zip(explained).filter(|(_, e)| !e).map(|(v, _)| *v).collect();
+        self.roots.extend(ctx.top_level(&fresh).into_iter().map(|v| v.0));
+        let mut is_member = NodeSet::new(ctx.n(), members.len());
+        for v in members {
+            is_member.insert(v.0);
+        }
+        let (own, other): (Vec<NodeIdx>, Vec<NodeIdx>) =
+            fresh.iter().partition(|v| is_member.contains(v.0));
+        for v in ctx.top_level(&other) {
+            self.owners.insert(v.0, finding | EXPLAINS_ONLY);
+        }
+        for v in ctx.top_level(&own) {
+            self.owners.insert(v.0, finding);
+        }
+        self.members.extend(members.iter().map(|v| v.0));
+    }
+}
+
+/// Findings that get a `retains` list (the first ones, in acceptance order).
+const MAX_RETAINS: usize = 32;
+
+/// See [`Coverage::roots`].
+const EXPLAINS_ONLY: u32 = 1 << 31;
+
+/// What each finding keeps alive besides its members: classes in its dominator subtrees,
+/// largest first (five at most), in one pass over the nodes in dominator-DFS order.
+pub(crate) fn retains(
+    ctx: &Ctx<'_, '_>,
+    cov: &Coverage,
+    findings: usize,
+) -> Vec<Vec<RetainedClass>> {
+    const NONE: u32 = u32::MAX;
+    let n = ctx.n();
+    let dom = &ctx.a.dominator;
+    let mut owner = vec![NONE; n];
+    const SKIP: u32 = u32::MAX - 1;
+    for (&r, &f) in &cov.owners {
+        owner[r as usize] =
+            if f & EXPLAINS_ONLY != 0 || f as usize >= MAX_RETAINS { SKIP } else { f };
+    }
+    let mut member = vec![false; n];
+    for &m in &cov.members {
+        member[m as usize] = true;
+    }
+    let nclass = ctx.a.classes.classes.len();
+    let mut per: Vec<Vec<(u64, u64)>> = vec![Vec::new(); findings.min(MAX_RETAINS)];
+    for &v in &ctx.a.dfs_order {
+        let d = dom[v as usize];
+        let mut o = owner[v as usize];
+        if o == NONE && d != v {
+            o = owner[d as usize];
+            owner[v as usize] = o;
+        }
+        if o != NONE && o != SKIP && !member[v as usize] {
+            let counts = &mut per[o as usize];
+            if counts.is_empty() {
+                counts.resize(nclass, (0, 0));
+            }
+            let c = &mut counts[ctx.a.classes.of_node[v as usize] as usize];
+            c.0 += 1;
+            c.1 += u64::from(ctx.a.shallow[v as usize]);
+        }
+    }
+    let mut out: Vec<Vec<RetainedClass>> = per
+        .into_iter()
+        .map(|counts| {
+            let mut list: Vec<RetainedClass> = counts
+                .into_iter()
+                .enumerate()
+                .filter(|(_, (count, size))| *count > 0 && *size > 0)
+                .map(|(c, (count, size))| RetainedClass {
+                    class: ctx.a.classes.classes[c].name.clone(),
+                    count,
+                    size,
+                })
+                .filter(|r| !INTERNAL_CLASSES.contains(&r.class.as_str()))
+                .collect();
+            list.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.class.cmp(&b.class)));
+            list.truncate(5);
+            list
+        })
+        .collect();
+    out.resize(findings, Vec::new());
+    out
 }
 
 /// Outcome of triage.
@@ -165,27 +330,38 @@ pub(crate) fn triage(
             out.below += 1;
             continue;
         }
-        let roots = e.cand.retained_roots.clone().unwrap_or_else(|| e.cand.members.clone());
-        keep.push((ctx.retained_of(&roots), e));
+        let retained = if e.cand.category == Category::DuplicateStrings {
+            // Flat strings never dominate one another.
+            e.cand.members.iter().map(|v| ctx.a.retained[v.index()]).sum()
+        } else {
+            let roots = e.cand.retained_roots.clone().unwrap_or_else(|| e.cand.members.clone());
+            ctx.retained_of(&roots)
+        };
+        keep.push((retained, e));
     }
     keep.sort_by(|(ra, a), (rb, b)| {
-        a.cand
-            .category
-            .cmp(&b.cand.category)
+        let order = |e: &Evaluated| if e.cand.primary { e.cand.category } else { Category::Growth };
+        b.cand
+            .primary
+            .cmp(&a.cand.primary)
+            .then_with(|| order(a).cmp(&order(b)))
             .then_with(|| rb.cmp(ra))
+            .then_with(|| a.cand.category.cmp(&b.cand.category))
             .then_with(|| a.cand.class.cmp(&b.cand.class))
             .then_with(|| a.cand.title.cmp(&b.cand.title))
     });
     for (retained, e) in keep {
         let cand = &e.cand;
         let independent = cand.category == Category::DuplicateStrings;
-        let retains = if independent {
-            Vec::new()
-        } else {
-            let covered = cand.members.iter().filter(|&&v| cov.covered(v)).count();
-            if covered * 2 >= cand.members.len() {
+        if !independent {
+            let covered = cov.explained(ctx, &cand.members).into_iter().filter(|&x| x).count();
+            let (covered_bytes, bytes) = cov.covered_bytes(ctx, &cand.members);
+            if covered * 2 >= cand.members.len() || covered_bytes * 2 > bytes {
+                // Most of these objects, or most of what they keep alive, is already
+                // explained (an array of records that hold detached DOM trees).
                 log::debug!(
-                    "leaks: {} {} ({} objects) merged: {covered} already explained",
+                    "leaks: {} {} ({} objects) merged: {covered} objects and {covered_bytes} \
+                     of {bytes} bytes already explained",
                     cand.category,
                     cand.class,
                     cand.members.len()
@@ -193,9 +369,9 @@ pub(crate) fn triage(
                 out.merged += 1;
                 continue;
             }
-            cov.mark(ctx, &cand.members)
-        };
-        out.findings.push(finish(ctx, e, retained, retains));
+            cov.take(ctx, out.findings.len() as u32, &cand.members, &cand.explains);
+        }
+        out.findings.push(finish(ctx, e, retained, Vec::new()));
     }
 }
 
@@ -224,7 +400,7 @@ fn finish(
     retained_size: u64,
     retains: Vec<RetainedClass>,
 ) -> Finding {
-    let Evaluated { cand, growth, survivors, growing } = e;
+    let Evaluated { cand, growth, survivors, growing, .. } = e;
     let mut members = cand.members;
     members.sort_by_key(|&v| (ctx.id(v), v.0));
     members.dedup();

@@ -18,6 +18,10 @@ use crate::ctx::Ctx;
 use crate::detect::Candidate;
 use crate::finding::{Category, Fact};
 
+/// What each closure of a group must keep alive on average for "many closures keeping large
+/// contexts alive".
+const MIN_CONTEXT_EACH: u64 = 16 * 1024;
+
 /// Groups below this are not worth a path search when they are not over a threshold.
 const MIN_INTERESTING: u64 = 64 * 1024;
 
@@ -52,7 +56,10 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         let retained: u64 = top.iter().map(|v| ctx.a.retained[v.index()]).sum();
         let n = closures.len() as u64;
         let chain = nested as u64 >= opts.min_identical && retained >= opts.min_closure_retained;
-        let many = n >= 10 * opts.min_identical && retained >= 10 * opts.min_closure_retained;
+        // Many closures, each keeping a sizable context alive (not merely many closures).
+        let many = n >= 10 * opts.min_identical
+            && retained >= 10 * opts.min_closure_retained
+            && retained / n >= MIN_CONTEXT_EACH;
         let multi = ctx.hist.len() >= 2;
         if !(chain || many || (multi && retained >= MIN_INTERESTING)) {
             continue;
@@ -64,15 +71,15 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         let variable = variable_of(ctx, &top);
         let title = if nested > 0 {
             let via = variable.as_deref().map(|v| format!(" through `{v}`")).unwrap_or_default();
-            format!(
-                "{n} closures {label}: their contexts form a chain {} deep{via}",
-                nested + 1
-            )
+            format!("{n} closures of {label} chain their contexts {} deep{via}", nested + 1)
         } else {
-            format!("{n} closures {label} keep their contexts alive")
+            format!("{n} closures of {label} keep large contexts alive")
         };
         let mut c = Candidate::new(Category::Closures, class.clone(), class, title, closures);
         c.structural = chain || many;
+        // A chain through captured variables holds its objects; closures in numbers are
+        // usually held by something bigger (a collection), which explains them better.
+        c.primary = nested as u64 >= opts.min_identical;
         c.retained_roots = Some(top);
         c.facts = vec![
             Fact::text("function", label),
@@ -119,7 +126,10 @@ mod tests {
             assert_eq!(f.fact("variable").unwrap().to_string(), "originalThing");
             let leaky = f.retains.iter().find(|c| c.class == "LeakyThing").unwrap();
             assert!(leaky.count >= 398, "{:?}", f.retains);
-            assert_eq!(f.signature, "global.theThing(.someMethod{context}->originalThing)\u{d7}*.someMethod");
+            assert_eq!(
+                f.signature,
+                "global.theThing(.someMethod{context}->originalThing)\u{d7}*.someMethod"
+            );
             assert!(f.path().unwrap().text.contains(")\u{d7}399"), "{}", f.path().unwrap().text);
             assert_eq!(by_category(&r, Category::Closures).len(), 1, "{}", summary(&r));
         }

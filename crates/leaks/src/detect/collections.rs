@@ -42,10 +42,9 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
     let multi = hist.comparable && !hist.priors.is_empty();
     let min = ctx.opts.min_growth.max(1);
     let mut out = Vec::new();
-    for i in 0..ctx.n() {
-        let x = NodeIdx(i as u32);
-        let Some(coll) = collection(ctx.g, &ctx.names, &ctx.odd, x) else { continue };
-        let size = u64::from(coll.size);
+    for &(i, size) in &hist.last_collections {
+        let x = NodeIdx(i);
+        let size = u64::from(size);
         let structural = size >= ctx.opts.min_entries;
         let series: Option<Vec<Option<u64>>> = multi.then(|| {
             let id = ctx.id(x);
@@ -61,6 +60,7 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         if !(structural || growing) || !ctx.reachable(x) {
             continue;
         }
+        let Some(coll) = collection(ctx.g, &ctx.names, &ctx.odd, x) else { continue };
         let members = entries(ctx, coll.kind, coll.store);
         // The entries' class: the most common one, objects before strings.
         let mut classes: BTreeMap<String, u64> = BTreeMap::new();
@@ -77,7 +77,11 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             .path_to(x)
             .and_then(|p| {
                 let (&e, &from) = (p.edges.last()?, p.nodes.get(p.nodes.len().checked_sub(2)?)?);
-                Some(format!("{}{}", ctx.class(from).trim_end_matches(" / "), display_edge(ctx.g, e)))
+                Some(format!(
+                    "{}{}",
+                    ctx.class(from).trim_end_matches(" / "),
+                    display_edge(ctx.g, e)
+                ))
             })
             .unwrap_or_else(|| ctx.class(x).to_string());
         let what = match coll.kind {
@@ -91,9 +95,9 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             Some(s) => {
                 let steps: Vec<String> =
                     s.iter().map(|x| x.map_or("-".to_string(), |v| v.to_string())).collect();
-                format!("{what} {owner} grows: {} entries ({class})", steps.join(" -> "))
+                format!("{what} {owner} grows: {} entries of {class}", steps.join(" -> "))
             }
-            None => format!("{what} {owner} holds {size} entries ({class})"),
+            None => format!("{what} {owner} holds {size} entries of {class}"),
         };
         let mut c = Candidate::new(Category::Collections, class.clone(), class, title, members);
         c.structural = structural;

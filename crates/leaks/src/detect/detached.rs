@@ -47,6 +47,38 @@ pub(crate) fn is_dom_name(name: &str) -> bool {
         || DOM_CLASSES.contains(&word)
 }
 
+/// DOM event listeners registered on `nodes` (Blink's `V8EventListener` natives, which hold
+/// the JS handler), found through the nodes' internal native objects (up to 8 levels of
+/// `InternalNode`/`EventListener…` natives, not through other DOM nodes).
+fn event_listeners(ctx: &Ctx<'_, '_>, nodes: &[NodeIdx]) -> std::collections::BTreeSet<NodeIdx> {
+    let g = ctx.g;
+    let mut found = std::collections::BTreeSet::new();
+    let mut seen = std::collections::HashSet::new();
+    for &m in nodes {
+        let mut frontier = vec![m];
+        for _ in 0..8 {
+            let mut next = Vec::new();
+            for v in frontier {
+                for (e, t) in g.edges(v) {
+                    if g.edge_kind(e) == EdgeKind::Weak || ctx.kind(t) != NodeKind::Native {
+                        continue;
+                    }
+                    let name = ctx.name(t);
+                    if name == "V8EventListener" {
+                        found.insert(t);
+                    } else if (name == "InternalNode" || name.contains("EventListener"))
+                        && seen.insert(t.0)
+                    {
+                        next.push(t);
+                    }
+                }
+            }
+            frontier = next;
+        }
+    }
+    found
+}
+
 pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
     let g = ctx.g;
     let n = ctx.n();
@@ -110,8 +142,7 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
     // Trees held the same way (entry class and path signature) form one group.
     let mut groups: BTreeMap<(String, String), (Vec<NodeIdx>, u64, NodeIdx)> = BTreeMap::new();
     for nodes in trees.into_values() {
-        let Some(&entry) =
-            nodes.iter().min_by_key(|&&v| (ctx.spt.dist[v.index()], ctx.id(v)))
+        let Some(&entry) = nodes.iter().min_by_key(|&&v| (ctx.spt.dist[v.index()], ctx.id(v)))
         else {
             continue;
         };
@@ -124,16 +155,27 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         .into_iter()
         .map(|((class, _), (members, trees, entry))| {
             let count = members.len();
-            let title = if trees == 1 {
-                format!("a detached DOM tree of {count} nodes ({class}) held from JavaScript")
+            let listeners = event_listeners(ctx, &members);
+            let with = if listeners.is_empty() {
+                String::new()
             } else {
-                format!("{trees} detached DOM trees, {count} nodes ({class}) held from JavaScript")
+                format!(", {} event listeners", listeners.len())
+            };
+            let title = if trees == 1 {
+                format!("a detached DOM tree of {count} nodes{with} ({class}) held from JavaScript")
+            } else {
+                format!(
+                    "{trees} detached DOM trees, {count} nodes{with} ({class}) held from JavaScript"
+                )
             };
             let key = ctx.simple_class(entry);
             let mut c = Candidate::new(Category::DetachedDom, class, key, title, members);
             c.structural = count as u64 >= ctx.opts.min_detached;
             c.representative = Some(entry);
-            c.facts = vec![Fact::number("trees", trees)];
+            c.facts = vec![
+                Fact::number("trees", trees),
+                Fact::number("event_listeners", listeners.len() as u64),
+            ];
             c
         })
         .collect()
@@ -156,6 +198,23 @@ mod tests {
         assert!(!is_dom_name("Detached Node / BindingData"));
         assert!(!is_dom_name("V8EventListener"));
         assert!(!is_dom_name("HTMLCollection"));
+    }
+
+    #[test]
+    fn detached_trees_in_a_chromium_page() {
+        let r = crate::testutil::scenario("detached-dom", &["baseline", "target", "final"]);
+        let f = &r.findings[0];
+        assert_eq!(f.category, Category::DetachedDom, "{}", summary(&r));
+        assert_eq!((f.class.as_str(), f.count), ("Detached <section>", 1200));
+        assert_eq!(f.fact("trees").unwrap().to_string(), "100");
+        assert_eq!(f.fact("event_listeners").unwrap().to_string(), "100");
+        assert_eq!(f.growth.as_deref(), Some(&[0, 600, 1200][..]));
+        assert_eq!(f.signature, "Window(file://).widgetCache[*].el");
+        // The array of records that hold the trees is the same leak: one finding.
+        assert_eq!(r.findings.len(), 1, "{}", summary(&r));
+        // Attached widgets and dropped ones are not reported: one snapshot, before the leak.
+        let base = crate::testutil::scenario("detached-dom", &["baseline"]);
+        assert!(base.findings.is_empty(), "{}", summary(&base));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::detect::Candidate;
 use crate::finding::{Category, Fact};
 use crate::paths::signature_of;
 use crate::shapes::simple_class;
-use crate::triage::Coverage;
+use crate::triage::{Coverage, grows, grows_by_class};
 
 /// Most objects of one class whose paths are computed (evenly sampled beyond).
 const MAX_SAMPLE: usize = 20_000;
@@ -44,7 +44,7 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>, cov: &Coverage) -> Vec<Candidate> {
         .filter(|c| !ignored(c))
         .filter(|c| {
             let s = hist.class_series(c);
-            s.windows(2).all(|w| w[1] >= w[0] + min)
+            if hist.comparable { grows(&s, min) } else { grows_by_class(&s, min) }
         })
         .collect();
     if growing.is_empty() {
@@ -55,12 +55,13 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>, cov: &Coverage) -> Vec<Candidate> {
     let types = snap.node_types();
     let names = snap.node_names();
     // Class of each distinct (type, name), computed once.
-    let mut class_of: HashMap<(u8, u32), Option<String>> = HashMap::new();
+    let mut class_of: HashMap<(u8, u32), Option<String>, crate::shapes::FxBuild> =
+        HashMap::default();
     let mut members: BTreeMap<String, Vec<NodeIdx>> = BTreeMap::new();
     let first = &hist.priors[0];
     for i in 0..ctx.n() {
         let v = NodeIdx(i as u32);
-        if cov.covered(v) || !ctx.reachable(v) {
+        if !ctx.reachable(v) {
             continue;
         }
         if hist.comparable && first.contains(ctx.id(v)) {
@@ -74,6 +75,12 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>, cov: &Coverage) -> Vec<Candidate> {
         if let Some(c) = class {
             members.entry(c.clone()).or_default().push(v);
         }
+    }
+    // Objects another finding explains are not unexplained growth.
+    for vs in members.values_mut() {
+        let explained = cov.explained(ctx, vs);
+        let mut it = explained.into_iter();
+        vs.retain(|_| !it.next().unwrap_or(false));
     }
     let mut out = Vec::new();
     for (class, vs) in members {
@@ -101,12 +108,16 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>, cov: &Coverage) -> Vec<Candidate> {
             } else {
                 format!("{n} {class} {what} (class count growing)")
             };
-            let mut c = Candidate::new(Category::Growth, class.clone(), class.clone(), title, group);
-            c.facts = vec![Fact::text("method", if hist.len() >= 3 {
-                "three-snapshot (allocated between the first two, alive in the last)"
-            } else {
-                "two-snapshot (new since the first)"
-            })];
+            let mut c =
+                Candidate::new(Category::Growth, class.clone(), class.clone(), title, group);
+            c.facts = vec![Fact::text(
+                "method",
+                if hist.len() >= 3 {
+                    "three-snapshot (allocated between the first two, alive in the last)"
+                } else {
+                    "two-snapshot (new since the first)"
+                },
+            )];
             out.push(c);
         }
     }
@@ -122,8 +133,8 @@ mod tests {
     fn growth_finds_what_other_detectors_are_off_for() {
         // With only the growth detector on, the map-cache leak still shows, as CacheEntry
         // objects held by the Map.
-        let mut opts = LeakOptions::default();
-        opts.categories = Some(vec![Category::Growth]);
+        let opts =
+            LeakOptions { categories: Some(vec![Category::Growth]), ..LeakOptions::default() };
         let r = crate::testutil::scenario_with("map-cache", &["baseline", "target"], &opts);
         let f = r.findings.iter().find(|f| f.class == "CacheEntry").expect("CacheEntry");
         assert_eq!(f.category, Category::Growth, "{}", summary(&r));
@@ -134,7 +145,9 @@ mod tests {
 
     #[test]
     fn no_unexplained_growth_in_the_control() {
-        for phases in [&["baseline", "target"][..], &["target", "final"], &["baseline", "target", "final"]] {
+        for phases in
+            [&["baseline", "target"][..], &["target", "final"], &["baseline", "target", "final"]]
+        {
             let r = scenario("control", phases);
             assert!(by_category(&r, Category::Growth).is_empty(), "{phases:?}: {}", summary(&r));
         }

@@ -134,12 +134,18 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             let label = ctx.closure_label(grp.function);
             let class = ctx.simple_class(grp.function);
             let n_emitters = grp.emitters.len();
+            let first = grp.emitters[0].0;
+            let at = ctx
+                .spt
+                .path_to(first)
+                .map(|p| crate::paths::holder(ctx.g, p).text)
+                .unwrap_or_else(|| "(not retained)".to_string());
             let on = if n_emitters == 1 {
-                format!("one {}", grp.emitter_class)
+                format!("{at} ({})", grp.emitter_class)
             } else {
-                format!("{n_emitters} {} objects", grp.emitter_class)
+                format!("{n_emitters} {} objects such as {at}", grp.emitter_class)
             };
-            let title = format!("{} '{event}' listeners ({label}) on {on}", grp.entries);
+            let title = format!("{} '{event}' listeners on {on}: {label}", grp.entries);
             // Per snapshot: listeners of this group on emitters that existed in the first one.
             let series: Vec<Option<u64>> = if hist.comparable && !hist.priors.is_empty() {
                 let first = &hist.priors[0];
@@ -170,9 +176,12 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
                 Some(n) if grp.limits.iter().all(|l| l.is_some()) => n.to_string(),
                 _ => "set by setMaxListeners (value not in the snapshot)".to_string(),
             };
-            let mut c = Candidate::new(Category::Listeners, class.clone(), class, title, grp.members);
+            // Listeners whose closures keep a lot alive are worth a look even under the limit.
+            let heavy = ctx.retained_of(&grp.members) >= 10 * ctx.opts.min_closure_retained;
+            let mut c =
+                Candidate::new(Category::Listeners, class.clone(), class, title, grp.members);
             c.count = Some(grp.entries);
-            c.structural = grp.over_limit || grp.warned;
+            c.structural = grp.over_limit || grp.warned || heavy;
             c.series = (!series.is_empty()).then_some(series);
             c.facts = vec![
                 Fact::text("event", event),
@@ -224,5 +233,26 @@ mod tests {
     fn removed_listeners_are_not_reported() {
         let r = scenario("control", &["baseline", "target", "final"]);
         assert!(by_category(&r, Category::Listeners).is_empty());
+    }
+
+    #[test]
+    fn once_listeners_are_grouped_by_the_user_function() {
+        let r = scenario("more-leaks", &["baseline", "target", "final"]);
+        let l = by_category(&r, Category::Listeners);
+        assert_eq!(l.len(), 1);
+        assert_eq!((l[0].class.as_str(), l[0].count), ("onCancel()", 400));
+        assert_eq!(l[0].growth.as_deref(), Some(&[0, 200, 400][..]));
+        assert!(l[0].retains.iter().any(|c| c.class == "PendingJob" && c.count == 400));
+        assert_eq!(l[0].signature, "global.jobEvents._events.cancel[*]");
+    }
+
+    #[test]
+    fn a_steady_listener_count_is_not_growth() {
+        // 15 listeners (over the default 10) turned over by 5 per phase: one snapshot shows
+        // the breach, several show no growth.
+        let single = scenario("steady", &["final"]);
+        assert_eq!(by_category(&single, Category::Listeners).len(), 1);
+        let multi = scenario("steady", &["baseline", "target", "final"]);
+        assert!(by_category(&multi, Category::Listeners).is_empty());
     }
 }

@@ -44,6 +44,14 @@ pub(crate) struct Candidate {
     pub(crate) representative: Option<NodeIdx>,
     /// Nodes whose retained sizes make up the finding's, when not the members.
     pub(crate) retained_roots: Option<Vec<NodeIdx>>,
+    /// Whether the finding says what *holds* its objects (listeners, timers, handles, detached
+    /// trees, cycles off a registry, closure chains) rather than what they are part of
+    /// (collections, closures in numbers, growth): such findings are triaged first, in
+    /// category order; the others by retained size, outermost first.
+    pub(crate) primary: bool,
+    /// Nodes the finding explains besides its members (a socket's handle wrapper and native
+    /// node): marked as explained, so that no other finding reports them again.
+    pub(crate) explains: Vec<NodeIdx>,
 }
 
 impl Candidate {
@@ -67,30 +75,47 @@ impl Candidate {
             anchor: None,
             representative: None,
             retained_roots: None,
+            explains: Vec::new(),
+            primary: matches!(
+                category,
+                Category::DetachedDom
+                    | Category::Listeners
+                    | Category::Timers
+                    | Category::Resources
+                    | Category::Closures
+                    | Category::Cycles
+            ),
         }
     }
 }
 
-/// Runs every structural detector the options enable (the growth detector runs later, on what
-/// these leave unexplained).
+/// Runs every structural detector the options enable, in parallel (the growth detector runs
+/// later, on what these leave unexplained). The result is in a fixed order.
 pub(crate) fn structural(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
+    use rayon::prelude::*;
+    type Detector = fn(&Ctx<'_, '_>) -> Vec<Candidate>;
+    let all: [(Category, Detector); 8] = [
+        (Category::DetachedDom, detached::detect),
+        (Category::Listeners, listeners::detect),
+        (Category::Timers, timers::detect),
+        (Category::Resources, resources::detect),
+        (Category::Closures, closures::detect),
+        (Category::Cycles, cycles::detect),
+        (Category::Collections, collections::detect),
+        (Category::DuplicateStrings, strings::detect),
+    ];
     let on = |c: Category| ctx.opts.categories.as_ref().is_none_or(|cs| cs.contains(&c));
-    let mut out = Vec::new();
-    let mut run = |c: Category, f: fn(&Ctx<'_, '_>) -> Vec<Candidate>| {
-        if on(c) {
+    let found: Vec<Vec<Candidate>> = all
+        .par_iter()
+        .map(|&(c, f)| {
+            if !on(c) {
+                return Vec::new();
+            }
             let t = std::time::Instant::now();
             let found = f(ctx);
             log::debug!("leaks: {c} detector: {} candidates in {:.2?}", found.len(), t.elapsed());
-            out.extend(found);
-        }
-    };
-    run(Category::DetachedDom, detached::detect);
-    run(Category::Listeners, listeners::detect);
-    run(Category::Timers, timers::detect);
-    run(Category::Resources, resources::detect);
-    run(Category::Closures, closures::detect);
-    run(Category::Cycles, cycles::detect);
-    run(Category::Collections, collections::detect);
-    run(Category::DuplicateStrings, strings::detect);
-    out
+            found
+        })
+        .collect();
+    found.into_iter().flatten().collect()
 }

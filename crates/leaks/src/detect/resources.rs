@@ -35,13 +35,15 @@ const HANDLES: &[(&str, &str)] = &[
 ];
 
 /// JS classes that are resources without a handle of their own.
-const STREAMS: &[(&str, &str)] = &[("ReadStream", "file read stream"), ("WriteStream", "file write stream")];
+const STREAMS: &[(&str, &str)] =
+    &[("ReadStream", "file read stream"), ("WriteStream", "file write stream")];
 
 pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
     let g = ctx.g;
     let kinds: BTreeMap<&str, &str> = HANDLES.iter().copied().collect();
-    // (resource kind, owner class) -> (owners, native name)
-    let mut groups: BTreeMap<(&str, String), (BTreeSet<NodeIdx>, String)> = BTreeMap::new();
+    // (resource kind, owner class) -> (owners, native name, handle wrappers and natives)
+    type Group = (BTreeSet<NodeIdx>, String, Vec<NodeIdx>);
+    let mut groups: BTreeMap<(&str, String), Group> = BTreeMap::new();
     let mut owners_seen: BTreeSet<NodeIdx> = BTreeSet::new();
     for i in 0..ctx.n() {
         let h = NodeIdx(i as u32);
@@ -50,7 +52,8 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         }
         let Some(wrap) = ctx.name(h).strip_prefix("Node / ") else { continue };
         let Some(&kind) = kinds.get(wrap) else { continue };
-        let Some(js) = ctx.edge(h, "native_to_javascript").filter(|&w| ctx.kind(w) == NodeKind::Object)
+        let Some(js) =
+            ctx.edge(h, "native_to_javascript").filter(|&w| ctx.kind(w) == NodeKind::Object)
         else {
             continue;
         };
@@ -72,11 +75,11 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             continue;
         }
         let class = ctx.simple_class(owner);
-        groups
+        let grp = groups
             .entry((kind, class))
-            .or_insert_with(|| (BTreeSet::new(), format!("Node / {wrap}")))
-            .0
-            .insert(owner);
+            .or_insert_with(|| (BTreeSet::new(), format!("Node / {wrap}"), Vec::new()));
+        grp.0.insert(owner);
+        grp.2.extend([js, h].into_iter().filter(|&x| x != owner));
     }
     // File streams: no handle of their own (they hold a file descriptor number).
     let (rs, ws) = (ctx.names.get("_readableState"), ctx.names.get("_writableState"));
@@ -95,18 +98,27 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         }
         groups
             .entry((kind, ctx.simple_class(v)))
-            .or_insert_with(|| (BTreeSet::new(), String::new()))
+            .or_insert_with(|| (BTreeSet::new(), String::new(), Vec::new()))
             .0
             .insert(v);
     }
     groups
         .into_iter()
-        .map(|((kind, class), (owners, native))| {
+        .map(|((kind, class), (owners, native, handles))| {
             let n = owners.len();
             let title = format!("{n} open {kind}s ({class})");
-            let mut c =
-                Candidate::new(Category::Resources, class.clone(), class, title, owners.into_iter().collect());
+            let mut c = Candidate::new(
+                Category::Resources,
+                class.clone(),
+                class,
+                title,
+                owners.into_iter().collect(),
+            );
             c.structural = n as u64 >= ctx.opts.min_open_resources;
+            let mut roots = c.members.clone();
+            roots.extend(handles.iter().copied());
+            c.retained_roots = Some(roots);
+            c.explains = handles;
             c.facts = vec![Fact::text("resource", kind)];
             if !native.is_empty() {
                 c.facts.push(Fact::text("native", native));

@@ -10,23 +10,23 @@ use heapsnap_format::{NodeIdx, NodeKind};
 use crate::ctx::Ctx;
 use crate::detect::Candidate;
 use crate::finding::{Category, Fact};
+use crate::shapes::FxBuild;
 
-/// Below this, a group is not considered even when it grows.
-const MIN_INTERESTING: u64 = 64 * 1024;
+/// Most distinct strings proposed.
+const MAX_GROUPS: usize = 20;
 
 pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
     let names = ctx.snap.node_names();
     let sizes = ctx.snap.node_self_sizes();
     let is_flat = |i: usize| ctx.kind(NodeIdx(i as u32)) == NodeKind::String;
-    let mut counts: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut counts: HashMap<(u32, u32), u32, FxBuild> = HashMap::default();
     for i in 0..ctx.n() {
         if is_flat(i) && sizes[i] > 0 {
             *counts.entry((names[i], sizes[i])).or_default() += 1;
         }
     }
-    let multi = ctx.hist.len() >= 2;
-    let threshold = if multi { MIN_INTERESTING.min(ctx.opts.min_wasted) } else { ctx.opts.min_wasted };
-    let wanted: HashMap<(u32, u32), Vec<NodeIdx>> = counts
+    let threshold = ctx.opts.min_wasted;
+    let wanted: HashMap<(u32, u32), Vec<NodeIdx>, FxBuild> = counts
         .into_iter()
         .filter(|&((_, size), count)| u64::from(count - 1) * u64::from(size) >= threshold)
         .map(|(k, _)| (k, Vec::new()))
@@ -44,7 +44,11 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         }
     }
     let mut groups: Vec<((u32, u32), Vec<NodeIdx>)> = wanted.into_iter().collect();
-    groups.sort_by_key(|(k, _)| *k);
+    // The most wasteful first; a report lists at most MAX_GROUPS strings.
+    groups.sort_by_key(|((name, size), copies)| {
+        (std::cmp::Reverse((copies.len() as u64).saturating_sub(1) * u64::from(*size)), *name)
+    });
+    groups.truncate(MAX_GROUPS);
     groups
         .into_iter()
         .filter(|(_, copies)| copies.len() >= 2)
@@ -58,7 +62,8 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
                 copies.len(),
                 preview
             );
-            let mut c = Candidate::new(Category::DuplicateStrings, "(string)", "(string)", title, copies);
+            let mut c =
+                Candidate::new(Category::DuplicateStrings, "(string)", "(string)", title, copies);
             c.structural = wasted >= ctx.opts.min_wasted;
             c.facts = vec![
                 Fact::number("wasted", wasted),
@@ -86,8 +91,7 @@ mod tests {
     #[test]
     fn duplicates_over_a_lower_threshold() {
         // Node's own heap has a few small duplicated strings: with a low threshold they show.
-        let mut opts = LeakOptions::default();
-        opts.min_wasted = 1;
+        let opts = LeakOptions { min_wasted: 1, ..LeakOptions::default() };
         let r = report_files(&["hello.heapsnapshot.gz".to_string()], &opts);
         let d = by_category(&r, Category::DuplicateStrings);
         assert!(!d.is_empty());
@@ -95,5 +99,19 @@ mod tests {
             assert!(f.count >= 2);
             assert_eq!(f.class, "(string)");
         }
+    }
+
+    #[test]
+    fn a_page_stored_over_and_over() {
+        let r = crate::testutil::scenario("more-leaks", &["final"]);
+        let d = by_category(&r, Category::DuplicateStrings);
+        assert_eq!(d.len(), 1, "{}", summary(&r));
+        assert_eq!(d[0].count, 300);
+        assert_eq!(d[0].fact("wasted").unwrap().to_string(), (299 * 4016).to_string());
+        assert!(d[0].fact("value").unwrap().to_string().starts_with("<table><tr><td>row 000"));
+        // With three snapshots the copies grow too.
+        let r = crate::testutil::scenario("more-leaks", &["baseline", "target", "final"]);
+        let d = by_category(&r, Category::DuplicateStrings);
+        assert_eq!(d[0].growth.as_deref(), Some(&[0, 150, 300][..]));
     }
 }

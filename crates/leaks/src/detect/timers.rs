@@ -82,7 +82,8 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
     let (timeout, immediate) = (ctx.names.get("Timeout"), ctx.names.get("Immediate"));
     let names = ctx.snap.node_names();
     // (state, callback function, duration) -> (timers, a callback closure)
-    let mut groups: BTreeMap<(State, u32, Option<u64>), (Vec<NodeIdx>, NodeIdx)> = BTreeMap::new();
+    type Key = (State, u32, Option<u64>);
+    let mut groups: BTreeMap<Key, (Vec<NodeIdx>, NodeIdx)> = BTreeMap::new();
     for i in 0..ctx.n() {
         let v = NodeIdx(i as u32);
         let name = Some(names[i]);
@@ -134,29 +135,31 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         .map(|((state, _, duration), (timers, cb))| {
             let label = ctx.closure_label(cb);
             let n = timers.len();
-            let list = duration.map(|d| format!(", in the {d} ms timer list")).unwrap_or_default();
+            let list = duration.map(|d| format!(" in the {d} ms timer list")).unwrap_or_default();
             let (class, title, threshold, kind) = match state {
                 State::Interval => (
                     "Timeout",
-                    format!("{n} intervals never cleared ({label}){list}"),
+                    format!("{n} intervals never cleared{list}: {label}"),
                     k,
                     "setInterval",
                 ),
                 State::Pending => (
                     "Timeout",
-                    format!("{n} pending timeouts ({label}){list}"),
+                    format!("{n} pending timeouts{list}: {label}"),
                     k * 10,
                     "setTimeout (pending)",
                 ),
                 State::Fired => (
                     "Timeout",
-                    format!("{n} fired timeouts still referenced, keeping their callback ({label})"),
+                    format!(
+                        "{n} fired timeouts still referenced, each keeping its callback: {label}"
+                    ),
                     k,
                     "setTimeout (fired, still referenced)",
                 ),
                 State::Immediate => (
                     "Immediate",
-                    format!("{n} pending immediates ({label})"),
+                    format!("{n} pending immediates: {label}"),
                     k * 10,
                     "setImmediate (pending)",
                 ),
@@ -187,7 +190,11 @@ mod tests {
         assert_eq!(f.survivors, Some(200));
         assert_eq!(f.fact("duration_ms").map(|v| v.to_string()).as_deref(), Some("60000"));
         assert!(f.fact("callback").unwrap().to_string().starts_with("pollStatus ("));
-        assert!(f.retains.iter().any(|c| c.class == "PollState" && c.count == 400), "{:?}", f.retains);
+        assert!(
+            f.retains.iter().any(|c| c.class == "PollState" && c.count == 400),
+            "{:?}",
+            f.retains
+        );
         let p = &f.path().unwrap().text;
         assert!(p.contains("timerListMap[60000]") && p.contains("(._idle"), "{p}");
         assert_eq!(by_category(&r, Category::Timers).len(), 1, "{}", summary(&r));
@@ -207,5 +214,17 @@ mod tests {
             let r = scenario("control", phases);
             assert!(by_category(&r, Category::Timers).is_empty(), "{}", summary(&r));
         }
+    }
+
+    #[test]
+    fn fired_timeouts_kept_in_an_array() {
+        let r = scenario("more-leaks", &["baseline", "target", "final"]);
+        let t = by_category(&r, Category::Timers);
+        assert_eq!(t.len(), 1, "{}", summary(&r));
+        assert_eq!((t[0].class.as_str(), t[0].count), ("Timeout", 400));
+        assert_eq!(t[0].fact("timer").unwrap().to_string(), "setTimeout (fired, still referenced)");
+        assert!(t[0].fact("callback").unwrap().to_string().starts_with("retryRequest ("));
+        assert_eq!(t[0].signature, "global.retryTimers[*]");
+        assert!(t[0].retains.iter().any(|c| c.class == "RetryAttempt" && c.count == 400));
     }
 }
