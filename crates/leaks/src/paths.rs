@@ -43,38 +43,7 @@ fn edge_text(g: &HeapGraph<'_>, e: EdgeIdx, generic: bool) -> String {
 /// Joins path segments, writing a run of a repeated block of up to four segments once as
 /// `(block)×N` (`×*` in signatures, so chains of any length share one signature).
 pub(crate) fn collapse_runs(segments: &[String], generic: bool) -> String {
-    let mut out = String::new();
-    let mut i = 0;
-    while i < segments.len() {
-        let mut best: Option<(usize, usize)> = None; // (period, repeats)
-        for p in 1..=4usize {
-            if i + 2 * p > segments.len() {
-                break;
-            }
-            let mut reps = 1;
-            while i + (reps + 1) * p <= segments.len()
-                && segments[i + reps * p..i + (reps + 1) * p] == segments[i..i + p]
-            {
-                reps += 1;
-            }
-            if reps >= 2 && best.is_none_or(|(bp, br)| reps * p > bp * br) {
-                best = Some((p, reps));
-            }
-        }
-        match best {
-            Some((p, reps)) => {
-                let block: String = segments[i..i + p].concat();
-                let n = if generic { "*".to_string() } else { reps.to_string() };
-                out.push_str(&format!("({block})\u{d7}{n}"));
-                i += p * reps;
-            }
-            None => {
-                out.push_str(&segments[i]);
-                i += 1;
-            }
-        }
-    }
-    out
+    heapsnap_graph::collapse_runs(segments, if generic { "*" } else { "count" })
 }
 
 /// How the node a path starts at (a node the root holds) is written: its name, with global
