@@ -249,13 +249,12 @@ impl<R: Read> Scanner<R> {
         Ok(())
     }
 
-    /// Reads `[n, n, ...]` of unsigned 32-bit integers, calling `sink(value, offset)` for each.
-    /// A sink error becomes a parse error at that value's offset. Returns the count.
+    /// Reads `[n, n, ...]` of unsigned 32-bit integers into `sink`: whole rows at a time
+    /// through [`U32Sink::rows`] where it can, else one value at a time through
+    /// [`U32Sink::value`]. A sink error becomes a parse error at that value's offset. Returns
+    /// the count.
     #[inline]
-    fn u32_array(
-        &mut self,
-        mut sink: impl FnMut(u32, u64) -> std::result::Result<(), String>,
-    ) -> Result<u64> {
+    fn u32_array(&mut self, sink: &mut impl U32Sink) -> Result<u64> {
         self.expect(b'[', "`[`")?;
         let mut count = 0u64;
         let mut b = self.skip_ws_some()?;
@@ -264,6 +263,23 @@ impl<R: Read> Scanner<R> {
             return Ok(0);
         }
         loop {
+            // The fast path: `b` is the first byte of a value at `pos`.
+            let (used, values) =
+                sink.rows(&self.buf[self.pos..self.end], self.base + self.pos as u64);
+            if values > 0 {
+                self.pos += used;
+                count += values;
+                b = match self.peek()? {
+                    Some(c) if c.is_ascii_digit() => c,
+                    _ => {
+                        let c = self.skip_ws_some()?;
+                        if c == b']' {
+                            return Err(self.err("trailing comma before `]`"));
+                        }
+                        c
+                    }
+                };
+            }
             let start = self.offset();
             if !b.is_ascii_digit() {
                 return Err(
@@ -291,7 +307,7 @@ impl<R: Read> Scanner<R> {
                     break;
                 }
             }
-            sink(v as u32, start).map_err(|m| self.err_at(start, m))?;
+            sink.value(v as u32, start).map_err(|m| self.err_at(start, m))?;
             count += 1;
             b = match self.peek()? {
                 Some(b',') => {
@@ -511,6 +527,385 @@ impl<R: Read> Scanner<R> {
             return Err(self.err_at(start, "expected a value"));
         }
         Ok(out)
+    }
+}
+
+/// Where [`Scanner::u32_array`] puts the values it reads.
+trait U32Sink {
+    /// The fast path, offered whenever a value starts at `buf[0]` (`base` is its offset):
+    /// consume as many whole, valid rows from the front of `buf` as convenient and return
+    /// (bytes, values) consumed. Anything unusual (a partial row, whitespace, the closing
+    /// bracket, an invalid value) is left for [`U32Sink::value`], which reports it exactly.
+    #[inline(always)]
+    fn rows(&mut self, _buf: &[u8], _base: u64) -> (usize, u64) {
+        (0, 0)
+    }
+
+    /// One value at `offset`; an error message becomes a parse error there.
+    fn value(&mut self, v: u32, offset: u64) -> std::result::Result<(), String>;
+}
+
+/// A closure as a value-at-a-time [`U32Sink`].
+struct Each<F>(F);
+
+impl<F: FnMut(u32, u64) -> std::result::Result<(), String>> U32Sink for Each<F> {
+    #[inline(always)]
+    fn value(&mut self, v: u32, offset: u64) -> std::result::Result<(), String> {
+        (self.0)(v, offset)
+    }
+}
+
+/// The most bytes one value takes in a row [`scan_row`] accepts: 11 digits (leading zeros
+/// included) and a two-byte separator.
+const ROW_VALUE_BYTES: usize = 13;
+
+/// Reads `K` unsigned integers from the front of `buf`, each followed by `,` or by `\n,`
+/// (V8 writes one node or edge per line), as in `1,2,3\n,`. Returns the values, where each
+/// starts within `buf`, and the bytes consumed; `None` for anything else (too few bytes left,
+/// whitespace, a closing bracket, a value over `u32::MAX` or over 11 digits), which the careful
+/// one-value path then handles and reports.
+#[inline(always)]
+fn scan_row<const K: usize>(buf: &[u8]) -> Option<([u32; K], [usize; K], usize)> {
+    // (A branch-free eight-digit SWAR conversion was measured slower here: most values are
+    // one to three digits, which this loop does in a few cycles.)
+    let buf = buf.get(..K * ROW_VALUE_BYTES)?;
+    let mut values = [0u32; K];
+    let mut starts = [0usize; K];
+    let mut i = 0;
+    for k in 0..K {
+        let start = i;
+        starts[k] = start;
+        let mut v = 0u64;
+        while i - start < 11 {
+            let d = buf[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v * 10 + u64::from(d);
+            i += 1;
+        }
+        if i == start || v > u64::from(u32::MAX) {
+            return None;
+        }
+        match buf[i] {
+            b',' => i += 1,
+            b'\n' if buf[i + 1] == b',' => i += 2,
+            _ => return None,
+        }
+        values[k] = v as u32;
+    }
+    Some((values, starts, i))
+}
+
+/// Where each field sits in a `nodes` row, for layouts the fast path knows: the five fields
+/// every V8 writes, plus `trace_node_id` and/or `detachedness`, six or seven fields in all, in
+/// any order, no unknown fields.
+#[derive(Clone, Copy)]
+struct NodeRowLayout {
+    ty: usize,
+    name: usize,
+    id: usize,
+    size: usize,
+    edges: usize,
+    trace: Option<usize>,
+    detached: Option<usize>,
+}
+
+impl NodeRowLayout {
+    fn of(map: &[NodeField]) -> Option<NodeRowLayout> {
+        if !(6..=7).contains(&map.len()) {
+            return None;
+        }
+        let at = |f: NodeField| map.iter().position(|&m| m == f);
+        if map.iter().any(|m| matches!(m, NodeField::Extra(_))) {
+            return None;
+        }
+        Some(NodeRowLayout {
+            ty: at(NodeField::Type)?,
+            name: at(NodeField::Name)?,
+            id: at(NodeField::Id)?,
+            size: at(NodeField::SelfSize)?,
+            edges: at(NodeField::EdgeCount)?,
+            trace: at(NodeField::TraceNodeId),
+            detached: at(NodeField::Detachedness),
+        })
+    }
+}
+
+/// The `nodes` array into the node columns.
+struct NodeSink<'a> {
+    snap: &'a mut HeapSnapshot,
+    map: Vec<NodeField>,
+    nf: usize,
+    n: usize,
+    type_count: u32,
+    expected: u64,
+    /// The field the next value belongs to.
+    field: usize,
+    /// Values taken so far.
+    seen: u64,
+    /// Running sum of edge counts (the next node's first edge).
+    sum: u64,
+    name_max: &'a mut MaxRef,
+    layout: Option<NodeRowLayout>,
+}
+
+impl NodeSink<'_> {
+    #[inline(always)]
+    fn rows_of<const K: usize>(&mut self, l: NodeRowLayout, buf: &[u8], base: u64) -> (usize, u64) {
+        let n = self.n;
+        let snap = &mut *self.snap;
+        let rows_left = (self.expected - self.seen) / K as u64;
+        let mut used = 0;
+        let mut rows = 0u64;
+        while rows < rows_left {
+            let Some((r, at, len)) = scan_row::<K>(&buf[used..]) else { break };
+            let ty = r[l.ty];
+            let sum = self.sum + u64::from(r[l.edges]);
+            if ty >= self.type_count || sum > u64::from(u32::MAX) {
+                break;
+            }
+            let trace = l.trace.map(|t| r[t]);
+            // The trace column starts at the first non-zero value: the careful path does that.
+            if trace.is_some_and(|t| t != 0) && snap.node_trace_node_id.is_empty() {
+                break;
+            }
+            let detached = match l.detached {
+                Some(d) => match u8::try_from(r[d]) {
+                    Ok(v) => Some(v),
+                    Err(_) => break,
+                },
+                None => None,
+            };
+            self.sum = sum;
+            grow(&mut snap.node_type, n).push(ty as u8);
+            grow(&mut snap.node_name, n).push(r[l.name]);
+            grow(&mut snap.node_id, n).push(r[l.id]);
+            grow(&mut snap.node_self_size, n).push(r[l.size]);
+            grow(&mut snap.first_edge, n + 1).push(sum as u32);
+            if let Some(t) = trace
+                && !snap.node_trace_node_id.is_empty()
+            {
+                snap.node_trace_node_id.push(t);
+            }
+            if let Some(d) = detached {
+                grow(&mut snap.node_detachedness, n).push(d);
+            }
+            self.name_max.note(r[l.name], base + (used + at[l.name]) as u64);
+            used += len;
+            rows += 1;
+        }
+        self.seen += rows * K as u64;
+        (used, rows * K as u64)
+    }
+}
+
+impl U32Sink for NodeSink<'_> {
+    #[inline(always)]
+    fn rows(&mut self, buf: &[u8], base: u64) -> (usize, u64) {
+        match (self.layout, self.field, self.nf) {
+            (Some(l), 0, 6) => self.rows_of::<6>(l, buf, base),
+            (Some(l), 0, 7) => self.rows_of::<7>(l, buf, base),
+            _ => (0, 0),
+        }
+    }
+
+    fn value(&mut self, v: u32, offset: u64) -> std::result::Result<(), String> {
+        let (n, nf, expected) = (self.n, self.nf, self.expected);
+        if self.seen == expected {
+            return Err(format!(
+                "more than node_count ({n}) × {nf} node fields = {expected} values in `nodes`"
+            ));
+        }
+        self.seen += 1;
+        let snap = &mut *self.snap;
+        match self.map[self.field] {
+            NodeField::Type => {
+                if v >= self.type_count {
+                    return Err(format!(
+                        "node type {v} is not one of the {} types in meta.node_types",
+                        self.type_count
+                    ));
+                }
+                grow(&mut snap.node_type, n).push(v as u8)
+            }
+            NodeField::Name => {
+                self.name_max.note(v, offset);
+                grow(&mut snap.node_name, n).push(v)
+            }
+            NodeField::Id => grow(&mut snap.node_id, n).push(v),
+            NodeField::SelfSize => grow(&mut snap.node_self_size, n).push(v),
+            NodeField::EdgeCount => {
+                self.sum += u64::from(v);
+                if self.sum > u64::from(u32::MAX) {
+                    return Err("the nodes' edge counts add up to more than 2^32 edges".into());
+                }
+                grow(&mut snap.first_edge, n + 1).push(self.sum as u32)
+            }
+            NodeField::TraceNodeId => {
+                // Stored only once a non-zero value appears (without allocation tracking,
+                // V8 writes 0 for every node).
+                let col = &mut snap.node_trace_node_id;
+                if v != 0 && col.is_empty() {
+                    let node = ((self.seen - 1) / nf as u64) as usize;
+                    col.reserve_exact(n);
+                    col.resize(node, 0);
+                }
+                if !col.is_empty() {
+                    col.push(v);
+                }
+            }
+            NodeField::Detachedness => {
+                let Ok(d) = u8::try_from(v) else {
+                    return Err(format!(
+                        "detachedness {v} is out of range (0 unknown, 1 attached, 2 detached)"
+                    ));
+                };
+                grow(&mut snap.node_detachedness, n).push(d)
+            }
+            NodeField::Extra(k) => grow(&mut snap.node_extra[k], n).push(v),
+        }
+        self.field += 1;
+        if self.field == nf {
+            self.field = 0;
+        }
+        Ok(())
+    }
+}
+
+/// Where each field sits in an `edges` row, for the three-field layouts.
+#[derive(Clone, Copy)]
+struct EdgeRowLayout {
+    ty: usize,
+    name: usize,
+    to: usize,
+}
+
+impl EdgeRowLayout {
+    fn of(map: &[EdgeField]) -> Option<EdgeRowLayout> {
+        let at = |f: EdgeField| map.iter().position(|&m| m == f);
+        if map.len() != 3 {
+            return None;
+        }
+        Some(EdgeRowLayout {
+            ty: at(EdgeField::Type)?,
+            name: at(EdgeField::NameOrIndex)?,
+            to: at(EdgeField::ToNode)?,
+        })
+    }
+}
+
+/// The `edges` array into the edge columns.
+struct EdgeSink<'a> {
+    snap: &'a mut HeapSnapshot,
+    map: Vec<EdgeField>,
+    ef: usize,
+    e: usize,
+    /// Node field count: `to_node` values are multiples of it.
+    nf: u32,
+    node_values: u64,
+    type_count: u32,
+    string_named: Vec<bool>,
+    expected: u64,
+    field: usize,
+    seen: u64,
+    // Per row: the type and name arrive in either order, so note the name's offset.
+    row_type: Option<u8>,
+    row_name: Option<(u32, u64)>,
+    name_max: &'a mut MaxRef,
+    layout: Option<EdgeRowLayout>,
+}
+
+impl EdgeSink<'_> {
+    /// Whole rows; `nf` is a constant at the call sites, so the division is a multiplication.
+    #[inline(always)]
+    fn rows_nf(&mut self, l: EdgeRowLayout, nf: u32, buf: &[u8], base: u64) -> (usize, u64) {
+        let e = self.e;
+        let snap = &mut *self.snap;
+        let rows_left = (self.expected - self.seen) / 3;
+        let mut used = 0;
+        let mut rows = 0u64;
+        while rows < rows_left {
+            let Some((r, at, len)) = scan_row::<3>(&buf[used..]) else { break };
+            let (ty, name, to) = (r[l.ty], r[l.name], r[l.to]);
+            if ty >= self.type_count || !to.is_multiple_of(nf) || u64::from(to) >= self.node_values {
+                break;
+            }
+            grow(&mut snap.edge_type, e).push(ty as u8);
+            grow(&mut snap.edge_name_or_index, e).push(name);
+            grow(&mut snap.edge_to, e).push(to / nf);
+            if self.string_named[ty as usize] {
+                self.name_max.note(name, base + (used + at[l.name]) as u64);
+            }
+            used += len;
+            rows += 1;
+        }
+        self.seen += rows * 3;
+        (used, rows * 3)
+    }
+}
+
+impl U32Sink for EdgeSink<'_> {
+    #[inline(always)]
+    fn rows(&mut self, buf: &[u8], base: u64) -> (usize, u64) {
+        match (self.layout, self.field, self.nf) {
+            (Some(l), 0, 6) => self.rows_nf(l, 6, buf, base),
+            (Some(l), 0, 7) => self.rows_nf(l, 7, buf, base),
+            (Some(l), 0, nf) => self.rows_nf(l, nf, buf, base),
+            _ => (0, 0),
+        }
+    }
+
+    fn value(&mut self, v: u32, offset: u64) -> std::result::Result<(), String> {
+        let (e, ef, expected, nf) = (self.e, self.ef, self.expected, self.nf);
+        if self.seen == expected {
+            return Err(format!(
+                "more than edge_count ({e}) × {ef} edge fields = {expected} values in `edges`"
+            ));
+        }
+        self.seen += 1;
+        let snap = &mut *self.snap;
+        match self.map[self.field] {
+            EdgeField::Type => {
+                if v >= self.type_count {
+                    return Err(format!(
+                        "edge type {v} is not one of the {} types in meta.edge_types",
+                        self.type_count
+                    ));
+                }
+                self.row_type = Some(v as u8);
+                grow(&mut snap.edge_type, e).push(v as u8)
+            }
+            EdgeField::NameOrIndex => {
+                self.row_name = Some((v, offset));
+                grow(&mut snap.edge_name_or_index, e).push(v)
+            }
+            EdgeField::ToNode => {
+                if !v.is_multiple_of(nf) {
+                    return Err(format!(
+                        "to_node {v} is not a multiple of the node field count {nf}"
+                    ));
+                }
+                if u64::from(v) >= self.node_values {
+                    return Err(format!(
+                        "to_node {v} points past the last node (node_count {} × {nf} fields)",
+                        self.node_values / u64::from(nf)
+                    ));
+                }
+                grow(&mut snap.edge_to, e).push(v / nf)
+            }
+            EdgeField::Extra(k) => grow(&mut snap.edge_extra[k], e).push(v),
+        }
+        self.field += 1;
+        if self.field == ef {
+            self.field = 0;
+            if let (Some(t), Some((name, at))) = (self.row_type.take(), self.row_name.take())
+                && self.string_named[usize::from(t)]
+            {
+                self.name_max.note(name, at);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -812,75 +1207,28 @@ impl<'o, R: Read> Parser<'o, R> {
         }
         snap.node_extra = vec![Vec::with_capacity(reserve); extra_fields];
         let expected = (n * nf) as u64;
-        let mut field = 0usize;
-        let mut seen = 0u64;
-        let mut sum = 0u64;
-        let name_max = &mut self.node_name_max;
-        let count = self.s.u32_array(|v, offset| {
-            if seen == expected {
-                return Err(format!(
-                    "more than node_count ({n}) × {nf} node fields = {expected} values in `nodes`"
-                ));
-            }
-            seen += 1;
-            match map[field] {
-                NodeField::Type => {
-                    if v >= type_count {
-                        return Err(format!(
-                            "node type {v} is not one of the {type_count} types in meta.node_types"
-                        ));
-                    }
-                    grow(&mut snap.node_type, n).push(v as u8)
-                }
-                NodeField::Name => {
-                    name_max.note(v, offset);
-                    grow(&mut snap.node_name, n).push(v)
-                }
-                NodeField::Id => grow(&mut snap.node_id, n).push(v),
-                NodeField::SelfSize => grow(&mut snap.node_self_size, n).push(v),
-                NodeField::EdgeCount => {
-                    sum += u64::from(v);
-                    if sum > u64::from(u32::MAX) {
-                        return Err("the nodes' edge counts add up to more than 2^32 edges".into());
-                    }
-                    grow(&mut snap.first_edge, n + 1).push(sum as u32)
-                }
-                NodeField::TraceNodeId => {
-                    // Stored only once a non-zero value appears (without allocation tracking,
-                    // V8 writes 0 for every node).
-                    let col = &mut snap.node_trace_node_id;
-                    if v != 0 && col.is_empty() {
-                        let node = ((seen - 1) / nf as u64) as usize;
-                        col.reserve_exact(n);
-                        col.resize(node, 0);
-                    }
-                    if !col.is_empty() {
-                        col.push(v);
-                    }
-                }
-                NodeField::Detachedness => {
-                    let Ok(d) = u8::try_from(v) else {
-                        return Err(format!(
-                            "detachedness {v} is out of range (0 unknown, 1 attached, 2 detached)"
-                        ));
-                    };
-                    grow(&mut snap.node_detachedness, n).push(d)
-                }
-                NodeField::Extra(k) => grow(&mut snap.node_extra[k], n).push(v),
-            }
-            field += 1;
-            if field == nf {
-                field = 0;
-            }
-            Ok(())
-        })?;
+        let layout = NodeRowLayout::of(&map);
+        let mut sink = NodeSink {
+            snap,
+            map,
+            nf,
+            n,
+            type_count,
+            expected,
+            field: 0,
+            seen: 0,
+            sum: 0,
+            name_max: &mut self.node_name_max,
+            layout,
+        };
+        let count = self.s.u32_array(&mut sink)?;
         if count != expected {
             return Err(self.s.err(format!(
                 "`nodes` has {count} values but node_count {n} × {nf} node fields = {expected}{}",
                 if count < expected { " (too few)" } else { "" }
             )));
         }
-        self.edge_count_sum = sum;
+        self.edge_count_sum = sink.sum;
         self.nodes_end = self.s.offset();
         Ok(())
     }
@@ -902,60 +1250,25 @@ impl<'o, R: Read> Parser<'o, R> {
         snap.edge_to.reserve_exact(reserve);
         snap.edge_extra = vec![Vec::with_capacity(reserve); extra_fields];
         let expected = (e as u64) * ef as u64;
-        let mut field = 0usize;
-        let mut seen = 0u64;
-        // Per row: the type and name arrive in either order, so note the name's offset.
-        let mut row_type: Option<u8> = None;
-        let mut row_name: Option<(u32, u64)> = None;
-        let name_max = &mut self.edge_name_max;
-        let count = self.s.u32_array(|v, offset| {
-            if seen == expected {
-                return Err(format!(
-                    "more than edge_count ({e}) × {ef} edge fields = {expected} values in `edges`"
-                ));
-            }
-            seen += 1;
-            match map[field] {
-                EdgeField::Type => {
-                    if v >= type_count {
-                        return Err(format!(
-                            "edge type {v} is not one of the {type_count} types in meta.edge_types"
-                        ));
-                    }
-                    row_type = Some(v as u8);
-                    grow(&mut snap.edge_type, e).push(v as u8)
-                }
-                EdgeField::NameOrIndex => {
-                    row_name = Some((v, offset));
-                    grow(&mut snap.edge_name_or_index, e).push(v)
-                }
-                EdgeField::ToNode => {
-                    if v % nf != 0 {
-                        return Err(format!(
-                            "to_node {v} is not a multiple of the node field count {nf}"
-                        ));
-                    }
-                    if u64::from(v) >= node_values {
-                        return Err(format!(
-                            "to_node {v} points past the last node (node_count {} × {nf} fields)",
-                            node_values / u64::from(nf)
-                        ));
-                    }
-                    grow(&mut snap.edge_to, e).push(v / nf)
-                }
-                EdgeField::Extra(k) => grow(&mut snap.edge_extra[k], e).push(v),
-            }
-            field += 1;
-            if field == ef {
-                field = 0;
-                if let (Some(t), Some((name, at))) = (row_type.take(), row_name.take())
-                    && string_named[usize::from(t)]
-                {
-                    name_max.note(name, at);
-                }
-            }
-            Ok(())
-        })?;
+        let layout = EdgeRowLayout::of(&map);
+        let mut sink = EdgeSink {
+            snap,
+            map,
+            ef,
+            e,
+            nf,
+            node_values,
+            type_count,
+            string_named,
+            expected,
+            field: 0,
+            seen: 0,
+            row_type: None,
+            row_name: None,
+            name_max: &mut self.edge_name_max,
+            layout,
+        };
+        let count = self.s.u32_array(&mut sink)?;
         if count != expected {
             return Err(self.s.err(format!(
                 "`edges` has {count} values but edge_count {e} × {ef} edge fields = {expected}{}",
@@ -967,10 +1280,10 @@ impl<'o, R: Read> Parser<'o, R> {
 
     fn flat_array(&mut self) -> Result<Vec<u32>> {
         let mut v = Vec::new();
-        self.s.u32_array(|x, _| {
+        self.s.u32_array(&mut Each(|x, _| {
             v.push(x);
             Ok(())
-        })?;
+        }))?;
         v.shrink_to_fit();
         Ok(v)
     }
@@ -1286,4 +1599,31 @@ fn line_col_to_offset(text: &[u8], line: usize, col: usize) -> u64 {
         i += 1;
     }
     (i + col.saturating_sub(1)) as u64
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::scan_row;
+
+    #[test]
+    fn scan_row_takes_only_clean_rows() {
+        let pad = |s: &str| format!("{s}{}", " ".repeat(40));
+        assert_eq!(
+            scan_row::<3>(pad("1,22,333\n,4").as_bytes()),
+            Some(([1, 22, 333], [0, 2, 5], 10))
+        );
+        assert_eq!(
+            scan_row::<3>(pad("123456789,4294967295,0,").as_bytes()),
+            Some(([123_456_789, 4_294_967_295, 0], [0, 10, 21], 23))
+        );
+        // Over u32, a closing bracket, whitespace, a sign, a fraction, too short: not here.
+        assert_eq!(scan_row::<3>(pad("1,4294967296,0,").as_bytes()), None);
+        assert_eq!(scan_row::<3>(pad("1,2,3]").as_bytes()), None);
+        assert_eq!(scan_row::<3>(pad("1, 2,3,").as_bytes()), None);
+        assert_eq!(scan_row::<3>(pad("1,-2,3,").as_bytes()), None);
+        assert_eq!(scan_row::<3>(pad("1,2.5,3,").as_bytes()), None);
+        assert_eq!(scan_row::<3>(b"1,2,3,"), None);
+        assert_eq!(scan_row::<2>(pad("00000000001,2,").as_bytes()), Some(([1, 2], [0, 12], 14)));
+        assert_eq!(scan_row::<2>(pad("000000000001,2,").as_bytes()), None);
+    }
 }

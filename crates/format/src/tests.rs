@@ -499,3 +499,127 @@ fn fuzz_regressions_gzip_trickle_header_float_deep_trace_tree() {
     let e = parse_err(&deep);
     assert!(e.to_string().contains("trace_tree is nested deeper than 65536 levels"), "{e}");
 }
+
+/// The text of a real snapshot (V8's own layout: one node or edge per line).
+fn real_text(name: &str) -> String {
+    let path = format!("{}/../../snapshots/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+/// The offset of the `row`-th line of `section` (the text after `"section":[`), and that line.
+fn row_of(text: &str, section: &str, row: usize) -> (usize, String) {
+    let start = text.find(&format!("\"{section}\":[")).unwrap() + section.len() + 4;
+    let mut at = start;
+    for _ in 0..row {
+        at += text[at..].find('\n').unwrap() + 1;
+    }
+    // Lines after the first start with the separating comma.
+    if text.as_bytes()[at] == b',' {
+        at += 1;
+    }
+    let end = at + text[at..].find(['\n', ']']).unwrap();
+    (at, text[at..end].to_string())
+}
+
+fn replace_at(text: &str, at: usize, old: &str, new: &str) -> String {
+    assert!(text[at..].starts_with(old));
+    format!("{}{new}{}", &text[..at], &text[at + old.len()..])
+}
+
+#[test]
+fn row_fast_path_equals_the_value_at_a_time_path() {
+    // From a slice, whole rows go through the fast path; a reader that hands out one byte at a
+    // time never has a whole row buffered, so every value takes the careful path.
+    for name in
+        ["shapes.heapsnapshot.gz", "tracking.heapsnapshot.gz", "chrome-page.heapsnapshot.gz"]
+    {
+        let text = real_text(name);
+        let fast = HeapSnapshot::from_slice(text.as_bytes()).unwrap();
+        let careful = HeapSnapshot::from_reader(Trickle(text.as_bytes())).unwrap();
+        assert_eq!(fast, careful, "{name}");
+        // Whitespace anywhere between values is fine, and changes nothing.
+        let spaced = text.replace("\n,", " ,\r\n\t");
+        assert_eq!(HeapSnapshot::from_slice(spaced.as_bytes()).unwrap(), fast, "{name}");
+    }
+}
+
+#[test]
+fn errors_inside_long_arrays_are_exact() {
+    // Deep inside real arrays, where rows are read whole: the same errors and offsets as for a
+    // lone value.
+    let text = real_text("shapes.heapsnapshot.gz");
+    let snap = HeapSnapshot::from_slice(text.as_bytes()).unwrap();
+    let strings = snap.strings.len();
+    let (at, row) = row_of(&text, "edges", 5000);
+    let f: Vec<&str> = row.split(',').collect();
+    let (ty, name, to) = (f[0], f[1], f[2]);
+    let to_at = at + ty.len() + name.len() + 2;
+    let to_n: u64 = to.parse().unwrap();
+    let cases: Vec<(String, u64, String)> = vec![
+        (
+            replace_at(&text, to_at, to, &(to_n + 1).to_string()),
+            to_at as u64,
+            format!("to_node {} is not a multiple of the node field count 7", to_n + 1),
+        ),
+        (
+            replace_at(&text, to_at, to, "700000000"),
+            to_at as u64,
+            "to_node 700000000 points past the last node".into(),
+        ),
+        (
+            replace_at(&text, at, ty, "7"),
+            at as u64,
+            "edge type 7 is not one of the 7 types in meta.edge_types".into(),
+        ),
+        (
+            replace_at(&text, to_at, to, "4294967296"),
+            to_at as u64,
+            "does not fit in 32 bits".into(),
+        ),
+        (replace_at(&text, to_at, to, "-7"), to_at as u64, "found `-`".into()),
+        (
+            replace_at(&text, at, &format!("{ty},{name}"), &format!("2,{strings}")),
+            (at + 2) as u64,
+            format!("edge name refers to string {strings} but there are only {strings} strings"),
+        ),
+    ];
+    for (bad, offset, message) in cases {
+        let e = HeapSnapshot::from_slice(bad.as_bytes()).expect_err(&message);
+        assert_eq!(e.section(), Some(Section::Edges), "{message}: {e}");
+        assert_eq!(e.offset(), Some(offset), "{message}: {e}");
+        assert!(e.to_string().contains(&message), "{message}: {e}");
+    }
+    let (at, row) = row_of(&text, "nodes", 3000);
+    let f: Vec<&str> = row.split(',').collect();
+    let det_at = at + row.len() - f[6].len();
+    let cases: Vec<(String, u64, String)> = vec![
+        (
+            replace_at(&text, at, f[0], "16"),
+            at as u64,
+            "node type 16 is not one of the 16 types in meta.node_types".into(),
+        ),
+        (
+            replace_at(&text, det_at, f[6], "256"),
+            det_at as u64,
+            "detachedness 256 is out of range".into(),
+        ),
+    ];
+    for (bad, offset, message) in cases {
+        let e = HeapSnapshot::from_slice(bad.as_bytes()).expect_err(&message);
+        assert_eq!(e.section(), Some(Section::Nodes), "{message}: {e}");
+        assert_eq!(e.offset(), Some(offset), "{message}: {e}");
+        assert!(e.to_string().contains(&message), "{message}: {e}");
+    }
+    // A trace node id appearing mid-array (allocation tracking started late) starts the column
+    // there, with zeros before it.
+    let trace_at = det_at - f[5].len() - 1;
+    let late = replace_at(&text, trace_at, f[5], "42");
+    let s = HeapSnapshot::from_slice(late.as_bytes()).unwrap();
+    assert_eq!(s.node_trace_node_id.len(), snap.node_count());
+    assert_eq!(s.node_trace_node_id[3000], 42);
+    assert_eq!(s.node_trace_node_id.iter().filter(|&&t| t != 0).count(), 1);
+}
