@@ -5,7 +5,9 @@
 //! through a tight digit loop, `strings` through an escape decoder that keeps lone UTF-16
 //! surrogates (which V8 writes and `serde_json` rejects), and the small `snapshot` header through
 //! `serde_json`. Input arrives in fixed-size chunks, so memory stays bounded by the columns
-//! themselves whatever the file size, and chunk boundaries may fall anywhere.
+//! themselves whatever the file size, and chunk boundaries may fall anywhere. For gzipped and
+//! big inputs, reading and decompressing run on the calling thread and parsing on a second
+//! one, chunks handed over through a short bounded queue.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -118,13 +120,109 @@ impl ParseOptions {
             }
         }
         let gz = got == 2 && magic == [0x1f, 0x8b];
-        let buffered = BufReader::with_capacity(CHUNK, (&magic[..got]).chain(counting));
+        let input = (&magic[..got]).chain(counting);
         if gz {
             // The decompressed size is unknown: reserve blindly only up to a bound.
-            Parser::new(MultiGzDecoder::new(buffered), self, None).run()
+            let decoder = MultiGzDecoder::new(BufReader::with_capacity(CHUNK, input));
+            self.parse_pipelined(decoder, None)
+        } else if len.is_some_and(|l| l < PIPELINE_MIN) {
+            Parser::new(input, self, len).run()
         } else {
-            Parser::new(buffered, self, len).run()
+            self.parse_pipelined(input, len)
         }
+    }
+
+    /// Reading (and decompressing) on this thread, parsing on another, so the two overlap:
+    /// decompression costs about as much as parsing. Chunks go through a short bounded
+    /// queue and come back for reuse, so memory stays a few MiB whatever the input size.
+    fn parse_pipelined(&self, mut input: impl Read, len: Option<u64>) -> Result<HeapSnapshot> {
+        use std::sync::mpsc;
+        let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(PIPELINE_DEPTH);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+        std::thread::scope(|scope| {
+            let parser = std::thread::Builder::new().name("heapsnap-parse".into()).spawn_scoped(
+                scope,
+                move || {
+                    let reader = Pipe { full: full_rx, empty: empty_tx, chunk: Vec::new(), pos: 0 };
+                    Parser::new(reader, self, len).run()
+                },
+            );
+            let parser = match parser {
+                Ok(p) => p,
+                // No thread to be had: parse here instead.
+                Err(_) => return Parser::new(input, self, len).run(),
+            };
+            loop {
+                let mut chunk = empty_rx.try_recv().unwrap_or_default();
+                chunk.resize(PIPELINE_CHUNK, 0);
+                let (n, error) = read_some(&mut input, &mut chunk);
+                chunk.truncate(n);
+                // A send fails only once the parser has stopped (an error): stop reading too.
+                if n > 0 && full_tx.send(Ok(chunk)).is_err() {
+                    break;
+                }
+                if let Some(e) = error {
+                    let _ = full_tx.send(Err(e));
+                    break;
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            drop(full_tx);
+            parser.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+}
+
+/// Plain inputs smaller than this are parsed on the calling thread.
+const PIPELINE_MIN: u64 = 4 * 1024 * 1024;
+/// Size of the chunks handed from the reading thread to the parser.
+const PIPELINE_CHUNK: usize = 1024 * 1024;
+/// Chunks in flight between the two.
+const PIPELINE_DEPTH: usize = 4;
+
+/// Fills as much of `buf` as the input gives (fewer, larger chunks mean less hand-over):
+/// the byte count (0 at end of input) and the error that stopped it, if one did.
+fn read_some(input: &mut impl Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+    let mut got = 0;
+    while got < buf.len() {
+        match input.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (got, Some(e)),
+        }
+    }
+    (got, None)
+}
+
+/// The parser's end of the pipeline: chunks from the reading thread, as a `Read`.
+struct Pipe {
+    full: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    empty: std::sync::mpsc::Sender<Vec<u8>>,
+    chunk: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            match self.full.recv() {
+                Ok(Ok(next)) => {
+                    let used = std::mem::replace(&mut self.chunk, next);
+                    let _ = self.empty.send(used);
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                // The reading side is done: end of input.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
 }
 
@@ -828,7 +926,8 @@ impl EdgeSink<'_> {
         while rows < rows_left {
             let Some((r, at, len)) = scan_row::<3>(&buf[used..]) else { break };
             let (ty, name, to) = (r[l.ty], r[l.name], r[l.to]);
-            if ty >= self.type_count || !to.is_multiple_of(nf) || u64::from(to) >= self.node_values {
+            if ty >= self.type_count || !to.is_multiple_of(nf) || u64::from(to) >= self.node_values
+            {
                 break;
             }
             grow(&mut snap.edge_type, e).push(ty as u8);

@@ -623,3 +623,73 @@ fn errors_inside_long_arrays_are_exact() {
     assert_eq!(s.node_trace_node_id[3000], 42);
     assert_eq!(s.node_trace_node_id.iter().filter(|&&t| t != 0).count(), 1);
 }
+
+/// A reader that fails with an I/O error after `left` bytes.
+struct FailAfter<'a> {
+    data: &'a [u8],
+    left: usize,
+}
+impl Read for FailAfter<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Err(io::Error::other("disk on fire"));
+        }
+        let n = buf.len().min(self.left).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn big_inputs_read_on_one_thread_and_parsed_on_another_give_the_same_results_and_errors() {
+    // Over the size where reading (and decompressing) moves to a thread of its own: make one
+    // by repeating a real snapshot's strings until the text is big enough.
+    let text = real_text("shapes.heapsnapshot.gz");
+    let strings_at = text.find("\"strings\":[").unwrap() + "\"strings\":[".len();
+    let filler = format!("\"{}\",", "x".repeat(1000)).repeat(6000);
+    let big = format!("{}{filler}{}", &text[..strings_at], &text[strings_at..]);
+    assert!(big.len() > 6_000_000);
+    let from_slice = HeapSnapshot::from_slice(big.as_bytes()).unwrap();
+    let from_reader = HeapSnapshot::from_reader(big.as_bytes()).unwrap();
+    let careful = HeapSnapshot::from_reader(Trickle(big.as_bytes())).unwrap();
+    assert_eq!(from_slice, from_reader);
+    assert_eq!(from_slice, careful);
+    assert_eq!(
+        from_slice.strings.len(),
+        HeapSnapshot::from_slice(text.as_bytes()).unwrap().strings.len() + 6000
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    io::Write::write_all(&mut gz, big.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    assert_eq!(HeapSnapshot::from_slice(&gz).unwrap(), from_slice);
+
+    // An error near the end of the big input keeps its offset.
+    let late = big.len() - 200;
+    let bad = format!("{}\\q{}", &big[..late], &big[late + 2..]);
+    // (The same corruption in the small text, parsed on one thread, says where relative to
+    // the backslash the error is reported.)
+    let small_late = text.len() - 200;
+    let small = format!("{}\\q{}", &text[..small_late], &text[small_late + 2..]);
+    let small_err = HeapSnapshot::from_slice(small.as_bytes()).unwrap_err();
+    let after = small_err.offset().unwrap() - small_late as u64;
+    for e in [
+        HeapSnapshot::from_slice(bad.as_bytes()).unwrap_err(),
+        HeapSnapshot::from_reader(bad.as_bytes()).unwrap_err(),
+    ] {
+        assert_eq!(e.offset(), Some(late as u64 + after), "{e}");
+        assert_eq!(
+            e.to_string().replace(&(late as u64 + after).to_string(), "N"),
+            small_err.to_string().replace(&small_err.offset().unwrap().to_string(), "N")
+        );
+    }
+    // A read error mid-way, and a gzip stream cut short, are errors at the offset reached.
+    let e =
+        HeapSnapshot::from_reader(FailAfter { data: big.as_bytes(), left: 3_000_000 }).unwrap_err();
+    assert!(e.to_string().contains("reading the input failed"), "{e}");
+    assert!(e.to_string().contains("disk on fire"), "{e}");
+    assert_eq!(e.offset(), Some(3_000_000), "{e}");
+    let e = HeapSnapshot::from_slice(&gz[..gz.len() / 2]).unwrap_err();
+    assert!(e.to_string().contains("reading the input failed"), "{e}");
+}
