@@ -123,25 +123,30 @@ impl Analysis {
         lap("detachedness");
         let user_roots: Vec<NodeIdx> =
             g.edges(root).map(|(_, t)| t).filter(|&t| is_user_root_for_distances(g, t)).collect();
-        let mut flags = vec![0u8; n];
-        mark_detached_dom(g, &renamed_detached, &mut flags);
-        mark_queriable(g, &mut flags);
-        mark_page_owned(g, &mut flags);
         progress.advance(1);
-        lap("flags");
 
         // Two independent halves, run on two threads: the dominator chain (essential edges,
         // shallow sizes, dominators, retained sizes) and the distances and class names.
         // (The halves are balanced by hand: the dominator pass is the longest step, so the
         // shallow sizes it does not need are computed on the other thread.)
+        // The page-object flag feeds the essential edges; the other two flags are only output,
+        // so they are computed on the other thread and merged afterwards.
         let dominator_chain = || {
             let t = std::time::Instant::now();
+            let mut flags = vec![0u8; n];
+            mark_page_owned(g, &mut flags);
+            log::debug!("analysis: page objects took {:.2?}", t.elapsed());
             let essential = essential_edges(g, &flags, &ephemerons);
             let (dominator, dfs_order, unreachable) = crate::dominators::dominators(g, &essential);
             log::debug!("analysis: essential edges and dominators took {:.2?}", t.elapsed());
-            (dominator, dfs_order, unreachable)
+            (dominator, dfs_order, unreachable, flags)
         };
         let names_and_distances = || {
+            let t = std::time::Instant::now();
+            let mut other_flags = vec![0u8; n];
+            mark_detached_dom(g, &renamed_detached, &mut other_flags);
+            mark_queriable(g, &mut other_flags);
+            log::debug!("analysis: queriable and detached DOM flags took {:.2?}", t.elapsed());
             let t = std::time::Instant::now();
             let mut shallow = snap.node_self_sizes().to_vec();
             if opts.shallow_transfer && !user_roots.is_empty() {
@@ -154,10 +159,13 @@ impl Analysis {
             let t = std::time::Instant::now();
             let classes = classes::compute(g, &renamed_detached, opts.interfaces.as_deref());
             log::debug!("analysis: class names took {:.2?}", t.elapsed());
-            (shallow, distance, classes)
+            (shallow, distance, classes, other_flags)
         };
-        let ((dominator, dfs_order, unreachable), (shallow, distance, classes)) =
+        let ((dominator, dfs_order, unreachable, mut flags), (shallow, distance, classes, other)) =
             rayon::join(dominator_chain, names_and_distances);
+        for (f, o) in flags.iter_mut().zip(other) {
+            *f |= o;
+        }
         let mut retained: Vec<u64> = shallow.iter().map(|&s| u64::from(s)).collect();
         for &v in dfs_order.iter().skip(1).rev() {
             let d = dominator[v as usize] as usize;
