@@ -28,7 +28,7 @@ pub struct OutputFile {
 #[derive(Debug)]
 enum Writer {
     Plain(BufWriter<NamedTempFile>),
-    Gzip(GzEncoder<BufWriter<NamedTempFile>>),
+    Gzip(Box<GzEncoder<BufWriter<NamedTempFile>>>),
 }
 
 impl OutputFile {
@@ -52,7 +52,7 @@ impl OutputFile {
         let buffered = BufWriter::with_capacity(BUFFER, tmp);
         let writer = if gzip {
             // Level 1: snapshots compress well anyway, and capture must keep up with V8.
-            Writer::Gzip(GzEncoder::new(buffered, Compression::fast()))
+            Writer::Gzip(Box::new(GzEncoder::new(buffered, Compression::fast())))
         } else {
             Writer::Plain(buffered)
         };
