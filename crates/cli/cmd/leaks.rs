@@ -53,12 +53,42 @@ pub(crate) fn run(args: &LeaksArgs, global: &GlobalArgs) -> Result<ExitCode> {
         Some(x) => x,
         None => anyhow::bail!("no snapshot given"),
     };
-    // Each earlier snapshot is reduced to a census and dropped; the census of one is taken
-    // on another thread while the next file is parsed (so at most two parsed snapshots, and
-    // one full graph, are in memory at a time).
+    // Each earlier snapshot is reduced to a census and dropped. Earlier snapshots are taken
+    // two at a time, each parsed and reduced on a thread of its own (two parsed snapshots in
+    // memory, no full graph: well under the last one's analysis); an odd one out has its
+    // census taken while the last file is parsed. The second of a pair draws no progress bar.
     let mut priors = Vec::new();
+    let paired = earlier.len() / 2 * 2;
+    for pair in earlier[..paired].chunks(2) {
+        let reduced: Vec<Result<Census>> = std::thread::scope(|s| {
+            let handles: Vec<_> = pair
+                .iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    s.spawn(move || -> Result<Census> {
+                        let snap = load(p, global, quiet || k > 0)?;
+                        let t = std::time::Instant::now();
+                        let c = Census::new(&snap);
+                        log::debug!("census of {} took {:.2?}", display(p), t.elapsed());
+                        Ok(c)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a census thread panicked")))
+                })
+                .collect()
+        });
+        for c in reduced {
+            priors.push(c?);
+        }
+    }
     let mut pending: Option<(&std::path::Path, heapsnap_format::HeapSnapshot)> = None;
-    for p in earlier.iter().map(|p| p.as_path()).chain(std::iter::once(last_path.as_path())) {
+    for p in
+        earlier[paired..].iter().map(|p| p.as_path()).chain(std::iter::once(last_path.as_path()))
+    {
         let (census, snap) = std::thread::scope(|s| {
             let reduce = pending.take().map(|(prev_path, prev)| {
                 s.spawn(move || {
