@@ -374,3 +374,63 @@ fn detached_divs_in_the_newest_v8_layout() {
     assert_eq!(f["path"]["signature"], "Window(file://).keep[*]");
     assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{}", v["findings"]);
 }
+
+#[test]
+fn event_target_listeners_found() {
+    // addEventListener() on an AbortSignal and on an EventTarget bus, never removed: Node keeps
+    // these in a Map under `kEvents` as linked lists of Listener objects, not in `_events`.
+    let m = manifest_controls();
+    let count = |class: &str| -> u64 {
+        m["scenarios"]["event-target"]["expected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["class"] == class)
+            .unwrap()["count_final"]
+            .as_u64()
+            .unwrap()
+    };
+    for phases in [&["final"][..], &["baseline", "target", "final"][..]] {
+        let v = leaks_json(&files("event-target", phases), &[]);
+        let findings = v["findings"].as_array().unwrap();
+        let find = |class: &str| -> serde_json::Value {
+            findings
+                .iter()
+                .find(|f| f["category"] == "listeners" && f["class"] == class)
+                .unwrap_or_else(|| panic!("{phases:?} {class}: {}", v["findings"]))
+                .clone()
+        };
+        let abort = find("onShutdown()");
+        within_3_percent(abort["count"].as_u64().unwrap(), count("onShutdown"), "abort listeners");
+        assert_eq!(abort["facts"]["event"], "abort");
+        assert_eq!(abort["facts"]["emitter_class"], "AbortSignal");
+        assert_eq!(abort["facts"]["warned"], "Node printed MaxListenersExceededWarning");
+        let path = abort["path"]["text"].as_str().unwrap();
+        assert!(path.starts_with("global.shutdown.#signal[\"<symbol kEvents>\"]"), "{path}");
+        assert!(path.contains("(.next)×"), "{path}");
+        let update = find("onUpdate()");
+        within_3_percent(update["count"].as_u64().unwrap(), count("onUpdate"), "update listeners");
+        assert_eq!(update["facts"]["event"], "update");
+        assert!(
+            update["path"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("global.bus[\"<symbol kEvents>\"]")
+        );
+        // The Listener lists are doubly linked, hence cycles: explained by the listener
+        // findings, not reported as cycles of their own.
+        assert!(
+            findings.iter().all(|f| f["category"] == "listeners"),
+            "{phases:?}: {}",
+            v["findings"]
+        );
+        if phases.len() == 3 {
+            assert_eq!(abort["growth"], serde_json::json!([0, 200, 400]));
+            assert_eq!(update["growth"], serde_json::json!([0, 200, 400]));
+            assert_eq!(abort["growing"], true);
+        }
+    }
+    // The baseline (every listener removed again) has none.
+    let v = leaks_json(&files("event-target", &["baseline"]), &["--fail-on-leak"]);
+    assert_eq!(v["findings"], serde_json::json!([]));
+}

@@ -48,6 +48,19 @@ const EXPECT = {
       { class: 'attached <section> (5 widgets stay in the page)', match: { type: 'native', prefix: '<section', detached: false }, counts: [5, 5, 5] },
     ],
   },
+  'event-target': {
+    title: 'addEventListener() never removed: an AbortSignal (abort) and an EventTarget bus (update)',
+    leak: true,
+    script: 'scripts/leak-scenarios/event-target.js',
+    report: "listeners (onShutdown on the AbortSignal, 400, over Node's limit of 10; onUpdate on the bus, 400, growing)",
+    expected: [
+      { class: 'onShutdown', match: { type: 'closure', name: 'onShutdown' }, counts: [0, 200, 400] },
+      { class: 'PendingRequest', match: { type: 'object', name: 'PendingRequest' }, counts: [0, 200, 400] },
+      { class: 'onUpdate', match: { type: 'closure', name: 'onUpdate' }, counts: [0, 200, 400] },
+      { class: 'Widget', match: { type: 'object', name: 'Widget' }, counts: [0, 200, 400] },
+      { class: 'Listener', match: { type: 'object', name: 'Listener' }, counts: [0, 400, 800] },
+    ],
+  },
   'more-leaks': {
     title: 'Fired timeouts kept in an array, once() listeners never fired, one page string stored over and over',
     leak: true,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the extra leak fixtures of `heapsnap leaks` (see scripts/leak-scenarios/README.md):
 #
-#   scripts/leak-scenarios/gen.sh                 # steady, more-leaks and detached-dom
+#   scripts/leak-scenarios/gen.sh                 # steady, more-leaks, event-target and detached-dom
 #   scripts/leak-scenarios/gen.sh steady          # one
 #
 # detached-dom is a Chromium page (detached-dom/page.html) captured over the DevTools
@@ -18,7 +18,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/scripts/leak-scenarios"
 OUT="$ROOT/snapshots/leaks"
 MAX_BYTES=1000000
-ALL=(steady more-leaks detached-dom)
+ALL=(steady more-leaks event-target detached-dom)
 if [ "$#" -gt 0 ]; then NAMES=("$@"); else NAMES=("${ALL[@]}"); fi
 echo "node $(node -v), V8 $(node -p process.versions.v8)"
 TMP="$OUT/.gen-extra"

@@ -15,7 +15,8 @@
 //! the ids of two snapshots are not comparable (different processes, or a reset id map), the
 //! report falls back to class counts and says so ([`LeakReport::growth_basis`]).
 //!
-//! Detectors, one module each: event listeners, timers (`setInterval`, pending and fired
+//! Detectors, one module each: event listeners (EventEmitter `_events` and EventTarget
+//! `kEvents` lists), timers (`setInterval`, pending and fired
 //! `setTimeout`, `setImmediate`), reference cycles (strongly connected components of user
 //! objects, reachable ones only), detached DOM trees (never Node's weak native objects),
 //! unclosed resources (sockets, servers, pipes, file handles, workers, message ports,

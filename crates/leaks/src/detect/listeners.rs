@@ -13,6 +13,15 @@
 //! same leak on 300 emitters of one kind is one finding. Growth counts, per snapshot, the
 //! listeners of emitters that already existed in the first snapshot: emitters created later
 //! (a new socket with its usual listeners) are not listener growth.
+//!
+//! `EventTarget`s (Node >= 15: `AbortSignal`, `MessagePort`, `BroadcastChannel`, user
+//! subclasses) keep their listeners elsewhere: a `Map` under the `kEvents` symbol, whose value
+//! for each event type is a root object heading a doubly linked list of `Listener` objects
+//! (`next`, `previous`, `listener`/`callback`). Those lists are read the same way. Their limit
+//! (`kMaxEventTargetListeners`) is a small integer the snapshot does not record: Node's
+//! default of 10 is assumed unless `events.setMaxListeners` changed it, which cannot be told
+//! apart, so a list over the limit counts as a leak only when Node said so
+//! (`events.maxEventTargetListenersWarned` is `true`), or by growth.
 
 use std::collections::BTreeMap;
 
@@ -52,14 +61,42 @@ struct Group {
     limits: Vec<Option<u64>>,
     function: NodeIdx,
     emitter_class: String,
+    /// Listeners of an `EventTarget` (whose limit the snapshot never records).
+    event_target: bool,
 }
 
-pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
+/// The emitter's class for the title. Node makes an `AbortSignal` as an `EventTarget` whose
+/// prototype is then switched, so V8 (and DevTools) call it `EventTarget`; the prototype's
+/// name says what it is.
+fn emitter_class(ctx: &Ctx<'_, '_>, emitter: NodeIdx) -> String {
+    let class = ctx.class(emitter);
+    if class == "EventTarget"
+        && let Some(p) = ctx.edge(emitter, "__proto__")
+        && ctx.kind(p) == NodeKind::Object
+        && !matches!(ctx.name(p), "" | "Object" | "EventTarget")
+    {
+        return ctx.name(p).to_string();
+    }
+    class.to_string()
+}
+
+/// One emitter's listeners on one event, as found.
+struct EventList {
+    emitter: NodeIdx,
+    event: String,
+    /// The stored listener functions (wrappers included).
+    fns: Vec<NodeIdx>,
+    limit: Option<u64>,
+    warned: bool,
+    event_target: bool,
+}
+
+/// EventEmitters: `_events[event]` arrays of two or more functions.
+fn emitter_lists(ctx: &Ctx<'_, '_>, out: &mut Vec<EventList>) {
     let g = ctx.g;
-    let Some(events) = ctx.names.get("_events") else { return Vec::new() };
+    let Some(events) = ctx.names.get("_events") else { return };
     let noi = ctx.snap.edge_names_or_indices();
     let proto = ctx.names.get("__proto__");
-    let mut groups: BTreeMap<(String, String, u32), Group> = BTreeMap::new();
     for i in 0..ctx.n() {
         let emitter = NodeIdx(i as u32);
         if ctx.kind(emitter) != NodeKind::Object {
@@ -76,7 +113,6 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         else {
             continue;
         };
-        let mut emitter_sig: Option<String> = None;
         for (e, list) in g.edges(ev) {
             if g.edge_kind(e) != EdgeKind::Property || Some(noi[e.index()]) == proto {
                 continue;
@@ -95,36 +131,135 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             if fns.len() < 2 {
                 continue;
             }
-            let event = crate::shapes::edge_name(g, e).to_string();
-            let limit = max_listeners(ctx, emitter);
-            let effective = limit.unwrap_or(ctx.opts.listener_limit);
-            let warned = ctx.edge(list, "warned").is_some_and(|w| Some(w) == ctx.odd.true_);
-            let total = fns.len() as u64;
-            let sig = emitter_sig
-                .get_or_insert_with(|| {
-                    signature_of(ctx, emitter).unwrap_or_else(|| "(not retained)".to_string())
-                })
-                .clone();
-            let mut by_fn: BTreeMap<u32, Vec<NodeIdx>> = BTreeMap::new();
-            for &f in &fns {
-                let user = ctx.unwrap_listener(f);
-                by_fn.entry(ctx.function_key(user)).or_default().push(f);
+            out.push(EventList {
+                emitter,
+                event: crate::shapes::edge_name(g, e).to_string(),
+                fns,
+                limit: max_listeners(ctx, emitter),
+                warned: ctx.edge(list, "warned").is_some_and(|w| Some(w) == ctx.odd.true_),
+                event_target: false,
+            });
+        }
+    }
+}
+
+/// EventTargets: `[kEvents]` Map -> {table} -> per event type (the key string, then the root
+/// object) -> `.next` -> `Listener` (`.next`)*.
+fn event_target_lists(ctx: &Ctx<'_, '_>, out: &mut Vec<EventList>) {
+    let g = ctx.g;
+    let Some(k_events) = ctx.names.get("<symbol kEvents>") else { return };
+    let noi = ctx.snap.edge_names_or_indices();
+    for i in 0..ctx.n() {
+        let target = NodeIdx(i as u32);
+        if ctx.kind(target) != NodeKind::Object {
+            continue;
+        }
+        let Some(map) = g
+            .edges(target)
+            .find(|&(e, t)| {
+                noi[e.index()] == k_events
+                    && g.edge_kind(e) == EdgeKind::Property
+                    && ctx.kind(t) == NodeKind::Object
+            })
+            .map(|(_, t)| t)
+        else {
+            continue;
+        };
+        let Some(table) = ctx.edge(map, "table") else { continue };
+        let warned = ctx
+            .edge(target, "<symbol events.maxEventTargetListenersWarned>")
+            .is_some_and(|w| Some(w) == ctx.odd.true_);
+        // The hash table's slots: [.., key, value, chain, ..]; a value is a root object with
+        // a `next` edge, its key the string in the slot before.
+        let slots: Vec<(u64, NodeIdx)> = g
+            .edges(table)
+            .filter_map(|(e, t)| {
+                let name = crate::shapes::edge_name(g, e);
+                let slot = if g.edge_kind(e).has_string_name() {
+                    name.parse::<u64>().ok()
+                } else {
+                    Some(u64::from(noi[e.index()]))
+                };
+                slot.map(|k| (k, t))
+            })
+            .collect();
+        for &(k, root) in &slots {
+            if ctx.kind(root) != NodeKind::Object || k == 0 {
+                continue;
             }
-            for (key, fs) in by_fn {
-                // Small minorities among many listeners of another function are not the leak.
-                if fs.len() < 2 || (fs.len() as u64) * 10 < total {
-                    continue;
+            let Some(first) = ctx.edge(root, "next") else { continue };
+            let Some(&(_, key)) = slots.iter().find(|&&(j, _)| j == k - 1) else { continue };
+            if ctx.kind(key) != NodeKind::String {
+                continue;
+            }
+            let mut fns = Vec::new();
+            let mut at = Some(first);
+            let mut seen = std::collections::HashSet::new();
+            while let Some(l) = at {
+                if ctx.kind(l) != NodeKind::Object || !seen.insert(l) {
+                    break;
                 }
-                let grp = groups.entry((sig.clone(), event.clone(), key)).or_default();
-                grp.function = ctx.unwrap_listener(fs[0]);
-                grp.emitter_class = ctx.class(emitter).to_string();
-                grp.entries += fs.len() as u64;
-                grp.members.extend(fs.iter().copied());
-                grp.emitters.push((emitter, fs, total));
-                grp.over_limit |= total > effective;
-                grp.warned |= warned;
-                grp.limits.push(limit);
+                let f =
+                    ctx.edge(l, "listener").filter(|&f| ctx.kind(f) == NodeKind::Closure).or_else(
+                        || ctx.edge(l, "callback").filter(|&f| ctx.kind(f) == NodeKind::Closure),
+                    );
+                if let Some(f) = f {
+                    fns.push(f);
+                }
+                at = ctx.edge(l, "next");
             }
+            if fns.len() < 2 {
+                continue;
+            }
+            out.push(EventList {
+                emitter: target,
+                event: ctx.name(key).to_string(),
+                fns,
+                // kMaxEventTargetListeners is a small integer, not in the snapshot.
+                limit: None,
+                warned,
+                event_target: true,
+            });
+        }
+    }
+}
+
+pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
+    let mut lists = Vec::new();
+    emitter_lists(ctx, &mut lists);
+    event_target_lists(ctx, &mut lists);
+    let mut groups: BTreeMap<(String, String, u32), Group> = BTreeMap::new();
+    let mut sigs: BTreeMap<NodeIdx, String> = BTreeMap::new();
+    for list in lists {
+        let EventList { emitter, event, fns, limit, warned, event_target } = list;
+        let effective = limit.unwrap_or(ctx.opts.listener_limit);
+        let total = fns.len() as u64;
+        let sig = sigs
+            .entry(emitter)
+            .or_insert_with(|| {
+                signature_of(ctx, emitter).unwrap_or_else(|| "(not retained)".to_string())
+            })
+            .clone();
+        let mut by_fn: BTreeMap<u32, Vec<NodeIdx>> = BTreeMap::new();
+        for &f in &fns {
+            let user = ctx.unwrap_listener(f);
+            by_fn.entry(ctx.function_key(user)).or_default().push(f);
+        }
+        for (key, fs) in by_fn {
+            // Small minorities among many listeners of another function are not the leak.
+            if fs.len() < 2 || (fs.len() as u64) * 10 < total {
+                continue;
+            }
+            let grp = groups.entry((sig.clone(), event.clone(), key)).or_default();
+            grp.function = ctx.unwrap_listener(fs[0]);
+            grp.emitter_class = emitter_class(ctx, emitter);
+            grp.event_target |= event_target;
+            grp.entries += fs.len() as u64;
+            grp.members.extend(fs.iter().copied());
+            grp.emitters.push((emitter, fs, total));
+            grp.over_limit |= total > effective;
+            grp.warned |= warned;
+            grp.limits.push(limit);
         }
     }
     let hist = &ctx.hist;
@@ -170,6 +305,9 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             };
             let max_total = grp.emitters.iter().map(|e| e.2).max().unwrap_or(0);
             let limit_text = match grp.limits.iter().copied().max().flatten() {
+                _ if grp.event_target => {
+                    "not recorded for EventTargets (Node's default is 10)".to_string()
+                }
                 Some(NODE_DEFAULT_MAX_LISTENERS) if grp.limits.iter().all(|l| l.is_some()) => {
                     "10 (Node's default)".to_string()
                 }
