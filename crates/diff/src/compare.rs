@@ -157,6 +157,33 @@ fn base_identities(base: &BaseIndex, after: &Analysis) -> (Vec<u32>, Idents) {
 /// Compares the base with the newer snapshot. Rows come sorted by key; classes with neither
 /// new nor deleted objects are left out, as in DevTools.
 pub fn compare(base: &BaseIndex, g: &HeapGraph<'_>, after: &Analysis) -> Vec<ClassDiff> {
+    compare_with_tree(base, g, after, &DominatorTree::new(after))
+}
+
+/// [`compare`] with the newer snapshot's dominator tree already built. The two snapshots'
+/// sides (aggregates and per-class retained sizes) are computed on two threads.
+pub(crate) fn compare_with_tree(
+    base: &BaseIndex,
+    g: &HeapGraph<'_>,
+    after: &Analysis,
+    after_tree: &DominatorTree,
+) -> Vec<ClassDiff> {
+    let t = std::time::Instant::now();
+    let (after_side, base_side) =
+        rayon::join(|| after_side(g, after, after_tree), || base_side(base, after));
+    log::debug!("compare: both sides took {:.2?}", t.elapsed());
+    let AfterSide { aggs: after_aggs, key_retained: after_key_retained } = &after_side;
+    let BaseSide { ident: base_ident, aggs: base_aggs, retained: base_retained } = base_side;
+    rows(base, &base_ident, &base_aggs, &base_retained, after_aggs, after_key_retained)
+}
+
+struct AfterSide {
+    aggs: Aggregates,
+    /// Per public key, the retained size of its class (without double counting).
+    key_retained: HashMap<String, u64>,
+}
+
+fn after_side(g: &HeapGraph<'_>, after: &Analysis, tree: &DominatorTree) -> AfterSide {
     let snap = g.snapshot();
     // Newer snapshot: its own classes.
     let mut after_idents = Idents::default();
@@ -175,27 +202,35 @@ pub fn compare(base: &BaseIndex, g: &HeapGraph<'_>, after: &Analysis) -> Vec<Cla
     let after_node_ident: Vec<u32> =
         after.classes.of_node.iter().map(|&c| after_ident_of_class[c as usize]).collect();
     let after_retained = class_retained(
-        &DominatorTree::new(after),
+        tree,
         g.root(),
         &after_node_ident,
         &after.shallow,
         &after.retained,
         after_idents.list.len(),
     );
-    let after_key_retained: HashMap<&str, u64> = {
-        let mut m: HashMap<&str, u64> = HashMap::new();
-        for (key, (members, _)) in &after_aggs.by_key {
-            if let Some(&(_, _, node)) = members.first() {
-                m.insert(key.as_str(), after_retained[after_node_ident[node as usize] as usize]);
-            }
-        }
-        m
-    };
+    let key_retained: HashMap<String, u64> = after_aggs
+        .by_key
+        .iter()
+        .filter_map(|(key, (members, _))| {
+            let &(_, _, node) = members.first()?;
+            Some((key.clone(), after_retained[after_node_ident[node as usize] as usize]))
+        })
+        .collect();
+    AfterSide { aggs: after_aggs, key_retained }
+}
 
-    // Base: the newer snapshot's interface definitions applied.
+struct BaseSide {
+    ident: Vec<u32>,
+    aggs: Aggregates,
+    retained: Vec<u64>,
+}
+
+/// The older snapshot, with the newer snapshot's interface definitions applied.
+fn base_side(base: &BaseIndex, after: &Analysis) -> BaseSide {
     let (base_ident, base_idents) = base_identities(base, after);
-    let base_aggs = aggregates(&base.ids, &base.shallow, |i| base_ident[i], &base_idents.list);
-    let base_retained = class_retained(
+    let aggs = aggregates(&base.ids, &base.shallow, |i| base_ident[i], &base_idents.list);
+    let retained = class_retained(
         &DominatorTree::from_dominators(&base.dominator),
         base.root(),
         &base_ident,
@@ -203,7 +238,18 @@ pub fn compare(base: &BaseIndex, g: &HeapGraph<'_>, after: &Analysis) -> Vec<Cla
         &base.retained,
         base_idents.list.len(),
     );
+    BaseSide { ident: base_ident, aggs, retained }
+}
 
+/// The Comparison rows: per public key, the two sides' members merged by id.
+fn rows(
+    base: &BaseIndex,
+    base_ident: &[u32],
+    base_aggs: &Aggregates,
+    base_retained: &[u64],
+    after_aggs: &Aggregates,
+    after_key_retained: &HashMap<String, u64>,
+) -> Vec<ClassDiff> {
     let mut keys: Vec<&String> = base_aggs.by_key.keys().chain(after_aggs.by_key.keys()).collect();
     keys.sort();
     keys.dedup();

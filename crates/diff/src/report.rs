@@ -12,7 +12,7 @@ use heapsnap_graph::{
 };
 
 use crate::base::{BaseIndex, fnv1a};
-use crate::compare::{ClassDiff, compare};
+use crate::compare::{ClassDiff, compare_with_tree};
 use heapsnap_graph::collapse_runs;
 
 /// Options for [`DiffReport::new`].
@@ -170,11 +170,28 @@ impl DiffReport {
         after: &Analysis,
         opts: &DiffOptions,
     ) -> DiffReport {
-        let rows = compare(base, g, after);
-        let spt = ShortestPathTree::new(g);
-        let ids = id_check(base, g);
-        let new_retained = new_retained(g, after, &rows);
-        let locations = node_locations(g);
+        let mut clock = std::time::Instant::now();
+        let mut lap = |what: &str| {
+            log::debug!("diff: {what} took {:.2?}", clock.elapsed());
+            clock = std::time::Instant::now();
+        };
+        // The Comparison first (its two halves, one per snapshot, on two threads); then, on two
+        // threads again, what the new objects retain, the shortest-path tree and function
+        // locations, and the id check. (Running these next to the Comparison was faster but
+        // stacked their arrays on its per-class member lists: 250 MB more at the peak.)
+        let tree = DominatorTree::new(after);
+        let rows = compare_with_tree(base, g, after, &tree);
+        lap("compare");
+        let rows_ref = &rows;
+        let (new_retained, ((spt, locations), ids)) = rayon::join(
+            move || {
+                let r = new_retained(g, after, rows_ref, &tree);
+                drop(tree);
+                r
+            },
+            || rayon::join(|| (ShortestPathTree::new(g), node_locations(g)), || id_check(base, g)),
+        );
+        lap("new retained, shortest path tree, locations, id check");
         let mut classes: Vec<ClassReport> = rows
             .into_iter()
             .zip(new_retained)
@@ -194,6 +211,7 @@ impl DiffReport {
         classes.sort_by(|a, b| {
             b.row.size_delta().cmp(&a.row.size_delta()).then_with(|| a.row.key.cmp(&b.row.key))
         });
+        lap("noise and breakdown");
         let mut done = 0;
         for c in classes.iter_mut() {
             if done >= opts.classes_with_holders {
@@ -207,6 +225,7 @@ impl DiffReport {
             c.holders_sampled = sampled;
             done += 1;
         }
+        lap("holders");
         let by_name =
             (ids.verdict != IdVerdict::Comparable).then(|| by_name(base, g, after, &spt, opts));
         DiffReport {
@@ -240,7 +259,12 @@ fn noise(g: &HeapGraph<'_>, spt: &ShortestPathTree, row: &ClassDiff) -> Noise {
 }
 
 /// Retained size of each row's new objects, without double counting within a row.
-fn new_retained(g: &HeapGraph<'_>, a: &Analysis, rows: &[ClassDiff]) -> Vec<u64> {
+fn new_retained(
+    g: &HeapGraph<'_>,
+    a: &Analysis,
+    rows: &[ClassDiff],
+    tree: &DominatorTree,
+) -> Vec<u64> {
     let n = g.node_count();
     let other = rows.len() as u32;
     let mut class_of = vec![other; n];
@@ -251,14 +275,7 @@ fn new_retained(g: &HeapGraph<'_>, a: &Analysis, rows: &[ClassDiff]) -> Vec<u64>
             shallow[v.index()] = a.shallow[v.index()];
         }
     }
-    let mut out = class_retained(
-        &DominatorTree::new(a),
-        g.root(),
-        &class_of,
-        &shallow,
-        &a.retained,
-        rows.len() + 1,
-    );
+    let mut out = class_retained(tree, g.root(), &class_of, &shallow, &a.retained, rows.len() + 1);
     out.truncate(rows.len());
     out
 }
@@ -354,24 +371,63 @@ fn breakdown(
             (None, _) => name.to_string(),
         }
     };
-    let label: Box<dyn Fn(NodeIdx) -> String> = match row.name.as_str() {
-        "Function" => Box::new(closure_label),
-        "system / Context" => Box::new(|v: NodeIdx| {
-            let owner = g.retainers(v).find(|&(e, from)| {
-                g.node_kind(from) == NodeKind::Closure && snap.edge(e).name_str() == Some("context")
-            });
-            match owner {
-                Some((_, f)) => format!("context of {}", closure_label(f)),
-                None => "(not a closure's own context)".to_string(),
+    // Closures group by their function (SharedFunctionInfo); contexts by the function of the
+    // closure owning them: the first closure, in node order, whose `context` edge leads there
+    // (what the first of the context's retainers would give, found with one forward scan
+    // instead of building the whole reverse index).
+    let shared_name = snap.strings().iter().position(|s| s == "shared").map(|i| i as u32);
+    let context_name = snap.strings().iter().position(|s| s == "context").map(|i| i as u32);
+    let noi = snap.edge_names_or_indices();
+    let edge_to = |v: NodeIdx, name: Option<u32>| -> Option<NodeIdx> {
+        let name = name?;
+        g.edges(v)
+            .find(|&(e, _)| noi[e.index()] == name && g.edge_kind(e).has_string_name())
+            .map(|(_, t)| t)
+    };
+    let function_of = |f: NodeIdx| edge_to(f, shared_name).unwrap_or(f);
+    // Per node of the row: the closure that stands for it.
+    let closure_of: Box<dyn Fn(NodeIdx) -> Option<NodeIdx>> = match row.name.as_str() {
+        "Function" => Box::new(Some),
+        "system / Context" => {
+            let mut wanted = vec![false; g.node_count()];
+            for &v in &row.new_nodes {
+                wanted[v.index()] = true;
             }
-        }),
+            let mut owner: HashMap<u32, NodeIdx> = HashMap::new();
+            for i in 0..g.node_count() {
+                let f = NodeIdx(i as u32);
+                if g.node_kind(f) != NodeKind::Closure {
+                    continue;
+                }
+                if let Some(c) = edge_to(f, context_name)
+                    && wanted[c.index()]
+                {
+                    owner.entry(c.0).or_insert(f);
+                }
+            }
+            Box::new(move |v: NodeIdx| owner.get(&v.0).copied())
+        }
         _ => return Vec::new(),
     };
-    let mut groups: HashMap<String, (u64, u64)> = HashMap::new();
+    // Group by function first, label each function once, then merge equal labels.
+    let mut by_function: HashMap<Option<u32>, (u64, u64, Option<NodeIdx>)> = HashMap::new();
     for &v in &row.new_nodes {
-        let e = groups.entry(label(v)).or_insert((0, 0));
+        let f = closure_of(v);
+        let e = by_function.entry(f.map(|f| function_of(f).0)).or_insert((0, 0, f));
         e.0 += 1;
         e.1 += snap.node(v).self_size();
+    }
+    let context = row.name == "system / Context";
+    let mut groups: HashMap<String, (u64, u64)> = HashMap::new();
+    for (_, (count, size, f)) in by_function {
+        let label = match (f, context) {
+            (Some(f), false) => closure_label(f),
+            (Some(f), true) => format!("context of {}", closure_label(f)),
+            (None, _) => "(not a closure's own context)".to_string(),
+        };
+        let e = groups.entry(label).or_insert((0, 0));
+        e.0 += count;
+        e.1 += size;
     }
     let mut out: Vec<Breakdown> = groups
         .into_iter()
@@ -382,6 +438,7 @@ fn breakdown(
 }
 
 fn id_check(base: &BaseIndex, g: &HeapGraph<'_>) -> IdCheck {
+    use rayon::prelude::*;
     let snap = g.snapshot();
     let mut base_sorted: Vec<(u32, u32)> = base
         .ids
@@ -390,32 +447,47 @@ fn id_check(base: &BaseIndex, g: &HeapGraph<'_>) -> IdCheck {
         .filter(|(_, id)| *id % 2 == 1)
         .map(|(i, &id)| (id, i as u32))
         .collect();
-    base_sorted.sort_unstable();
+    base_sorted.par_sort_unstable();
     let after_types = snap.meta().node_type_names();
-    let (mut after_ids, mut shared, mut mismatched) = (0u64, 0u64, 0u64);
-    for n in snap.nodes() {
-        let id = n.id().0;
-        if id % 2 == 0 {
-            continue;
-        }
-        after_ids += 1;
-        let at = base_sorted.partition_point(|x| x.0 < id);
-        let Some(&(bid, bi)) = base_sorted.get(at) else { continue };
-        if bid != id {
-            continue;
-        }
-        shared += 1;
-        let bi = bi as usize;
-        let base_type =
-            base.type_names.get(usize::from(base.kind[bi])).map(String::as_str).unwrap_or("");
-        let after_type = after_types
-            .get(usize::from(snap.node_types()[n.idx().index()]))
-            .map(String::as_str)
-            .unwrap_or("");
-        if base_type != after_type || base.name_hash[bi] != fnv1a(n.name()) {
-            mismatched += 1;
-        }
-    }
+    let types = snap.node_types();
+    let ids = snap.node_ids();
+    // (after ids, shared, mismatched) over chunks of the newer snapshot's nodes.
+    let (after_ids, shared, mismatched) = (0..snap.node_count())
+        .into_par_iter()
+        .with_min_len(1 << 16)
+        .fold(
+            || (0u64, 0u64, 0u64),
+            |(mut after_ids, mut shared, mut mismatched), i| {
+                let id = ids[i];
+                if id.is_multiple_of(2) {
+                    return (after_ids, shared, mismatched);
+                }
+                after_ids += 1;
+                let at = base_sorted.partition_point(|x| x.0 < id);
+                let Some(&(bid, bi)) = base_sorted.get(at) else {
+                    return (after_ids, shared, mismatched);
+                };
+                if bid != id {
+                    return (after_ids, shared, mismatched);
+                }
+                shared += 1;
+                let bi = bi as usize;
+                let base_type = base
+                    .type_names
+                    .get(usize::from(base.kind[bi]))
+                    .map(String::as_str)
+                    .unwrap_or("");
+                let after_type =
+                    after_types.get(usize::from(types[i])).map(String::as_str).unwrap_or("");
+                if base_type != after_type
+                    || base.name_hash[bi] != fnv1a(snap.node(NodeIdx(i as u32)).name())
+                {
+                    mismatched += 1;
+                }
+                (after_ids, shared, mismatched)
+            },
+        )
+        .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
     let base_ids = base_sorted.len() as u64;
     let smaller = base_ids.min(after_ids).max(1);
     let verdict = if shared * 20 < smaller {
