@@ -380,16 +380,7 @@ fn event_target_listeners_found() {
     // addEventListener() on an AbortSignal and on an EventTarget bus, never removed: Node keeps
     // these in a Map under `kEvents` as linked lists of Listener objects, not in `_events`.
     let m = manifest_controls();
-    let count = |class: &str| -> u64 {
-        m["scenarios"]["event-target"]["expected"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["class"] == class)
-            .unwrap()["count_final"]
-            .as_u64()
-            .unwrap()
-    };
+    let count = |class: &str| expected_count(&m, "event-target", class, "final");
     for phases in [&["final"][..], &["baseline", "target", "final"][..]] {
         let v = leaks_json(&files("event-target", phases), &[]);
         let findings = v["findings"].as_array().unwrap();

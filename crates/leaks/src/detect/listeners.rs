@@ -91,6 +91,22 @@ struct EventList {
     event_target: bool,
 }
 
+/// For an object `v`: the object its property named by string `name` leads to.
+fn object_property(ctx: &Ctx<'_, '_>, v: NodeIdx, name: u32) -> Option<NodeIdx> {
+    if ctx.kind(v) != NodeKind::Object {
+        return None;
+    }
+    let g = ctx.g;
+    let noi = ctx.snap.edge_names_or_indices();
+    g.edges(v)
+        .find(|&(e, t)| {
+            noi[e.index()] == name
+                && g.edge_kind(e) == EdgeKind::Property
+                && ctx.kind(t) == NodeKind::Object
+        })
+        .map(|(_, t)| t)
+}
+
 /// EventEmitters: `_events[event]` arrays of two or more functions.
 fn emitter_lists(ctx: &Ctx<'_, '_>, out: &mut Vec<EventList>) {
     let g = ctx.g;
@@ -99,20 +115,7 @@ fn emitter_lists(ctx: &Ctx<'_, '_>, out: &mut Vec<EventList>) {
     let proto = ctx.names.get("__proto__");
     for i in 0..ctx.n() {
         let emitter = NodeIdx(i as u32);
-        if ctx.kind(emitter) != NodeKind::Object {
-            continue;
-        }
-        let Some(ev) = g
-            .edges(emitter)
-            .find(|&(e, t)| {
-                noi[e.index()] == events
-                    && g.edge_kind(e) == EdgeKind::Property
-                    && ctx.kind(t) == NodeKind::Object
-            })
-            .map(|(_, t)| t)
-        else {
-            continue;
-        };
+        let Some(ev) = object_property(ctx, emitter, events) else { continue };
         for (e, list) in g.edges(ev) {
             if g.edge_kind(e) != EdgeKind::Property || Some(noi[e.index()]) == proto {
                 continue;
@@ -151,20 +154,7 @@ fn event_target_lists(ctx: &Ctx<'_, '_>, out: &mut Vec<EventList>) {
     let noi = ctx.snap.edge_names_or_indices();
     for i in 0..ctx.n() {
         let target = NodeIdx(i as u32);
-        if ctx.kind(target) != NodeKind::Object {
-            continue;
-        }
-        let Some(map) = g
-            .edges(target)
-            .find(|&(e, t)| {
-                noi[e.index()] == k_events
-                    && g.edge_kind(e) == EdgeKind::Property
-                    && ctx.kind(t) == NodeKind::Object
-            })
-            .map(|(_, t)| t)
-        else {
-            continue;
-        };
+        let Some(map) = object_property(ctx, target, k_events) else { continue };
         let Some(table) = ctx.edge(map, "table") else { continue };
         let warned = ctx
             .edge(target, "<symbol events.maxEventTargetListenersWarned>")
