@@ -5,9 +5,9 @@
 //! through a tight digit loop, `strings` through an escape decoder that keeps lone UTF-16
 //! surrogates (which V8 writes and `serde_json` rejects), and the small `snapshot` header through
 //! `serde_json`. Input arrives in fixed-size chunks, so memory stays bounded by the columns
-//! themselves whatever the file size, and chunk boundaries may fall anywhere. For gzipped and
-//! big inputs, reading and decompressing run on the calling thread and parsing on a second
-//! one, chunks handed over through a short bounded queue.
+//! themselves whatever the file size, and chunk boundaries may fall anywhere. For big files
+//! and slices (plain or gzipped), reading and decompressing run on the calling thread and
+//! parsing on a second one, chunks handed over through a short bounded queue.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -121,14 +121,20 @@ impl ParseOptions {
         }
         let gz = got == 2 && magic == [0x1f, 0x8b];
         let input = (&magic[..got]).chain(counting);
-        if gz {
+        // Files and slices known to be big are read (and decompressed) on a second thread;
+        // readers of unknown length (stdin, a socket) and small inputs are read in place, with
+        // the reader's own granularity.
+        let pipeline = len.is_some_and(|l| l >= if gz { GZ_PIPELINE_MIN } else { PIPELINE_MIN });
+        match (gz, pipeline) {
             // The decompressed size is unknown: reserve blindly only up to a bound.
-            let decoder = MultiGzDecoder::new(BufReader::with_capacity(CHUNK, input));
-            self.parse_pipelined(decoder, None)
-        } else if len.is_some_and(|l| l < PIPELINE_MIN) {
-            Parser::new(input, self, len).run()
-        } else {
-            self.parse_pipelined(input, len)
+            (true, true) => self
+                .parse_pipelined(MultiGzDecoder::new(BufReader::with_capacity(CHUNK, input)), None),
+            (true, false) => {
+                Parser::new(MultiGzDecoder::new(BufReader::with_capacity(CHUNK, input)), self, None)
+                    .run()
+            }
+            (false, true) => self.parse_pipelined(input, len),
+            (false, false) => Parser::new(input, self, len).run(),
         }
     }
 
@@ -137,13 +143,14 @@ impl ParseOptions {
     /// queue and come back for reuse, so memory stays a few MiB whatever the input size.
     fn parse_pipelined(&self, mut input: impl Read, len: Option<u64>) -> Result<HeapSnapshot> {
         use std::sync::mpsc;
-        let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(PIPELINE_DEPTH);
+        let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, usize)>>(PIPELINE_DEPTH);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
         std::thread::scope(|scope| {
             let parser = std::thread::Builder::new().name("heapsnap-parse".into()).spawn_scoped(
                 scope,
                 move || {
-                    let reader = Pipe { full: full_rx, empty: empty_tx, chunk: Vec::new(), pos: 0 };
+                    let reader =
+                        Pipe { full: full_rx, empty: empty_tx, chunk: Vec::new(), len: 0, pos: 0 };
                     Parser::new(reader, self, len).run()
                 },
             );
@@ -153,12 +160,12 @@ impl ParseOptions {
                 Err(_) => return Parser::new(input, self, len).run(),
             };
             loop {
-                let mut chunk = empty_rx.try_recv().unwrap_or_default();
-                chunk.resize(PIPELINE_CHUNK, 0);
+                // Chunks keep their full length (zeroed once, when first made); the count of
+                // bytes read travels with them.
+                let mut chunk = empty_rx.try_recv().unwrap_or_else(|_| vec![0; PIPELINE_CHUNK]);
                 let (n, error) = read_some(&mut input, &mut chunk);
-                chunk.truncate(n);
                 // A send fails only once the parser has stopped (an error): stop reading too.
-                if n > 0 && full_tx.send(Ok(chunk)).is_err() {
+                if n > 0 && full_tx.send(Ok((chunk, n))).is_err() {
                     break;
                 }
                 if let Some(e) = error {
@@ -177,41 +184,46 @@ impl ParseOptions {
 
 /// Plain inputs smaller than this are parsed on the calling thread.
 const PIPELINE_MIN: u64 = 4 * 1024 * 1024;
+/// Gzipped inputs smaller than this (compressed) are parsed on the calling thread.
+const GZ_PIPELINE_MIN: u64 = 1024 * 1024;
 /// Size of the chunks handed from the reading thread to the parser.
 const PIPELINE_CHUNK: usize = 1024 * 1024;
 /// Chunks in flight between the two.
 const PIPELINE_DEPTH: usize = 4;
 
-/// Fills as much of `buf` as the input gives (fewer, larger chunks mean less hand-over):
-/// the byte count (0 at end of input) and the error that stopped it, if one did.
+/// One read into `buf`, as the input gives it: the byte count (0 at end of input) and the
+/// error that stopped it, if one did. (Chunks keep the input's own granularity, so a reader
+/// that hands out a few bytes at a time still exercises every chunk boundary of the parser.)
 fn read_some(input: &mut impl Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
-    let mut got = 0;
-    while got < buf.len() {
-        match input.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
+    loop {
+        match input.read(buf) {
+            Ok(n) => return (n, None),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return (got, Some(e)),
+            Err(e) => return (0, Some(e)),
         }
     }
-    (got, None)
 }
 
 /// The parser's end of the pipeline: chunks from the reading thread, as a `Read`.
 struct Pipe {
-    full: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    full: std::sync::mpsc::Receiver<io::Result<(Vec<u8>, usize)>>,
     empty: std::sync::mpsc::Sender<Vec<u8>>,
     chunk: Vec<u8>,
+    /// Bytes of `chunk` that hold input.
+    len: usize,
     pos: usize,
 }
 
 impl Read for Pipe {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.chunk.len() {
+        while self.pos == self.len {
             match self.full.recv() {
-                Ok(Ok(next)) => {
+                Ok(Ok((next, len))) => {
                     let used = std::mem::replace(&mut self.chunk, next);
-                    let _ = self.empty.send(used);
+                    if !used.is_empty() {
+                        let _ = self.empty.send(used);
+                    }
+                    self.len = len;
                     self.pos = 0;
                 }
                 Ok(Err(e)) => return Err(e),
@@ -219,7 +231,7 @@ impl Read for Pipe {
                 Err(_) => return Ok(0),
             }
         }
-        let n = buf.len().min(self.chunk.len() - self.pos);
+        let n = buf.len().min(self.len - self.pos);
         buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)

@@ -624,6 +624,17 @@ fn errors_inside_long_arrays_are_exact() {
     assert_eq!(s.node_trace_node_id.iter().filter(|&&t| t != 0).count(), 1);
 }
 
+/// A reader that hands out `.1` bytes per `read`.
+struct Chunks<'a>(&'a [u8], usize);
+impl Read for Chunks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.1).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
 /// A reader that fails with an I/O error after `left` bytes.
 struct FailAfter<'a> {
     data: &'a [u8],
@@ -653,7 +664,9 @@ fn big_inputs_read_on_one_thread_and_parsed_on_another_give_the_same_results_and
     assert!(big.len() > 6_000_000);
     let from_slice = HeapSnapshot::from_slice(big.as_bytes()).unwrap();
     let from_reader = HeapSnapshot::from_reader(big.as_bytes()).unwrap();
-    let careful = HeapSnapshot::from_reader(Trickle(big.as_bytes())).unwrap();
+    // (Reads of a prime number of bytes put chunk boundaries everywhere relative to rows; one
+    // byte at a time would be a million hand-overs between the two threads.)
+    let careful = HeapSnapshot::from_reader(Chunks(big.as_bytes(), 7919)).unwrap();
     assert_eq!(from_slice, from_reader);
     assert_eq!(from_slice, careful);
     assert_eq!(
@@ -691,5 +704,31 @@ fn big_inputs_read_on_one_thread_and_parsed_on_another_give_the_same_results_and
     assert!(e.to_string().contains("disk on fire"), "{e}");
     assert_eq!(e.offset(), Some(3_000_000), "{e}");
     let e = HeapSnapshot::from_slice(&gz[..gz.len() / 2]).unwrap_err();
+    assert!(e.to_string().contains("reading the input failed"), "{e}");
+
+    // A gzipped input big enough (compressed) to be decompressed on the reading thread:
+    // strings that do not compress (an xorshift sequence in hex).
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let noise: String = (0..6000)
+        .map(|_| {
+            let s: String = (0..40)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    format!("{:08x}", x as u32)
+                })
+                .collect();
+            format!("\"{s}\",")
+        })
+        .collect();
+    let noisy = format!("{}{noise}{}", &text[..strings_at], &text[strings_at..]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    io::Write::write_all(&mut gz, noisy.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    assert!(gz.len() > 1024 * 1024, "{}", gz.len());
+    let threaded = HeapSnapshot::from_slice(&gz).unwrap();
+    assert_eq!(threaded, HeapSnapshot::from_reader(Chunks(noisy.as_bytes(), 7919)).unwrap());
+    let e = HeapSnapshot::from_slice(&gz[..gz.len() - 1000]).unwrap_err();
     assert!(e.to_string().contains("reading the input failed"), "{e}");
 }
