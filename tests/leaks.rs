@@ -298,16 +298,7 @@ fn steady_state_reports_nothing_across_snapshots() {
 #[test]
 fn more_leaks_each_found() {
     let m = manifest_controls();
-    let count = |class: &str| -> u64 {
-        m["scenarios"]["more-leaks"]["expected"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["class"] == class)
-            .unwrap()["count_final"]
-            .as_u64()
-            .unwrap()
-    };
+    let count = |class: &str| expected_count(&m, "more-leaks", class, "final");
     let v = leaks_json(&files("more-leaks", &["baseline", "target", "final"]), &[]);
     let find = |category: &str, class: &str| -> serde_json::Value {
         v["findings"]
@@ -333,16 +324,7 @@ fn more_leaks_each_found() {
 fn detached_dom_trees_in_a_chromium_page() {
     // Captured from headless Chromium by scripts/leak-scenarios/detached-dom/capture.js.
     let m = manifest_controls();
-    let expected = |class: &str| -> u64 {
-        m["scenarios"]["detached-dom"]["expected"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["class"] == class)
-            .unwrap()["count_final"]
-            .as_u64()
-            .unwrap()
-    };
+    let expected = |class: &str| expected_count(&m, "detached-dom", class, "final");
     let v = leaks_json(&files("detached-dom", &["baseline", "target", "final"]), &[]);
     let f = &v["findings"][0];
     assert_eq!(f["category"], "detached-dom", "{}", v["findings"]);

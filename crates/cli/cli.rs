@@ -280,6 +280,15 @@ pub(crate) struct EndpointArgs {
     pub(crate) ws: Option<String>,
 }
 
+/// `HOST:PORT` for an inspector, with IPv6 hosts in brackets.
+pub(crate) fn inspector_addr(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct CaptureArgs {
     #[command(flatten)]

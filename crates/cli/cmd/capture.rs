@@ -118,12 +118,7 @@ impl Cx<'_> {
             return self.with_pid(pid, None);
         }
         if let Some(port) = ep.port {
-            let host = if args.host.contains(':') && !args.host.starts_with('[') {
-                format!("[{}]", args.host)
-            } else {
-                args.host.clone()
-            };
-            return self.with_addr(&format!("{host}:{port}"));
+            return self.with_addr(&crate::cli::inspector_addr(&args.host, port));
         }
         if let Some(url) = &ep.ws {
             let mut session =

@@ -47,6 +47,14 @@ pub(crate) fn parse_category(s: &str) -> Result<Category, String> {
     })
 }
 
+/// An earlier snapshot reduced to its census (timed at -vv).
+fn census(path: &std::path::Path, snap: &heapsnap_format::HeapSnapshot) -> Census {
+    let t = std::time::Instant::now();
+    let c = Census::new(snap);
+    log::debug!("census of {} took {:.2?}", display(path), t.elapsed());
+    c
+}
+
 pub(crate) fn run(args: &LeaksArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let quiet = args.json;
     let (last_path, earlier) = match args.files.split_last() {
@@ -66,11 +74,7 @@ pub(crate) fn run(args: &LeaksArgs, global: &GlobalArgs) -> Result<ExitCode> {
                 .enumerate()
                 .map(|(k, p)| {
                     s.spawn(move || -> Result<Census> {
-                        let snap = load(p, global, quiet || k > 0)?;
-                        let t = std::time::Instant::now();
-                        let c = Census::new(&snap);
-                        log::debug!("census of {} took {:.2?}", display(p), t.elapsed());
-                        Ok(c)
+                        Ok(census(p, &load(p, global, quiet || k > 0)?))
                     })
                 })
                 .collect();
@@ -90,14 +94,8 @@ pub(crate) fn run(args: &LeaksArgs, global: &GlobalArgs) -> Result<ExitCode> {
         earlier[paired..].iter().map(|p| p.as_path()).chain(std::iter::once(last_path.as_path()))
     {
         let (census, snap) = std::thread::scope(|s| {
-            let reduce = pending.take().map(|(prev_path, prev)| {
-                s.spawn(move || {
-                    let t = std::time::Instant::now();
-                    let c = Census::new(&prev);
-                    log::debug!("census of {} took {:.2?}", display(prev_path), t.elapsed());
-                    c
-                })
-            });
+            let reduce =
+                pending.take().map(|(prev_path, prev)| s.spawn(move || census(prev_path, &prev)));
             let snap = load(p, global, quiet);
             (reduce.map(|h| h.join()), snap)
         });

@@ -88,11 +88,7 @@ pub(crate) fn run(args: &WatchArgs, global: &GlobalArgs) -> Result<ExitCode> {
         return finish(result, closed.map_err(anyhow::Error::from));
     }
     let (mut session, label) = if let Some(port) = ep.port {
-        let addr = if args.host.contains(':') && !args.host.starts_with('[') {
-            format!("[{}]:{port}", args.host)
-        } else {
-            format!("{}:{port}", args.host)
-        };
+        let addr = crate::cli::inspector_addr(&args.host, port);
         let targets = heapsnap_capture::list_targets(&addr)
             .with_context(|| format!("listing the targets of the inspector at {addr}"))?;
         let Some(t) = targets.iter().find(|t| t.kind == "node").or(targets.first()) else {

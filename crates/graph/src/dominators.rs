@@ -179,7 +179,7 @@ fn dominators_with(
             s
         };
 
-    let mut idom = if step3 || buckets_always {
+    let idom = if step3 || buckets_always {
         // Lengauer and Tarjan's buckets, exactly DevTools' steps: step 3 numbers nodes outside
         // any DFS, so the numbering is not a depth-first search of any graph, and only this
         // computation gives DevTools' answer there.
@@ -249,7 +249,7 @@ fn dominators_with(
     for i in 1..=n_num {
         dominator[vertex[i] as usize - 1] = vertex[idom[i] as usize] - 1;
     }
-    drop(std::mem::take(&mut idom));
+    drop(idom);
     // DFS order as node positions, in place.
     vertex.remove(0);
     for v in &mut vertex {

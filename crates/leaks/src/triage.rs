@@ -128,6 +128,37 @@ pub(crate) struct Coverage {
     members: Vec<u32>,
 }
 
+/// Whether `v` or one of its dominators satisfies `hit`, walking up the dominator tree; every
+/// node walked is memoized with the answer (`chain` is scratch space).
+fn up_dominators(
+    dom: &[u32],
+    memo: &mut Memo,
+    chain: &mut Vec<u32>,
+    v: u32,
+    hit: impl Fn(u32) -> bool,
+) -> bool {
+    chain.clear();
+    let mut u = v;
+    let found = loop {
+        if let Some(m) = memo.get(u) {
+            break m;
+        }
+        chain.push(u);
+        if hit(u) {
+            break true;
+        }
+        let d = dom[u as usize];
+        if d == u {
+            break false;
+        }
+        u = d;
+    };
+    for &c in chain.iter() {
+        memo.set(c, found);
+    }
+    found
+}
+
 impl Coverage {
     /// Whether each node is explained, walking up the dominator tree (memoized).
     pub(crate) fn explained(&self, ctx: &Ctx<'_, '_>, nodes: &[NodeIdx]) -> Vec<bool> {
@@ -139,28 +170,7 @@ impl Coverage {
         let mut chain = Vec::new();
         nodes
             .iter()
-            .map(|&v| {
-                chain.clear();
-                let mut u = v.0;
-                let found = loop {
-                    if let Some(m) = memo.get(u) {
-                        break m;
-                    }
-                    chain.push(u);
-                    if self.roots.contains(&u) {
-                        break true;
-                    }
-                    let d = dom[u as usize];
-                    if d == u {
-                        break false;
-                    }
-                    u = d;
-                };
-                for &c in &chain {
-                    memo.set(c, found);
-                }
-                found
-            })
+            .map(|&v| up_dominators(dom, &mut memo, &mut chain, v.0, |u| self.roots.contains(&u)))
             .collect()
     }
 
@@ -187,26 +197,7 @@ impl Coverage {
             let mut memo = Memo::new(ctx.n(), self.roots.len());
             let mut chain = Vec::new();
             for &r in &self.roots {
-                chain.clear();
-                let mut u = r;
-                let inside = loop {
-                    if let Some(m) = memo.get(u) {
-                        break m;
-                    }
-                    chain.push(u);
-                    if open.contains(u) {
-                        break true;
-                    }
-                    let d = dom[u as usize];
-                    if d == u {
-                        break false;
-                    }
-                    u = d;
-                };
-                for &c in &chain {
-                    memo.set(c, inside);
-                }
-                if inside {
+                if up_dominators(dom, &mut memo, &mut chain, r, |u| open.contains(u)) {
                     covered += retained(r);
                 }
             }
