@@ -1,5 +1,6 @@
 //! `heapsnap`: analyze, diff and capture V8 heap snapshots.
 
+mod cleanup;
 mod cli;
 mod cmd;
 mod input;

@@ -1,6 +1,7 @@
 //! Shared output helpers: human units, aligned tables, JSON documents.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 /// `1536` -> `1.5 KiB`.
 pub(crate) fn human_bytes(n: u64) -> String {
@@ -80,4 +81,67 @@ pub(crate) fn json_doc(out: &mut impl Write, v: &serde_json::Value) -> io::Resul
 /// DevTools shows unreachable distances as a dash.
 pub(crate) fn distance_text(d: i32) -> String {
     if d < 0 { "-".to_string() } else { d.to_string() }
+}
+
+/// Refuses an output path that is one of the inputs (the same file by device and inode, so
+/// through symlinks and other names too): writing there would destroy the input.
+pub(crate) fn check_not_input(out: &Path, inputs: &[&Path]) -> anyhow::Result<()> {
+    if out == Path::new("-") {
+        return Ok(());
+    }
+    for input in inputs {
+        if *input != Path::new("-") && heapsnap_format::same_file(out, input) {
+            anyhow::bail!(
+                "refusing to write {}: it is the input {} (choose another output name)",
+                out.display(),
+                input.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes `snap` to `out` (`-`: stdout) without ever destroying anything: never over an input,
+/// through a temporary file named after `out` that is removed on errors and on SIGINT, SIGTERM
+/// and SIGHUP, FIFOs and devices written through, symlinks refused, a replaced file's mode kept.
+/// Gzipped when `gzip` or the name ends in `.gz`.
+pub(crate) fn write_snapshot(
+    snap: &heapsnap_format::HeapSnapshot,
+    out: &Path,
+    gzip: bool,
+    inputs: &[&Path],
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    check_not_input(out, inputs)?;
+    let opts = heapsnap_format::WriteOptions::gzip(gzip);
+    if out == Path::new("-") {
+        let mut stdout = io::stdout().lock();
+        snap.write_with(&mut stdout, &opts).context("writing <stdout>")?;
+        return stdout.flush().context("writing <stdout>");
+    }
+    let mut guard = None;
+    snap.write_path_with(out, &opts, &heapsnap_format::OutputPolicy::default(), |tmp| {
+        guard = Some(crate::cleanup::TempGuard::register(tmp));
+    })?;
+    drop(guard);
+    Ok(())
+}
+
+/// Refuses the same snapshot file given twice (by device and inode, so through symlinks and
+/// other names too): three copies of one heap would report "no leaks found".
+pub(crate) fn check_distinct_inputs(files: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    for (i, a) in files.iter().enumerate() {
+        for (j, b) in files.iter().enumerate().skip(i + 1) {
+            if a != Path::new("-") && heapsnap_format::same_file(a, b) {
+                anyhow::bail!(
+                    "snapshots {} and {} are the same file ({}): give snapshots taken at \
+                     different times, oldest first",
+                    i + 1,
+                    j + 1,
+                    b.display()
+                );
+            }
+        }
+    }
+    Ok(())
 }

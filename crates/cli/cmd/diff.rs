@@ -6,9 +6,9 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use heapsnap_diff::{BaseIndex, DiffOptions, DiffReport, HolderGroup, IdVerdict, Noise};
-use heapsnap_format::{NodeIdx, WriteOptions};
+use heapsnap_format::NodeIdx;
 use heapsnap_graph::{Analysis, HeapGraph, ShortestPathTree, format_edge};
 use serde_json::json;
 
@@ -100,6 +100,10 @@ fn holders_json(g: &HeapGraph<'_>, a: &Analysis, hs: &[HolderGroup]) -> serde_js
 
 pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let quiet = args.json;
+    if let Some(out) = &args.emit {
+        // Fail before the work, not after it.
+        crate::output::check_not_input(out, &[&args.before, &args.after])?;
+    }
     // The base is reduced to an index and dropped before the newer snapshot is read.
     let base = {
         let before = load(&args.before, global, quiet)?;
@@ -143,7 +147,7 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
     }
 
     if let Some(out_path) = &args.emit {
-        emit(&g, &report, out_path)?;
+        emit(&g, &report, out_path, &[&args.before, &args.after])?;
     }
 
     let visible: Vec<&heapsnap_diff::ClassReport> =
@@ -365,7 +369,7 @@ fn write_text(
 
 /// Writes the new objects (of non-noise rows) and one shortest retaining path of each as a
 /// snapshot DevTools can open.
-fn emit(g: &HeapGraph<'_>, report: &DiffReport, out_path: &Path) -> Result<()> {
+fn emit(g: &HeapGraph<'_>, report: &DiffReport, out_path: &Path, inputs: &[&Path]) -> Result<()> {
     let snap = g.snapshot();
     let spt = ShortestPathTree::new(g);
     let mut keep = vec![false; snap.node_count()];
@@ -388,10 +392,7 @@ fn emit(g: &HeapGraph<'_>, report: &DiffReport, out_path: &Path) -> Result<()> {
         bail!("--emit: no new objects to write");
     }
     let small = snap.subset(&keep);
-    let gzip = out_path.extension().is_some_and(|e| e == "gz");
-    small
-        .write_path(out_path, &WriteOptions::gzip(gzip))
-        .with_context(|| format!("writing {}", display(out_path)))?;
+    crate::output::write_snapshot(&small, out_path, false, inputs)?;
     log::info!(
         "wrote {} new objects and their retainer paths ({} nodes) to {}",
         news,

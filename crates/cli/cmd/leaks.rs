@@ -61,6 +61,7 @@ pub(crate) fn run(args: &LeaksArgs, global: &GlobalArgs) -> Result<ExitCode> {
         Some(x) => x,
         None => anyhow::bail!("no snapshot given"),
     };
+    crate::output::check_distinct_inputs(&args.files)?;
     // Each earlier snapshot is reduced to a census and dropped. Earlier snapshots are taken
     // two at a time, each parsed and reduced on a thread of its own (two parsed snapshots in
     // memory, no full graph: well under the last one's analysis); an odd one out has its

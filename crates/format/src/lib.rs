@@ -33,6 +33,7 @@
 mod error;
 mod ids;
 mod meta;
+mod output;
 mod parse;
 mod progress;
 mod snapshot;
@@ -43,6 +44,7 @@ mod write;
 pub use error::{Error, Result, Section, Warning};
 pub use ids::{EdgeIdx, NodeIdx, ObjectId, ParseObjectIdError, StringIdx};
 pub use meta::{EdgeKind, Meta, NodeKind};
+pub use output::{OutputFile, OutputPolicy, same_file};
 pub use parse::ParseOptions;
 pub use progress::{NoProgress, Progress};
 pub use snapshot::{EdgeRef, HeapSnapshot, NodeRef, TraceTree};

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::meta::{EdgeField, NodeField};
+use crate::output::{OutputFile, OutputPolicy};
 use crate::snapshot::HeapSnapshot;
 
 /// Options for writing.
@@ -68,19 +69,37 @@ impl HeapSnapshot {
         Ok(())
     }
 
-    /// Writes the snapshot to `path` atomically: into a temporary file in the same directory,
-    /// renamed over `path` only once complete. A failure leaves no partial file behind.
+    /// Writes the snapshot to `path` without ever leaving half a file: through an
+    /// [`OutputFile`] with the default [`OutputPolicy`] (a temporary file named after `path`,
+    /// renamed over it once complete; a FIFO or device is written through; a symlink is
+    /// refused; a replaced file keeps its mode). A name ending in `.gz` is gzipped even if
+    /// `opts.gzip` is not set. Errors name the path.
     pub fn write_path(&self, path: impl AsRef<Path>, opts: &WriteOptions) -> Result<()> {
+        self.write_path_with(path, opts, &OutputPolicy::default(), |_| {})
+    }
+
+    /// [`HeapSnapshot::write_path`] with an explicit [`OutputPolicy`], and `on_temp` called
+    /// with the temporary file's path before any byte is written (so that a program handling
+    /// signals can remove it when interrupted).
+    pub fn write_path_with(
+        &self,
+        path: impl AsRef<Path>,
+        opts: &WriteOptions,
+        policy: &OutputPolicy,
+        on_temp: impl FnOnce(Option<&Path>),
+    ) -> Result<()> {
         let path = path.as_ref();
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let mut tmp =
-            tempfile::Builder::new().prefix(".heapsnap-").suffix(".tmp").tempfile_in(dir)?;
-        self.write_with(tmp.as_file_mut(), opts)?;
-        tmp.as_file_mut().sync_all()?;
-        tmp.persist(path).map_err(|e| Error::Io(e.error))?;
+        let mut opts = opts.clone();
+        opts.gzip |= path.extension().is_some_and(|e| e == "gz");
+        let mut out = OutputFile::create(path, policy)?;
+        on_temp(out.temp_path());
+        self.write_with(&mut out, &opts).map_err(|e| match e {
+            Error::Io(io) => {
+                Error::Io(io::Error::new(io.kind(), format!("writing {}: {io}", path.display())))
+            }
+            e => e,
+        })?;
+        out.finish()?;
         Ok(())
     }
 
