@@ -16,3 +16,4 @@ mod info;
 mod leaks;
 mod malformed;
 mod outputs;
+mod redact;

@@ -36,6 +36,27 @@ pub(crate) struct GlobalArgs {
     /// Never draw a progress bar.
     #[arg(long, global = true)]
     pub(crate) no_progress: bool,
+    /// Replace the data the heap holds (string values, Map keys, dictionary keys, numbers)
+    /// before anything is printed or written; `--redact=strict` also hides script and page
+    /// URLs. See `heapsnap redact --help`.
+    #[arg(
+        long,
+        global = true,
+        value_name = "MODE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "data"
+    )]
+    pub(crate) redact: Option<RedactMode>,
+}
+
+/// What `--redact` replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum RedactMode {
+    /// String values, Map/Set keys, dictionary keys, numbers, RegExp patterns.
+    Data,
+    /// Also script URLs, page URLs and DOM attributes.
+    Strict,
 }
 
 impl GlobalArgs {
@@ -64,6 +85,9 @@ pub(crate) enum Command {
         after_help = "EXAMPLES:\n    heapsnap convert app.heapsnapshot app.heapsnapshot.gz     # gzip (by extension)\n    heapsnap convert app.heapsnapshot.gz app.heapsnapshot     # plain JSON\n    heapsnap convert --gzip - out.bin < app.heapsnapshot"
     )]
     Convert(ConvertArgs),
+    /// Write a copy of a snapshot without the data it holds, safe to attach to a bug report.
+    #[command(after_help = REDACT_HELP)]
+    Redact(RedactArgs),
     /// DevTools' Summary view: objects by class with counts, shallow and retained sizes.
     #[command(
         after_help = "EXAMPLES:\n    heapsnap summary snapshots/shapes.heapsnapshot.gz\n    heapsnap summary app.heapsnapshot.gz --sort count --top 50\n    heapsnap summary --json app.heapsnapshot.gz | jq '.classes[0]'"
@@ -247,6 +271,36 @@ pub(crate) struct InfoArgs {
     /// Print one JSON document (schema `heapsnap.info/1`) instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+const REDACT_HELP: &str = "\
+Replaced: every string value (strings, concatenated and sliced strings: values, Map and Set keys, \
+script sources), number and bigint values, RegExp patterns, the property names of dictionary-mode \
+objects (hash-table objects, whose keys are usually data: sessions[token]; on the global object, \
+identifier-like names are kept), and sections heapsnap does not interpret. Each distinct string \
+becomes `<redacted #N>` (equal strings stay equal; nothing of the content or its length is left).
+
+Kept: the whole graph (ids, types, sizes, edges: distances, dominators and retained sizes are \
+unchanged), class and function names, property names of ordinary objects, variable names, script \
+URLs (--strict replaces those, page URLs and DOM attributes too). Redacting twice changes nothing.
+
+Not removed: property names that code computed on small objects V8 kept in fast mode, and names \
+that come from source code (functions, classes, variables).
+
+EXAMPLES:
+    heapsnap redact app.heapsnapshot.gz app-redacted.heapsnapshot.gz
+    heapsnap redact --strict app.heapsnapshot.gz shareable.heapsnapshot.gz
+    heapsnap leaks --redact b.heapsnapshot.gz t.heapsnapshot.gz f.heapsnapshot.gz   # any command";
+
+#[derive(Debug, Args)]
+pub(crate) struct RedactArgs {
+    /// Input snapshot (`-` for stdin), plain or gzipped.
+    pub(crate) input: PathBuf,
+    /// Output file (`-` for stdout); gzipped when it ends in `.gz`.
+    pub(crate) output: PathBuf,
+    /// Also replace script URLs, page URLs and DOM attributes.
+    #[arg(long)]
+    pub(crate) strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,9 +4,9 @@ use std::io;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use heapsnap_format::{HeapSnapshot, ParseOptions};
+use heapsnap_format::{HeapSnapshot, ParseOptions, RedactOptions, RedactStats};
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, RedactMode};
 use crate::progress::Bar;
 
 /// How a path is shown to the user (`<stdin>` for `-`).
@@ -26,6 +26,11 @@ pub(crate) fn load(path: &Path, global: &GlobalArgs, quiet_bar: bool) -> Result<
     }
     .with_context(|| format!("reading {}", display(path)))?;
     bar.finish();
+    let mut snap = snap;
+    if let Some(mode) = global.redact {
+        let stats = snap.redact(&RedactOptions::new().strict(mode == RedactMode::Strict));
+        log::info!("{}: {}", display(path), redact_summary(&stats));
+    }
     log::debug!("parsing {} took {:.2?}", display(path), t.elapsed());
     for w in snap.warnings() {
         log::warn!("{}: {w}", display(path));
@@ -58,4 +63,16 @@ impl Analyzed {
         }
         (graph, analysis)
     }
+}
+
+/// One line saying what redaction replaced.
+pub(crate) fn redact_summary(stats: &RedactStats) -> String {
+    let mut s = format!(
+        "redacted {} values and {} dictionary keys ({} distinct strings)",
+        stats.node_names, stats.edge_names, stats.strings
+    );
+    if !stats.dropped_sections.is_empty() {
+        s.push_str(&format!("; dropped sections {}", stats.dropped_sections.join(", ")));
+    }
+    s
 }

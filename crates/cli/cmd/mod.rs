@@ -6,6 +6,7 @@ pub(crate) mod diff;
 mod dump;
 mod info;
 pub(crate) mod leaks;
+mod redact;
 mod retainers;
 mod summary;
 mod top;
@@ -21,6 +22,7 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Info(args) => info::run(&args, &cli.global),
         Command::Convert(args) => convert::run(&args, &cli.global),
+        Command::Redact(args) => redact::run(&args, &cli.global),
         Command::Summary(args) => summary::run(&args, &cli.global),
         Command::Top(args) => top::run(&args, &cli.global),
         Command::Retainers(args) => retainers::run(&args, &cli.global),

@@ -69,7 +69,7 @@ impl BaseIndex {
             root: g.root().0,
             kind: snap.node_types().to_vec(),
             type_names: snap.meta().node_type_names().to_vec(),
-            name_hash: snap.nodes().map(|n| fnv1a(n.name())).collect(),
+            name_hash: snap.nodes().map(|n| fnv1a(n.identity_name())).collect(),
             unreachable: a.unreachable,
             total_size: a.total_size,
         }

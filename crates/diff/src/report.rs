@@ -480,7 +480,7 @@ fn id_check(base: &BaseIndex, g: &HeapGraph<'_>) -> IdCheck {
                 let after_type =
                     after_types.get(usize::from(types[i])).map(String::as_str).unwrap_or("");
                 if base_type != after_type
-                    || base.name_hash[bi] != fnv1a(snap.node(NodeIdx(i as u32)).name())
+                    || base.name_hash[bi] != fnv1a(snap.node(NodeIdx(i as u32)).identity_name())
                 {
                     mismatched += 1;
                 }

@@ -43,6 +43,21 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
+    /// Whether nodes of this kind are named by their value (strings, numbers, bigints, RegExp
+    /// patterns) rather than by a class or function name. Such names are data:
+    /// [`HeapSnapshot::redact`](crate::HeapSnapshot::redact) replaces them.
+    pub fn named_by_value(self) -> bool {
+        matches!(
+            self,
+            NodeKind::String
+                | NodeKind::ConsString
+                | NodeKind::SlicedString
+                | NodeKind::Number
+                | NodeKind::BigInt
+                | NodeKind::RegExp
+        )
+    }
+
     fn from_name(name: &str, raw: u8) -> NodeKind {
         match name {
             "hidden" => NodeKind::Hidden,

@@ -297,6 +297,12 @@ impl<'a> NodeRef<'a> {
         let raw = usize::from(self.snap.node_type[self.idx.index()]);
         self.snap.meta().node_type_names.get(raw).map(String::as_str).unwrap_or("")
     }
+    /// The name that identifies the object across snapshots of one process: its name, or `""`
+    /// for nodes [named by their value](NodeKind::named_by_value) (redaction replaces those
+    /// names differently in each file; V8 strings never change anyway).
+    pub fn identity_name(self) -> &'a str {
+        if self.kind().named_by_value() { "" } else { self.name() }
+    }
     /// The node's name.
     #[inline]
     pub fn name(self) -> &'a str {

@@ -96,7 +96,7 @@ impl Census {
                 odd_ids[k / 64] |= 1 << (k % 64);
                 if (id / 2).is_multiple_of(SAMPLE) {
                     let tn = type_names.get(usize::from(t)).map(String::as_str).unwrap_or("");
-                    let h = fnv1a(tn.as_bytes(), fnv1a(snap.node(v).name().as_bytes(), 0));
+                    let h = fnv1a(tn.as_bytes(), fnv1a(snap.node(v).identity_name().as_bytes(), 0));
                     sample.push((id, h));
                 }
             } else {
