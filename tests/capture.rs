@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use heapsnap_format::{HeapSnapshot, NodeKind};
 
-use crate::util::{heapsnap, node_available, root};
+use crate::util::{heapsnap, require_node, root};
 
 /// A node process that is killed (with its children) when dropped.
 struct Node {
@@ -129,11 +129,7 @@ impl Drop for Node {
 }
 
 fn need_node(test: &str) -> bool {
-    if node_available() {
-        return true;
-    }
-    eprintln!("SKIPPED {test}: `node` was not found on PATH");
-    false
+    require_node(test)
 }
 
 fn stderr(o: &Output) -> String {
@@ -232,10 +228,20 @@ fn capture_worker_threads() {
     let out = dir.path().join("w.heapsnapshot");
     let o = heapsnap(&["capture", "--pid", &pid, "--worker", "all", "-o", s(&out)]);
     let text = ok(&o, "--worker all");
-    assert_eq!(text.lines().count(), 2, "{text}");
+    // The main thread under the name given, then each worker with its tag inserted; every
+    // file named on its own line.
     let mut files = listing(dir.path());
     files.sort();
-    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(text.lines().count(), 3, "{text}");
+    for f in &files {
+        assert!(text.contains(&format!("wrote {}: ", dir.path().join(f).display())), "{text}");
+    }
+    assert_eq!(files[0], "w.heapsnapshot");
+    let main = HeapSnapshot::from_path(&out).unwrap();
+    assert_eq!(count_named(&main, "CaptureMarker"), 1000);
+    assert_eq!(count_named(&main, "WorkerMarker"), 0);
+    let files: Vec<String> = files[1..].to_vec();
     for f in &files {
         assert!(f.starts_with("w.worker-") && f.ends_with(".heapsnapshot"), "{f}");
         assert!(f.contains("pool-"), "{f}");
@@ -498,4 +504,39 @@ fn watch_auto_capture_takes_three_snapshots() {
     let fin = HeapSnapshot::from_path(snaps.join("final.heapsnapshot")).unwrap();
     assert!(fin.node_count() > base.node_count(), "the leak must show in the snapshots");
     assert_eq!(node.status(), "inspector closed");
+}
+
+#[test]
+fn separate_captures_point_to_hunt() {
+    if !need_node("separate_captures_point_to_hunt") {
+        return;
+    }
+    let node = Node::start(&["--inspect-port=0", "idle.js"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("a.heapsnapshot");
+    let o = heapsnap(&["capture", "--pid", &node.pid(), "-o", s(&first), "--no-check"]);
+    ok(&o, "first capture");
+    // One capture alone: nothing to compare, no note.
+    assert!(!stderr(&o).contains("heapsnap hunt"), "{}", stderr(&o));
+    let second = dir.path().join("b.heapsnapshot");
+    let o = heapsnap(&["capture", "--pid", &node.pid(), "-o", s(&second), "--no-check"]);
+    ok(&o, "second capture");
+    let err = stderr(&o);
+    assert_eq!(err.matches("note:").count(), 1, "{err}");
+    assert!(err.contains("V8 numbers objects afresh in every session"), "{err}");
+    assert!(err.contains(&format!("heapsnap hunt --pid {}", node.pid())), "{err}");
+    // The ids really do start over: the same 1000 markers, other ids.
+    let ids = |p: &Path| {
+        let snap = HeapSnapshot::from_path(p).unwrap();
+        let mut v: Vec<u64> = snap
+            .nodes()
+            .filter(|n| n.kind() == NodeKind::Object && n.name() == "CaptureMarker")
+            .map(|n| u64::from(n.id().0))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let (a, b) = (ids(&first), ids(&second));
+    assert_eq!((a.len(), b.len()), (1000, 1000));
+    assert_ne!(a, b, "separate sessions gave the same ids");
 }
