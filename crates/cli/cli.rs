@@ -99,12 +99,12 @@ EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.h
     Dump(DumpArgs),
     /// Take heap snapshots from live Node.js processes, workers, cluster members or Chrome pages.
     #[command(
-        after_help = "EXAMPLES:\n    heapsnap capture --pid 4242 -o app.heapsnapshot.gz      # SIGUSR1, capture, close the inspector again\n    heapsnap capture --port 9229                            # node --inspect app.js\n    heapsnap capture --pid 4242 --worker list               # worker threads\n    heapsnap capture --pid 4242 --worker all -o app.heapsnapshot\n    heapsnap capture --pid 4100 --children                  # every cluster worker in turn\n    heapsnap capture --port 9222 --target 'My page' -o page.heapsnapshot   # Chrome --remote-debugging-port=9222\n\nSECURITY: --pid sends SIGUSR1, which makes Node open its inspector on 127.0.0.1:9229 (or its\n--inspect-port) as with --inspect: until it is closed, local processes can run code in the target.\nheapsnap closes an inspector it opened as soon as the snapshot is taken (also on Ctrl-C), and\nleaves an inspector that was already open alone. It only connects to 127.0.0.1 unless --host or\n--ws names another host. The target's JavaScript pauses while V8 walks the heap."
+        after_help = "EXAMPLES:\n    heapsnap capture --pid 4242 -o app.heapsnapshot.gz      # SIGUSR1, capture, close the inspector again\n    heapsnap capture --port 9229                            # node --inspect app.js\n    heapsnap capture --pid 4242 --worker list               # worker threads\n    heapsnap capture --pid 4242 --worker all -o app.heapsnapshot   # app.heapsnapshot (main thread), app.worker-1-NAME.heapsnapshot, ...\n    heapsnap capture --pid $(pgrep -f 'npm start')           # a launcher: the node process below it\n    heapsnap capture --name server.js                       # by command line\n    heapsnap capture --pid 4100 --children                  # every cluster worker in turn\n    heapsnap capture --port 9222 --target 'My page' -o page.heapsnapshot   # Chrome --remote-debugging-port=9222\n\nSECURITY: --pid sends SIGUSR1, which makes Node open its inspector on 127.0.0.1:9229 (or its\n--inspect-port) as with --inspect: until it is closed, local processes can run code in the target.\nheapsnap closes an inspector it opened as soon as the snapshot is taken (also on Ctrl-C), and\nleaves an inspector that was already open alone. It only connects to 127.0.0.1 unless --host or\n--ws names another host, and warns when an inspector listens on every interface. SIGUSR1 is\nonly sent to a process that catches it (Node.js does). The target's JavaScript pauses while V8\nwalks the heap. Each capture is its own inspector session, and V8 numbers objects afresh in\neach: to compare snapshots object by object, use `heapsnap hunt`."
     )]
     Capture(CaptureArgs),
     /// Sample a live process's heap after GC over time and warn when it keeps growing.
     #[command(
-        after_help = "EXAMPLES:\n    heapsnap watch --pid 4242                                # every 5s until Ctrl-C\n    heapsnap watch --port 9229 --interval 2s --duration 10m --out series.csv\n    heapsnap watch --pid 4242 --auto-capture leak-snaps/     # baseline/target/final snapshots on growth\n\nEach sample forces a full GC first (HeapProfiler.collectGarbage) and then reads\nRuntime.getHeapUsage, so `used` is the heap after GC; --no-gc samples without forcing GC (cheaper\nfor the target, noisier). A leak warning is raised when the heap after GC grows (by more than\n--min-growth, default 16KiB) in N consecutive samples (--consecutive, default 5: the old memwatch\nrule). Exit status 1 when a warning was raised."
+        after_help = "EXAMPLES:\n    heapsnap watch --pid 4242                                # every 5s until Ctrl-C\n    heapsnap watch --name server.js --json | jq -c .used_size   # JSON Lines, one per sample\n    heapsnap watch --port 9229 --interval 2s --duration 10m --out series.csv\n    heapsnap watch --pid 4242 --prometheus /var/lib/node_exporter/heap.prom\n    heapsnap watch --pid 4242 --worker 1                     # a worker thread\n    heapsnap watch --pid 4242 --auto-capture leak-snaps/     # baseline/target/final snapshots on growth\n\nEach sample forces a full GC first (HeapProfiler.collectGarbage) and then reads\nRuntime.getHeapUsage, so `used` is the heap after GC; --no-gc samples without forcing GC (cheaper\nfor the target, noisier). A leak warning is raised when the heap after GC grows (by more than\n--min-growth, default 16KiB) in N consecutive samples (--consecutive, default 5: the old memwatch\nrule). --auto-capture takes baseline, target and final snapshots (N samples apart, in the one\nsession) into a new run folder DIR/heapsnap-<pid>-<UTC time>/ as `hunt` does, then runs `heapsnap\nleaks` on them. Exit status 1 when a warning was raised; 143 or 129 when stopped by SIGTERM or\nSIGHUP (Ctrl-C ends a watch normally)."
     )]
     Watch(WatchArgs),
     /// Hunt a leak in a live process: baseline, exercise, target, exercise, final, in one
@@ -330,8 +330,9 @@ pub(crate) struct CaptureArgs {
         conflicts_with_all = ["pid", "name", "ws"]
     )]
     pub(crate) host: String,
-    /// Output file (default `heapsnap-<pid>-<time>.heapsnapshot`). With several snapshots
-    /// (--worker all, --children) each name gets the worker or pid inserted.
+    /// Output file (default `heapsnap-<pid>-<UTC time>.heapsnapshot`). With several snapshots
+    /// each name gets the worker (`NAME.worker-<id>-<title>.heapsnapshot`) or pid
+    /// (`NAME.pid<pid>...`) inserted before the extension; every file written is printed.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
     /// Gzip the output (default: when FILE ends in `.gz`).
@@ -346,7 +347,8 @@ pub(crate) struct CaptureArgs {
     /// Capture the values of numbers (`captureNumericValue`; adds `smi number` nodes).
     #[arg(long)]
     pub(crate) numeric_values: bool,
-    /// Worker threads (NodeWorker domain): `list` them, capture `all`, or one by its thread id.
+    /// Worker threads (NodeWorker domain): `list` them, capture `all` (the main thread under
+    /// the output name, then each worker), or one by its thread id.
     #[arg(long, value_name = "all|ID|list", value_parser = crate::cmd::capture::parse_worker)]
     pub(crate) worker: Option<crate::cmd::capture::WorkerChoice>,
     /// With --pid of a cluster primary: capture each Node.js child process in turn (each one's

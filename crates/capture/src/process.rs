@@ -132,6 +132,11 @@ impl Inspector {
                 return Ok(found(hit, false));
             }
         }
+        // SIGUSR1's default action terminates a process: send it only to one that catches it.
+        if !catches_sigusr1(pid) {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            return Err(Error::process(pid, ProcessError::NoSigusr1Handler(comm.trim().into())));
+        }
         // Where SIGUSR1 would make it listen: only loopback (or every interface, reached through
         // loopback) unless the caller allowed another host.
         if let Some(ip) = hint.ip
@@ -149,11 +154,6 @@ impl Inspector {
             && port_listened(pid, port)
         {
             return Err(Error::process(pid, ProcessError::PortBusy(port)));
-        }
-        // SIGUSR1's default action terminates a process: send it only to one that catches it.
-        if !catches_sigusr1(pid) {
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            return Err(Error::process(pid, ProcessError::NoSigusr1Handler(comm.trim().into())));
         }
         log::info!("sending SIGUSR1 to process {pid} to open its inspector");
         signal(pid, libc::SIGUSR1)?;

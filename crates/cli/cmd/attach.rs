@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use heapsnap_capture::{AttachOptions, Inspector, Selector, Session, Target};
+use heapsnap_capture::{AttachOptions, Inspector, Selector, Session, Target, WorkerInfo};
 use serde_json::Value;
 
 use crate::cli::EndpointArgs;
@@ -261,6 +261,30 @@ pub(crate) fn with_ws<T>(
     };
     session.close();
     result
+}
+
+/// The id users see and type for a worker thread: its thread id (`worker.threadId`), else the
+/// inspector's id.
+pub(crate) fn worker_number(w: &WorkerInfo) -> String {
+    w.thread_id.map_or_else(|| w.worker_id.clone(), |t| t.to_string())
+}
+
+/// The worker thread `id` (see [`worker_number`]) of the session's target; the error lists
+/// the ones that exist.
+pub(crate) fn find_worker(session: &mut Session, at: &Attached, id: &str) -> Result<WorkerInfo> {
+    let workers =
+        session.workers().with_context(|| format!("listing the worker threads of {}", at.label))?;
+    match workers.iter().find(|w| worker_number(w) == id) {
+        Some(w) => Ok(w.clone()),
+        None => Err(heapsnap_capture::Error::NoTarget {
+            wanted: format!("worker {id}"),
+            available: workers
+                .iter()
+                .map(|w| format!("worker {} {:?}", worker_number(w), w.title))
+                .collect(),
+        }
+        .into()),
+    }
 }
 
 /// Whether `host:port` names a loopback host.

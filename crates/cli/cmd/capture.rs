@@ -321,17 +321,25 @@ impl Cx<'_> {
     /// The output path: `-o` (with `tag` inserted when there are several snapshots) or
     /// `heapsnap-<pid>-<time>[.tag].heapsnapshot[.gz]`.
     fn path(&self, pid: Option<u32>, tag: Option<&str>) -> PathBuf {
-        let base = match &self.args.output {
-            Some(p) => p.clone(),
-            None => {
-                let who = pid.map(|p| format!("{p}-")).unwrap_or_default();
-                let gz = if self.args.gzip { ".gz" } else { "" };
-                PathBuf::from(format!("heapsnap-{who}{}.heapsnapshot{gz}", self.stamp))
-            }
-        };
-        match tag {
+        let tagged = |base: PathBuf| match tag {
             Some(t) => with_tag(&base, t),
             None => base,
+        };
+        if let Some(p) = &self.args.output {
+            return tagged(p.clone());
+        }
+        // A default name never replaces an earlier capture (two in the same second).
+        let who = pid.map(|p| format!("{p}-")).unwrap_or_default();
+        let gz = if self.args.gzip { ".gz" } else { "" };
+        let mut k = 1u32;
+        loop {
+            let n = if k == 1 { String::new() } else { format!("-{k}") };
+            let p =
+                tagged(PathBuf::from(format!("heapsnap-{who}{}{n}.heapsnapshot{gz}", self.stamp)));
+            if !p.exists() || k >= 1000 {
+                return p;
+            }
+            k += 1;
         }
     }
 }

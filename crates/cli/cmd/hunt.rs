@@ -33,7 +33,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use heapsnap_capture::{OutputFile, Session, SnapshotOptions, SnapshotStats, WorkerInfo};
+use heapsnap_capture::{OutputFile, Session, SnapshotOptions, SnapshotStats};
 use serde_json::{Value, json};
 
 use crate::cli::{GlobalArgs, HuntArgs};
@@ -207,30 +207,30 @@ fn capture_json(c: &Capture) -> Value {
 /// removed. Returns what to tell the user.
 fn give_up(run: &mut Run) -> Option<String> {
     let dir = run.dir.take()?;
-    if run.captures.is_empty() {
-        let _ = std::fs::remove_dir(&dir);
+    let files: Vec<PathBuf> = run.captures.iter().map(|c| c.path.clone()).collect();
+    mark_incomplete(&dir, &files)
+}
+
+/// A run folder whose series stopped early: renamed `...-incomplete` when it holds `files`
+/// (the snapshots completed), removed when empty. Returns what to tell the user.
+pub(crate) fn mark_incomplete(dir: &Path, files: &[PathBuf]) -> Option<String> {
+    if files.is_empty() {
+        let _ = std::fs::remove_dir(dir);
         return None;
     }
-    let stages: Vec<&str> = run.captures.iter().map(|c| c.stage).collect();
     let mut name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     name.push_str("-incomplete");
     let renamed = dir.with_file_name(name);
-    let kept =
-        if !renamed.exists() && std::fs::rename(&dir, &renamed).is_ok() { renamed } else { dir };
-    Some(format!(
-        "the run is incomplete: {} holds {} ({} of the series)",
-        kept.display(),
-        run.captures
-            .iter()
-            .map(|c| c
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join(", "),
-        stages.join(", ")
-    ))
+    let kept = if !renamed.exists() && std::fs::rename(dir, &renamed).is_ok() {
+        renamed
+    } else {
+        dir.to_path_buf()
+    };
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
+    Some(format!("the run is incomplete: {} holds {}", kept.display(), names.join(", ")))
 }
 
 /// Creates a new folder `parent/base` (or `base-2`, `base-3`, ... when taken): never an
@@ -255,11 +255,6 @@ pub(crate) fn run_dir_name(pid: Option<u32>) -> String {
     format!("heapsnap-{who}-{}", crate::cmd::capture::timestamp())
 }
 
-/// The id users see and type for a worker (its thread id, else the inspector's id).
-fn worker_number(w: &WorkerInfo) -> String {
-    w.thread_id.map_or_else(|| w.worker_id.clone(), |t| t.to_string())
-}
-
 /// Picks the worker (if any) and runs the series on it.
 fn series(
     session: &mut Session,
@@ -273,22 +268,11 @@ fn series(
         run.target = Some(json!({"label": at.label, "pid": at.pid, "worker": null}));
         return steps(session, at, &at.label, args, global, action, run);
     };
-    let workers =
-        session.workers().with_context(|| format!("listing the worker threads of {}", at.label))?;
-    let Some(w) = workers.iter().find(|w| worker_number(w) == *id).cloned() else {
-        return Err(heapsnap_capture::Error::NoTarget {
-            wanted: format!("worker {id}"),
-            available: workers
-                .iter()
-                .map(|w| format!("worker {} {:?}", worker_number(w), w.title))
-                .collect(),
-        }
-        .into());
-    };
-    let label = format!("{} worker {} {:?}", at.label, worker_number(&w), w.title);
+    let w = attach::find_worker(session, at, id)?;
+    let label = format!("{} worker {} {:?}", at.label, attach::worker_number(&w), w.title);
     run.target = Some(json!({
         "label": label, "pid": at.pid,
-        "worker": {"id": worker_number(&w), "title": w.title, "url": w.url},
+        "worker": {"id": attach::worker_number(&w), "title": w.title, "url": w.url},
     }));
     let mut scoped = session.worker(&w);
     steps(&mut scoped, at, &label, args, global, action, run)
