@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use heapsnap_format::{HeapSnapshot, NodeKind};
 
-use crate::util::{heapsnap, node_available, root};
+use crate::util::{heapsnap, require_node, root};
 
 /// A node process that is killed (with its children) when dropped.
 struct Node {
@@ -27,7 +27,12 @@ struct Node {
 impl Node {
     /// Starts `node ARGS` in `tests/fixtures/capture` and waits for its `ready` line.
     fn start(args: &[&str], env: &[(&str, &str)]) -> Node {
-        let mut child = Command::new("node")
+        Node::start_with("node", args, env)
+    }
+
+    /// Starts `PROGRAM ARGS` (a shell or launcher around node) like [`Node::start`].
+    fn start_with(program: &str, args: &[&str], env: &[(&str, &str)]) -> Node {
+        let mut child = Command::new(program)
             .args(args)
             .envs(env.iter().copied())
             .env_remove("NODE_OPTIONS")
@@ -129,11 +134,7 @@ impl Drop for Node {
 }
 
 fn need_node(test: &str) -> bool {
-    if node_available() {
-        return true;
-    }
-    eprintln!("SKIPPED {test}: `node` was not found on PATH");
-    false
+    require_node(test)
 }
 
 fn stderr(o: &Output) -> String {
@@ -232,10 +233,20 @@ fn capture_worker_threads() {
     let out = dir.path().join("w.heapsnapshot");
     let o = heapsnap(&["capture", "--pid", &pid, "--worker", "all", "-o", s(&out)]);
     let text = ok(&o, "--worker all");
-    assert_eq!(text.lines().count(), 2, "{text}");
+    // The main thread under the name given, then each worker with its tag inserted; every
+    // file named on its own line.
     let mut files = listing(dir.path());
     files.sort();
-    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(text.lines().count(), 3, "{text}");
+    for f in &files {
+        assert!(text.contains(&format!("wrote {}: ", dir.path().join(f).display())), "{text}");
+    }
+    assert_eq!(files[0], "w.heapsnapshot");
+    let main = HeapSnapshot::from_path(&out).unwrap();
+    assert_eq!(count_named(&main, "CaptureMarker"), 1000);
+    assert_eq!(count_named(&main, "WorkerMarker"), 0);
+    let files: Vec<String> = files[1..].to_vec();
     for f in &files {
         assert!(f.starts_with("w.worker-") && f.ends_with(".heapsnapshot"), "{f}");
         assert!(f.contains("pool-"), "{f}");
@@ -488,14 +499,400 @@ fn watch_auto_capture_takes_three_snapshots() {
         s(&snaps),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    // One run folder, as `hunt` makes them, with the three snapshots named by stage.
+    let runs = listing(&snaps);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert!(runs[0].starts_with(&format!("heapsnap-{}-20", node.pid())), "{runs:?}");
+    let run = snaps.join(&runs[0]);
     assert_eq!(
-        listing(&snaps),
-        ["baseline.heapsnapshot", "final.heapsnapshot", "target.heapsnapshot"]
+        listing(&run),
+        ["1-baseline.heapsnapshot.gz", "2-target.heapsnapshot.gz", "3-final.heapsnapshot.gz"]
     );
     let err = stderr(&o);
-    assert!(err.contains("heapsnap diff") || err.contains("running heapsnap leaks"), "{err}");
-    let base = HeapSnapshot::from_path(snaps.join("baseline.heapsnapshot")).unwrap();
-    let fin = HeapSnapshot::from_path(snaps.join("final.heapsnapshot")).unwrap();
+    assert!(err.contains("running heapsnap leaks"), "{err}");
+    assert!(stdout(&o).contains("object ids: comparable"), "{}", stdout(&o));
+    let base = HeapSnapshot::from_path(run.join("1-baseline.heapsnapshot.gz")).unwrap();
+    let fin = HeapSnapshot::from_path(run.join("3-final.heapsnapshot.gz")).unwrap();
     assert!(fin.node_count() > base.node_count(), "the leak must show in the snapshots");
+    assert_eq!(node.status(), "inspector closed");
+}
+
+#[test]
+fn separate_captures_point_to_hunt() {
+    if !need_node("separate_captures_point_to_hunt") {
+        return;
+    }
+    let node = Node::start(&["--inspect-port=0", "idle.js"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("a.heapsnapshot");
+    let o = heapsnap(&["capture", "--pid", &node.pid(), "-o", s(&first), "--no-check"]);
+    ok(&o, "first capture");
+    // One capture alone: nothing to compare, no note.
+    assert!(!stderr(&o).contains("heapsnap hunt"), "{}", stderr(&o));
+    let second = dir.path().join("b.heapsnapshot");
+    let o = heapsnap(&["capture", "--pid", &node.pid(), "-o", s(&second), "--no-check"]);
+    ok(&o, "second capture");
+    let err = stderr(&o);
+    assert_eq!(err.matches("note:").count(), 1, "{err}");
+    assert!(err.contains("V8 numbers objects afresh in every session"), "{err}");
+    assert!(err.contains(&format!("heapsnap hunt --pid {}", node.pid())), "{err}");
+    // The ids really do start over: the same 1000 markers, other ids.
+    let ids = |p: &Path| {
+        let snap = HeapSnapshot::from_path(p).unwrap();
+        let mut v: Vec<u64> = snap
+            .nodes()
+            .filter(|n| n.kind() == NodeKind::Object && n.name() == "CaptureMarker")
+            .map(|n| u64::from(n.id().0))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let (a, b) = (ids(&first), ids(&second));
+    assert_eq!((a.len(), b.len()), (1000, 1000));
+    assert_ne!(a, b, "separate sessions gave the same ids");
+    // Default names: predictable, printed, and never the same file twice.
+    let cwd = tempfile::tempdir().unwrap();
+    let mut printed = Vec::new();
+    for _ in 0..2 {
+        let o = Command::new(env!("CARGO_BIN_EXE_heapsnap"))
+            .args(["capture", "--pid", &node.pid(), "--no-check", "--no-gc"])
+            .current_dir(cwd.path())
+            .output()
+            .unwrap();
+        let text = ok(&o, "capture without -o");
+        let name = text.strip_prefix("wrote ").unwrap().split(':').next().unwrap().to_string();
+        assert!(name.starts_with(&format!("heapsnap-{}-20", node.pid())), "{name}");
+        assert!(name.ends_with(".heapsnapshot"), "{name}");
+        printed.push(name);
+    }
+    let mut want = printed.clone();
+    want.sort();
+    assert_ne!(printed[0], printed[1]);
+    assert_eq!(listing(cwd.path()), want);
+}
+
+/// A program that is not Node.js but whose name says node, as in issue 13:
+/// `cp /bin/sleep node-healthcheck`. SIGUSR1 would kill it.
+#[test]
+fn sigusr1_only_to_processes_that_catch_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("node-healthcheck");
+    std::fs::copy("/bin/sleep", &fake).unwrap();
+    let mut child = Command::new(&fake).arg("60").spawn().unwrap();
+    // Let it start (exec done) before we look at it.
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = child.id().to_string();
+    for args in [
+        vec!["capture", "--pid", &pid],
+        vec!["watch", "--pid", &pid, "--duration", "1s"],
+        vec!["hunt", "--pid", &pid, "--every", "1s"],
+    ] {
+        let o = heapsnap(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("does not catch SIGUSR1"), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("nothing was sent"), "{}", stderr(&o));
+        assert!(child.try_wait().unwrap().is_none(), "{args:?} killed the process");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The target's real socket table says who holds a port: no connection to the squatter.
+#[test]
+fn busy_port_is_found_without_contacting_it() {
+    if !need_node("busy_port_is_found_without_contacting_it") {
+        return;
+    }
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    squatter.set_nonblocking(true).unwrap();
+    let port = squatter.local_addr().unwrap().port();
+    let mut node = Node::start(&[&format!("--inspect-port={port}"), "idle.js"], &[]);
+    let o = heapsnap(&["capture", "--pid", &node.pid()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("port 127.0.0.1:{port} is already in use")),
+        "{}",
+        stderr(&o)
+    );
+    match squatter.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("heapsnap connected to the squatter: {other:?}"),
+    }
+    assert_eq!(node.status(), "inspector closed");
+}
+
+/// A local address that is not loopback (192.0.2.2 on the test machine), found without
+/// sending anything (a UDP connect only picks the route).
+fn non_loopback_ip() -> std::net::IpAddr {
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    sock.connect("192.0.2.1:9").expect("this test needs a non-loopback IPv4 address with a route");
+    let ip = sock.local_addr().unwrap().ip();
+    assert!(!ip.is_loopback() && !ip.is_unspecified(), "{ip}");
+    ip
+}
+
+#[test]
+fn only_loopback_unless_asked() {
+    if !need_node("only_loopback_unless_asked") {
+        return;
+    }
+    let ip = non_loopback_ip();
+    let dir = tempfile::tempdir().unwrap();
+    // Already listening on that address: found among its sockets, but not contacted.
+    let mut open = Node::start(&[&format!("--inspect={ip}:0"), "idle.js"], &[]);
+    let out = dir.path().join("a.heapsnapshot");
+    let o = heapsnap(&["capture", "--pid", &open.pid(), "-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("listens on {ip}:")) && err.contains("not loopback"), "{err}");
+    assert!(err.contains(&format!("--host {ip}")), "{err}");
+    assert!(listing(dir.path()).is_empty());
+    // Asked explicitly: --port with --host.
+    let port = open.status().rsplit(':').next().unwrap().split('/').next().unwrap().to_string();
+    let o = heapsnap(&[
+        "capture",
+        "--port",
+        &port,
+        "--host",
+        &ip.to_string(),
+        "-o",
+        s(&out),
+        "--no-check",
+    ]);
+    ok(&o, "capture --host");
+    // Configured for that address but not open: refused before SIGUSR1, so it stays closed.
+    let mut closed = Node::start(&[&format!("--inspect-port={ip}:0"), "idle.js"], &[]);
+    let o = heapsnap(&["capture", "--pid", &closed.pid()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not loopback"), "{}", stderr(&o));
+    assert_eq!(closed.status(), "inspector closed");
+}
+
+#[test]
+fn inspector_on_every_interface_is_warned_about() {
+    if !need_node("inspector_on_every_interface_is_warned_about") {
+        return;
+    }
+    let node = Node::start(&["--inspect=0.0.0.0:0", "idle.js"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("a.heapsnapshot");
+    let o = heapsnap(&["capture", "--pid", &node.pid(), "-o", s(&out), "--no-check"]);
+    ok(&o, "capture --pid");
+    let err = stderr(&o);
+    assert!(
+        err.contains("listens on 0.0.0.0:") && err.contains("reachable from other machines"),
+        "{err}"
+    );
+    let port =
+        err.split("listens on 0.0.0.0:").nth(1).unwrap().split(',').next().unwrap().to_string();
+    let o = heapsnap(&["capture", "--port", &port, "-o", s(&out), "--no-check"]);
+    ok(&o, "capture --port");
+    assert!(stderr(&o).contains("reachable from other machines"), "{}", stderr(&o));
+    // Loopback only: no warning.
+    let quiet = Node::start(&["--inspect=127.0.0.1:0", "idle.js"], &[]);
+    let port = quiet.inspector_port();
+    let o = heapsnap(&["capture", "--port", &port, "-o", s(&out), "--no-check"]);
+    assert!(!stderr(&ok_output(o)).contains("reachable"));
+}
+
+fn ok_output(o: Output) -> Output {
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
+
+#[test]
+fn sigterm_and_sighup_close_what_we_opened() {
+    if !need_node("sigterm_and_sighup_close_what_we_opened") {
+        return;
+    }
+    // watch: TERM and HUP end it like Ctrl-C, with the status a shell expects.
+    let mut node = Node::start(&["--inspect-port=0", "steady.js"], &[]);
+    for (sig, code) in [("TERM", 143), ("HUP", 129)] {
+        let w = Command::new(env!("CARGO_BIN_EXE_heapsnap"))
+            .args(["watch", "--pid", &node.pid(), "--interval", "100ms"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1200));
+        Command::new("kill").args([&format!("-{sig}"), &w.id().to_string()]).status().unwrap();
+        let o = w.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(code), "SIG{sig}: {}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("summary: "), "{}", stdout(&o));
+        assert_eq!(node.status(), "inspector closed", "SIG{sig}");
+    }
+    // capture: TERM in the middle of a snapshot removes the temporary file.
+    let mut big = Node::start(&["--inspect-port=0", "big.js"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.heapsnapshot");
+    let cap = Command::new(env!("CARGO_BIN_EXE_heapsnap"))
+        .args(["capture", "--pid", &big.pid(), "-o", s(&out), "--no-gc"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_dir(dir.path())
+        .unwrap()
+        .any(|e| e.unwrap().metadata().map(|m| m.len() > 0).unwrap_or(false))
+    {
+        assert!(Instant::now() < until, "the capture never started writing");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Command::new("kill").args(["-TERM", &cap.id().to_string()]).status().unwrap();
+    let o = cap.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
+    assert!(stderr(&o).contains("interrupted (SIGTERM)"), "{}", stderr(&o));
+    assert_eq!(listing(dir.path()), Vec::<String>::new(), "a temporary file was left behind");
+    assert!(big.alive());
+    assert_eq!(big.status(), "inspector closed");
+}
+
+#[test]
+fn pid_of_a_launcher_and_name_select_the_node_process() {
+    if !need_node("pid_of_a_launcher_and_name_select_the_node_process") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("a.heapsnapshot");
+    // sh -c 'node ...' (the `; true` keeps sh from exec'ing node).
+    let sh = Node::start_with("sh", &["-c", "node --inspect-port=0 idle.js; true"], &[]);
+    let kids = heapsnap_capture::node_children(sh.child.id()).unwrap();
+    assert_eq!(kids.len(), 1);
+    let o = heapsnap(&["capture", "--pid", &sh.pid(), "-o", s(&out)]);
+    ok(&o, "capture --pid SH");
+    assert!(
+        stderr(&o).contains(&format!(
+            "process {} (sh -c node --inspect-port=0 idle.js; true) is a launcher",
+            sh.pid()
+        )) && stderr(&o)
+            .contains(&format!("below it, {} (node --inspect-port=0 idle.js)", kids[0])),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(count_named(&HeapSnapshot::from_path(&out).unwrap(), "CaptureMarker"), 1000);
+    // npm start: npm is itself node; the application runs two levels below it.
+    let app = dir.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    let idle = root().join("tests/fixtures/capture/idle.js");
+    std::fs::write(
+        app.join("package.json"),
+        format!(r#"{{"name":"app","version":"1.0.0","scripts":{{"start":"node --inspect-port=0 {}"}}}}"#, idle.display()),
+    )
+    .unwrap();
+    let npm = Node::start_with(
+        "sh",
+        &["-c", &format!("cd '{}' && exec npm start --silent", app.display())],
+        &[],
+    );
+    let o = heapsnap(&["capture", "--pid", &npm.pid(), "-o", s(&out), "--no-check"]);
+    ok(&o, "capture --pid NPM");
+    assert!(stderr(&o).contains("is a launcher, not the application"), "{}", stderr(&o));
+    // Two applications below one shell: refused, with the list.
+    let two = Node::start_with("sh", &["-c", "node idle.js & node idle.js; wait"], &[]);
+    let o = heapsnap(&["capture", "--pid", &two.pid()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let kids = heapsnap_capture::node_children(two.child.id()).unwrap();
+    assert_eq!(kids.len(), 2);
+    for k in &kids {
+        assert!(stderr(&o).contains(&format!("\n  {k} node idle.js")), "{}", stderr(&o));
+    }
+    // --name: by command line.
+    let tag = format!("tag-{}", std::process::id());
+    let one = Node::start(&["--inspect-port=0", "idle.js", "0", &tag], &[]);
+    let o = heapsnap(&["capture", "--name", &tag, "-o", s(&out), "--no-check"]);
+    ok(&o, "capture --name");
+    assert!(stderr(&o).contains(&format!("selects process {}", one.pid())), "{}", stderr(&o));
+    let other = Node::start(&["--inspect-port=0", "idle.js", "0", &tag], &[]);
+    let o = heapsnap(&["capture", "--name", &tag]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2 Node.js processes have"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&other.pid()) && stderr(&o).contains(&one.pid()));
+    let o = heapsnap(&["capture", "--name", "no-such-thing-anywhere-1234"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no Node.js process has"), "{}", stderr(&o));
+}
+
+#[test]
+fn watch_json_lines_and_prometheus() {
+    if !need_node("watch_json_lines_and_prometheus") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let node = Node::start(&["--inspect=127.0.0.1:0", "steady.js"], &[]);
+    let port = node.inspector_port();
+    let dir = tempfile::tempdir().unwrap();
+    let prom = dir.path().join("heap.prom");
+    let o = heapsnap(&[
+        "watch",
+        "--port",
+        &port,
+        "--interval",
+        "150ms",
+        "--duration",
+        "1500ms",
+        "--json",
+        "--prometheus",
+        s(&prom),
+    ]);
+    let text = ok(&o, "watch --json");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(lines.len() >= 6, "{text}");
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["sample"], i);
+        assert!(l["used_size"].as_u64().unwrap() > 1_000_000, "{l}");
+        assert_eq!(l["warning"], false);
+    }
+    let last = lines.last().unwrap();
+    let metrics = std::fs::read_to_string(&prom).unwrap();
+    assert!(metrics.contains("# TYPE heapsnap_heap_used_bytes gauge"), "{metrics}");
+    assert!(metrics.contains("# TYPE heapsnap_leak_warnings_total counter"), "{metrics}");
+    let used = metrics
+        .lines()
+        .find(|l| l.starts_with("heapsnap_heap_used_bytes{"))
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(used, last["used_size"].to_string(), "{metrics}");
+    assert!(metrics.contains("heapsnap_samples_total{target="), "{metrics}");
+    assert!(metrics.contains(&format!(" {}\n", lines.len())), "{metrics}");
+    assert_eq!(std::fs::metadata(&prom).unwrap().permissions().mode() & 0o777, 0o644);
+    assert_eq!(listing(dir.path()), ["heap.prom"], "a temporary file was left behind");
+}
+
+#[test]
+fn watch_a_worker_thread() {
+    if !need_node("watch_a_worker_thread") {
+        return;
+    }
+    let mut node = Node::start(&["--inspect-port=0", "idle.js", "2"], &[]);
+    let listed = ok(&heapsnap(&["capture", "--pid", &node.pid(), "--worker", "list"]), "list");
+    let id = listed.lines().next().unwrap().split('\t').next().unwrap().to_string();
+    let o = heapsnap(&[
+        "watch",
+        "--pid",
+        &node.pid(),
+        "--worker",
+        &id,
+        "--interval",
+        "100ms",
+        "--duration",
+        "800ms",
+    ]);
+    let text = ok(&o, "watch --worker");
+    assert!(text.contains(&format!("worker {id} \"[worker {id}] pool-")), "{text}");
+    assert!(text.contains("summary: "), "{text}");
+    let o = heapsnap(&["watch", "--pid", &node.pid(), "--worker", "999", "--duration", "1s"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no target matches \"worker 999\"") && stderr(&o).contains("pool-"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(node.status(), "inspector closed");
 }

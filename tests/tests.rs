@@ -12,6 +12,7 @@ mod diff_cli;
 mod diff_conformance;
 mod diff_leaks;
 mod fixtures;
+mod hunt;
 mod info;
 mod leaks;
 mod malformed;

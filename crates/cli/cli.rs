@@ -7,6 +7,7 @@ use heapsnap_format::ObjectId;
 
 const EXAMPLES: &str = "\
 EXAMPLES:
+    heapsnap hunt --pid $(pgrep -f server.js) --drive 'node load.js'   # find a leak in a live app
     heapsnap info snapshots/hello.heapsnapshot.gz
     heapsnap summary snapshots/shapes.heapsnapshot.gz --top 20
     heapsnap retainers snapshots/shapes.heapsnapshot.gz @1234
@@ -122,15 +123,38 @@ EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.h
     Dump(DumpArgs),
     /// Take heap snapshots from live Node.js processes, workers, cluster members or Chrome pages.
     #[command(
-        after_help = "EXAMPLES:\n    heapsnap capture --pid 4242 -o app.heapsnapshot.gz      # SIGUSR1, capture, close the inspector again\n    heapsnap capture --port 9229                            # node --inspect app.js\n    heapsnap capture --pid 4242 --worker list               # worker threads\n    heapsnap capture --pid 4242 --worker all -o app.heapsnapshot\n    heapsnap capture --pid 4100 --children                  # every cluster worker in turn\n    heapsnap capture --port 9222 --target 'My page' -o page.heapsnapshot   # Chrome --remote-debugging-port=9222\n\nSECURITY: --pid sends SIGUSR1, which makes Node open its inspector on 127.0.0.1:9229 (or its\n--inspect-port) as with --inspect: until it is closed, local processes can run code in the target.\nheapsnap closes an inspector it opened as soon as the snapshot is taken (also on Ctrl-C), and\nleaves an inspector that was already open alone. It only connects to 127.0.0.1 unless --host or\n--ws names another host. The target's JavaScript pauses while V8 walks the heap."
+        after_help = "EXAMPLES:\n    heapsnap capture --pid 4242 -o app.heapsnapshot.gz      # SIGUSR1, capture, close the inspector again\n    heapsnap capture --port 9229                            # node --inspect app.js\n    heapsnap capture --pid 4242 --worker list               # worker threads\n    heapsnap capture --pid 4242 --worker all -o app.heapsnapshot   # app.heapsnapshot (main thread), app.worker-1-NAME.heapsnapshot, ...\n    heapsnap capture --pid $(pgrep -f 'npm start')           # a launcher: the node process below it\n    heapsnap capture --name server.js                       # by command line\n    heapsnap capture --pid 4100 --children                  # every cluster worker in turn\n    heapsnap capture --port 9222 --target 'My page' -o page.heapsnapshot   # Chrome --remote-debugging-port=9222\n\nSECURITY: --pid sends SIGUSR1, which makes Node open its inspector on 127.0.0.1:9229 (or its\n--inspect-port) as with --inspect: until it is closed, local processes can run code in the target.\nheapsnap closes an inspector it opened as soon as the snapshot is taken (also on Ctrl-C), and\nleaves an inspector that was already open alone. It only connects to 127.0.0.1 unless --host or\n--ws names another host, and warns when an inspector listens on every interface. SIGUSR1 is\nonly sent to a process that catches it (Node.js does). The target's JavaScript pauses while V8\nwalks the heap. Each capture is its own inspector session, and V8 numbers objects afresh in\neach: to compare snapshots object by object, use `heapsnap hunt`."
     )]
     Capture(CaptureArgs),
     /// Sample a live process's heap after GC over time and warn when it keeps growing.
     #[command(
-        after_help = "EXAMPLES:\n    heapsnap watch --pid 4242                                # every 5s until Ctrl-C\n    heapsnap watch --port 9229 --interval 2s --duration 10m --out series.csv\n    heapsnap watch --pid 4242 --auto-capture leak-snaps/     # baseline/target/final snapshots on growth\n\nEach sample forces a full GC first (HeapProfiler.collectGarbage) and then reads\nRuntime.getHeapUsage, so `used` is the heap after GC; --no-gc samples without forcing GC (cheaper\nfor the target, noisier). A leak warning is raised when the heap after GC grows (by more than\n--min-growth, default 16KiB) in N consecutive samples (--consecutive, default 5: the old memwatch\nrule). Exit status 1 when a warning was raised."
+        after_help = "EXAMPLES:\n    heapsnap watch --pid 4242                                # every 5s until Ctrl-C\n    heapsnap watch --name server.js --json | jq -c .used_size   # JSON Lines, one per sample\n    heapsnap watch --port 9229 --interval 2s --duration 10m --out series.csv\n    heapsnap watch --pid 4242 --prometheus /var/lib/node_exporter/heap.prom\n    heapsnap watch --pid 4242 --worker 1                     # a worker thread\n    heapsnap watch --pid 4242 --auto-capture leak-snaps/     # baseline/target/final snapshots on growth\n\nEach sample forces a full GC first (HeapProfiler.collectGarbage) and then reads\nRuntime.getHeapUsage, so `used` is the heap after GC; --no-gc samples without forcing GC (cheaper\nfor the target, noisier). A leak warning is raised when the heap after GC grows (by more than\n--min-growth, default 16KiB) in N consecutive samples (--consecutive, default 5: the old memwatch\nrule). --auto-capture takes baseline, target and final snapshots (N samples apart, in the one\nsession) into a new run folder DIR/heapsnap-<pid>-<UTC time>/ as `hunt` does, then runs `heapsnap\nleaks` on them. Exit status 1 when a warning was raised; 143 or 129 when stopped by SIGTERM or\nSIGHUP (Ctrl-C ends a watch normally)."
     )]
     Watch(WatchArgs),
+    /// Hunt a leak in a live process: baseline, exercise, target, exercise, final, in one
+    /// inspector session, then the `leaks` report.
+    #[command(after_help = HUNT_HELP)]
+    Hunt(HuntArgs),
 }
+
+const HUNT_HELP: &str = "\
+One inspector session is held open for the whole series, so V8's object ids follow objects
+from snapshot to snapshot (separate `capture` runs get fresh ids). Before each snapshot a full
+GC is forced. Between snapshots the app is exercised: --drive CMD runs a command to completion
+(its exit status is checked), --every waits, and without either, on a terminal, heapsnap waits
+for Enter. Then the inspector is closed again (if heapsnap opened it) and the report of
+`heapsnap leaks` on the series is printed. The snapshots stay in DIR/heapsnap-<pid>-<UTC time>/
+(1-baseline, 2-target, 3-final .heapsnapshot.gz); a run that fails half way is renamed
+...-incomplete and keeps what it wrote.
+
+EXAMPLES:
+    heapsnap hunt --pid $(pgrep -f server.js) --drive 'node load.js'
+    heapsnap hunt --name server.js --drive 'npx autocannon -d 10 http://127.0.0.1:3000/'
+    heapsnap hunt --pid 4242                          # exercise the app by hand, press Enter
+    heapsnap hunt --pid 4242 --every 30s -o /tmp/hunts --json
+    heapsnap hunt --pid 4242 --drive ./load.sh --track-allocations
+    heapsnap hunt --pid 4242 --worker 1 --drive ./load.sh     # a worker thread
+    heapsnap hunt --port 9222 --target 'My page' --every 20s  # a Chrome page";
 
 /// Sort order of `summary`.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -317,14 +341,19 @@ pub(crate) struct ConvertArgs {
     pub(crate) no_gzip: bool,
 }
 
-/// Where the inspector is: exactly one of `--pid`, `--port`, `--ws`.
+/// Where the inspector is: exactly one of `--pid`, `--name`, `--port`, `--ws`.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
 pub(crate) struct EndpointArgs {
     /// A running Node.js process: open its inspector with SIGUSR1 (unless already open), use it,
-    /// and close it again afterwards.
+    /// and close it again afterwards. The pid of a launcher (`npm start`, `sh -c 'node ...'`,
+    /// nodemon) selects the one Node.js process below it.
     #[arg(long, value_name = "PID")]
     pub(crate) pid: Option<u32>,
+    /// The Node.js process whose command line contains TEXT (like `pgrep -f`); refuses with the
+    /// list when several match.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) name: Option<String>,
     /// An inspector already listening on this port (`node --inspect`, Chrome's
     /// `--remote-debugging-port`), on 127.0.0.1 unless --host is given.
     #[arg(long, value_name = "PORT")]
@@ -352,11 +381,12 @@ pub(crate) struct CaptureArgs {
         long,
         value_name = "HOST",
         default_value = "127.0.0.1",
-        conflicts_with_all = ["pid", "ws"]
+        conflicts_with_all = ["pid", "name", "ws"]
     )]
     pub(crate) host: String,
-    /// Output file (default `heapsnap-<pid>-<time>.heapsnapshot`). With several snapshots
-    /// (--worker all, --children) each name gets the worker or pid inserted.
+    /// Output file (default `heapsnap-<pid>-<UTC time>.heapsnapshot`). With several snapshots
+    /// each name gets the worker (`NAME.worker-<id>-<title>.heapsnapshot`) or pid
+    /// (`NAME.pid<pid>...`) inserted before the extension; every file written is printed.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
     /// Gzip the output (default: when FILE ends in `.gz`).
@@ -371,7 +401,8 @@ pub(crate) struct CaptureArgs {
     /// Capture the values of numbers (`captureNumericValue`; adds `smi number` nodes).
     #[arg(long)]
     pub(crate) numeric_values: bool,
-    /// Worker threads (NodeWorker domain): `list` them, capture `all`, or one by its thread id.
+    /// Worker threads (NodeWorker domain): `list` them, capture `all` (the main thread under
+    /// the output name, then each worker), or one by its thread id.
     #[arg(long, value_name = "all|ID|list", value_parser = crate::cmd::capture::parse_worker)]
     pub(crate) worker: Option<crate::cmd::capture::WorkerChoice>,
     /// With --pid of a cluster primary: capture each Node.js child process in turn (each one's
@@ -390,6 +421,15 @@ pub(crate) struct CaptureArgs {
         value_parser = crate::cmd::watch::parse_duration
     )]
     pub(crate) timeout: std::time::Duration,
+    /// Give up on any one snapshot after this long in total, however busy the target keeps
+    /// the connection.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30m",
+        value_parser = crate::cmd::watch::parse_duration
+    )]
+    pub(crate) max_time: std::time::Duration,
     /// Do not parse the written snapshot to check it (parsing needs memory of the order of the
     /// snapshot's size).
     #[arg(long)]
@@ -408,7 +448,7 @@ pub(crate) struct WatchArgs {
         long,
         value_name = "HOST",
         default_value = "127.0.0.1",
-        conflicts_with_all = ["pid", "ws"]
+        conflicts_with_all = ["pid", "name", "ws"]
     )]
     pub(crate) host: String,
     /// Time between samples (`5s`, `500ms`, `1m`).
@@ -444,7 +484,18 @@ pub(crate) struct WatchArgs {
     /// run `heapsnap leaks` on them when that command exists.
     #[arg(long, value_name = "DIR")]
     pub(crate) auto_capture: Option<PathBuf>,
-    /// Give up when the target sends nothing for this long.
+    /// Print one JSON object per sample on stdout (JSON Lines) instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Write the latest sample to FILE in Prometheus' text exposition format, rewritten
+    /// atomically at each sample (for node_exporter's textfile collector: name it `*.prom`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) prometheus: Option<PathBuf>,
+    /// Watch this worker thread (its thread id, as `capture --worker list` shows) instead of
+    /// the main thread.
+    #[arg(long, value_name = "ID")]
+    pub(crate) worker: Option<String>,
+    /// Give up when the target makes no progress for this long.
     #[arg(
         long,
         value_name = "DURATION",
@@ -452,6 +503,78 @@ pub(crate) struct WatchArgs {
         value_parser = crate::cmd::watch::parse_duration
     )]
     pub(crate) timeout: std::time::Duration,
+    /// Give up on any one sample or snapshot after this long in total.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30m",
+        value_parser = crate::cmd::watch::parse_duration
+    )]
+    pub(crate) max_time: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HuntArgs {
+    #[command(flatten)]
+    pub(crate) endpoint: EndpointArgs,
+    /// Host of --port. The inspector allows code execution: only use hosts you trust.
+    #[arg(
+        long,
+        value_name = "HOST",
+        default_value = "127.0.0.1",
+        conflicts_with_all = ["pid", "name", "ws"]
+    )]
+    pub(crate) host: String,
+    /// Hunt in this worker thread (its thread id, as `capture --worker list` shows); the
+    /// session to it is held open for the whole series.
+    #[arg(long, value_name = "ID")]
+    pub(crate) worker: Option<String>,
+    /// Pick the target whose id, title or URL contains SUBSTRING (a Chrome page with --port
+    /// 9222).
+    #[arg(long, value_name = "SUBSTRING")]
+    pub(crate) target: Option<String>,
+    /// Between snapshots, run CMD with `sh -c` to exercise the app (a load script,
+    /// autocannon); it must exit 0.
+    #[arg(long, value_name = "CMD", conflicts_with = "every")]
+    pub(crate) drive: Option<String>,
+    /// Between snapshots, wait this long (the app is exercised by its own traffic).
+    #[arg(long, value_name = "DURATION", value_parser = crate::cmd::watch::parse_duration)]
+    pub(crate) every: Option<std::time::Duration>,
+    /// Snapshots in the series: 3 (baseline, target, final) or 2 (baseline, final).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
+    pub(crate) snapshots: u8,
+    /// Each run writes into a new folder DIR/heapsnap-<pid>-<UTC time>/.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub(crate) output: PathBuf,
+    /// Record allocation stacks after the baseline (V8's allocation tracking), so that the
+    /// later snapshots carry the allocation trace tree. Slows the target while it runs.
+    #[arg(long)]
+    pub(crate) track_allocations: bool,
+    /// Print one JSON document (schema `heapsnap.hunt/1`: the leaks report plus the run).
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Findings shown (default 10 in text, all in JSON).
+    #[arg(long, value_name = "N")]
+    pub(crate) top: Option<usize>,
+    /// Exit 1 when any finding is reported (as `leaks --fail-on-leak`).
+    #[arg(long)]
+    pub(crate) fail_on_leak: bool,
+    /// Give up when the target makes no progress for this long.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "60s",
+        value_parser = crate::cmd::watch::parse_duration
+    )]
+    pub(crate) timeout: std::time::Duration,
+    /// Give up on any one snapshot after this long in total.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30m",
+        value_parser = crate::cmd::watch::parse_duration
+    )]
+    pub(crate) max_time: std::time::Duration,
 }
 
 #[cfg(test)]

@@ -97,8 +97,17 @@ pub enum Error {
         /// The targets that exist, one short description each.
         available: Vec<String>,
     },
-    /// The operation was interrupted (Ctrl-C) after [`catch_interrupts`](crate::catch_interrupts).
+    /// The operation was interrupted (Ctrl-C, SIGTERM or SIGHUP) after
+    /// [`catch_interrupts`](crate::catch_interrupts).
     Interrupted,
+    /// No single process could be chosen (`--name`, or `--pid` of a wrapper such as `npm start`
+    /// with several Node.js processes below it).
+    Select {
+        /// What went wrong.
+        what: String,
+        /// The candidates (`pid command line`), for the user to pick from.
+        candidates: Vec<String>,
+    },
 }
 
 /// Why a process could not be attached to (in [`Error::Process`]).
@@ -125,6 +134,12 @@ pub enum ProcessError {
     WrongProcess(u32),
     /// Attaching by pid is not supported on this platform (needs Linux `/proc` and SIGUSR1).
     Unsupported,
+    /// The process does not catch SIGUSR1 (its `SigCgt` mask), so SIGUSR1 would terminate it
+    /// rather than open an inspector; nothing was sent. The command name is given.
+    NoSigusr1Handler(String),
+    /// The process's inspector listens (or would listen) on this address, which is not
+    /// loopback; we contact other hosts only when told to (`--port` with `--host`).
+    NotLoopback(std::net::SocketAddr),
 }
 
 impl fmt::Display for ProcessError {
@@ -159,6 +174,20 @@ impl fmt::Display for ProcessError {
             ProcessError::WrongProcess(other) => {
                 write!(f, "the inspector found belongs to process {other}, not this one")
             }
+            ProcessError::NoSigusr1Handler(comm) => write!(
+                f,
+                "it does not catch SIGUSR1 (command {comm:?}; no handler in the SigCgt mask of \
+                 /proc/PID/status), so SIGUSR1 would terminate it instead of opening an \
+                 inspector: refusing, nothing was sent (not Node.js, started with \
+                 --disable-sigusr1, or still starting?)"
+            ),
+            ProcessError::NotLoopback(addr) => write!(
+                f,
+                "its inspector listens on {addr}, which is not loopback; heapsnap contacts other \
+                 hosts only when told to: use --port {} --host {} if you trust that network",
+                addr.port(),
+                addr.ip()
+            ),
             ProcessError::Unsupported => write!(
                 f,
                 "attaching by pid needs Linux (/proc and SIGUSR1); start the target with --inspect \
@@ -197,6 +226,16 @@ impl fmt::Display for Error {
                 }
             }
             Error::Interrupted => write!(f, "interrupted"),
+            Error::Select { what, candidates } => {
+                write!(f, "{what}")?;
+                if !candidates.is_empty() {
+                    write!(f, ":")?;
+                    for c in candidates {
+                        write!(f, "\n  {c}")?;
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -36,7 +36,12 @@
 //!   current V8 and can otherwise arrive after the snapshot.
 //! - The snapshot is complete only when the reply to `HeapProfiler.takeHeapSnapshot` arrives;
 //!   the last progress event (`finished: true`) comes *before* the chunks.
-//! - `HeapProfiler.disable` is never sent: it would reset object ids between snapshots.
+//! - Object ids follow objects only **within one inspector session**. `HeapProfiler.disable`
+//!   clears V8's id map, and V8 runs it for every session that closes, whatever the client
+//!   sent: snapshots from separate connections (two `heapsnap capture` runs) number the same
+//!   objects afresh, and reuse ids for other objects. To compare snapshots object by object,
+//!   take them through one [`Session`], as `heapsnap hunt` and `heapsnap watch --auto-capture`
+//!   do. We never send `HeapProfiler.disable` ourselves.
 //! - Frames and messages up to 64 MiB are accepted (chunks are ~100 KiB text frames, twice
 //!   JSON-encoded when they come from a worker).
 //! - The `Host` header is the IP literal we connect to (Node rejects other host names), and no
@@ -53,8 +58,15 @@
 //!   it start its inspector exactly as if it had been started with `--inspect`: it listens on
 //!   `127.0.0.1:9229` (or its `--inspect-port`) and prints `Debugger listening on ws://...` to
 //!   *its own* stderr. Until it is closed, any local user or process that can reach that port
-//!   can run code in it. SIGUSR1 terminates programs that are not Node.js, so we check
-//!   `/proc/PID` first and refuse other programs. A Node.js process with its own
+//!   can run code in it. SIGUSR1 terminates programs that do not catch it, so we send it only
+//!   to a process that looks like Node.js *and* has a SIGUSR1 handler (the `SigCgt` mask of
+//!   `/proc/PID/status`): `cp /bin/sleep node-healthcheck` is refused, not killed. If the
+//!   process's `--inspect-port` names a host that is not loopback, or its port is taken by
+//!   another process (looked up in the socket table, nothing is contacted), we refuse before
+//!   signalling. The inspector is looked for among the target's own listening sockets
+//!   (`/proc/PID/net/tcp*` entries whose inodes are among its `/proc/PID/fd`), and reached
+//!   through loopback only. [`Inspector::exposed`] tells when it listens on every interface
+//!   (`0.0.0.0`), reachable from other machines. A Node.js process with its own
 //!   `process.on('SIGUSR1')` listener, or started with `--disable-sigusr1`, does not open the
 //!   inspector (we then time out with an error).
 //! - **We close what we open**: after the snapshot, [`Inspector::close`] runs
@@ -80,8 +92,9 @@ mod watch;
 pub use error::{Error, ProcessError, Result};
 pub use output::OutputFile;
 pub use process::{
-    AttachOptions, Inspector, alive, catch_interrupts, check_node_process, interrupted,
-    node_children,
+    AttachOptions, Inspector, Selected, Selector, alive, catch_interrupts, catches_sigusr1,
+    check_node_process, exposed_listener, interrupt_signal, interrupted, node_children,
+    select_process,
 };
 pub use session::{DEFAULT_TIMEOUT, HeapUsage, Scoped, Session, WorkerInfo};
 pub use snapshot::{SnapshotOptions, SnapshotStats};

@@ -43,6 +43,7 @@ pub struct Session {
     url: String,
     next_id: u64,
     timeout: Duration,
+    max_time: Option<Duration>,
     read_timeout: Option<Duration>,
     pub(crate) route: Route,
     pub(crate) heap_profiler_enabled: Vec<Route>,
@@ -104,8 +105,20 @@ struct Pending<'m> {
     method: &'m str,
 }
 
-/// Handles events while a command waits: `(method, params JSON)`.
-pub(crate) type EventFn<'f> = dyn FnMut(&str, &str) -> Result<()> + 'f;
+/// Handles events while a command waits: `(method, params JSON)`. Returns whether the event
+/// showed progress (a snapshot chunk, more heap objects walked): only such events, and not a
+/// flood of anything else, keep a command from timing out.
+pub(crate) type EventFn<'f> = dyn FnMut(&str, &str) -> Result<bool> + 'f;
+
+/// What one incoming message amounted to for the command waiting.
+pub(crate) enum Step {
+    /// The awaited reply's `result` (JSON text).
+    Reply(String),
+    /// An event that showed progress.
+    Progress,
+    /// Anything else.
+    Idle,
+}
 
 impl Session {
     /// Connects to a target's `webSocketDebuggerUrl` (from [`list_targets`](crate::list_targets)
@@ -159,6 +172,7 @@ impl Session {
             url: url.to_string(),
             next_id: 1,
             timeout: DEFAULT_TIMEOUT,
+            max_time: None,
             read_timeout: handshake_timeout,
             route: Route::Main,
             heap_profiler_enabled: Vec::new(),
@@ -176,7 +190,21 @@ impl Session {
         &self.url
     }
 
-    /// How long a command may go without hearing anything from the target (default 60 s).
+    /// How long any one command may take in total, however busy the target keeps the
+    /// connection (default: no limit). A snapshot of a big heap takes minutes; this bounds a
+    /// target that streams events forever without ever answering.
+    pub fn set_max_time(&mut self, max_time: Option<Duration>) {
+        self.max_time = max_time.map(|m| m.max(Duration::from_millis(1)));
+    }
+
+    /// The current limit per command (see [`Session::set_max_time`]).
+    pub fn max_time(&self) -> Option<Duration> {
+        self.max_time
+    }
+
+    /// How long a command may go without progress from the target (default 60 s): no reply,
+    /// no snapshot chunk, no more heap objects walked. Other events (a flood of them, say) do
+    /// not count as progress.
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout.max(Duration::from_millis(1));
         let _ = self.ws.get_mut().set_write_timeout(Some(self.timeout));
@@ -194,7 +222,7 @@ impl Session {
         let route = self.route.clone();
         let text = self.call_on(&route, method, &params, &mut |m, _| {
             log::trace!("ignoring event {m}");
-            Ok(())
+            Ok(false)
         })?;
         serde_json::from_str(&text).map_err(|e| Error::json(format!("bad reply to {method}"), e))
     }
@@ -246,7 +274,7 @@ impl Session {
                 &Route::Main,
                 "NodeWorker.enable",
                 &json!({"waitForDebuggerOnStart": false}),
-                &mut |_, _| Ok(()),
+                &mut |_, _| Ok(false),
             )?;
             self.node_worker_enabled = true;
             // `attachedToWorker` for existing workers comes around the reply; collect stragglers.
@@ -273,7 +301,7 @@ impl Session {
             &Route::Main,
             "Target.attachToTarget",
             &json!({"targetId": target_id, "flatten": true}),
-            &mut |_, _| Ok(()),
+            &mut |_, _| Ok(false),
         )?;
         #[derive(Deserialize)]
         struct Attached {
@@ -362,28 +390,43 @@ impl Session {
         on_event: &mut EventFn<'_>,
     ) -> Result<String> {
         let pending = self.send(route, method, params)?;
-        let mut last = Instant::now();
+        let start = Instant::now();
+        let hard = self.max_time.map(|m| start + m);
+        let mut last = start;
         loop {
-            let until = last + self.timeout;
+            let quiet_end = last + self.timeout;
+            let until = hard.map_or(quiet_end, |h| h.min(quiet_end));
             let Some(text) = self.next_text(until, pending.method)? else {
+                if let (Some(h), Some(m)) = (hard, self.max_time)
+                    && Instant::now() >= h
+                {
+                    return Err(Error::Timeout {
+                        what: format!("{} to finish (the limit for one command)", pending.method),
+                        after: m,
+                    });
+                }
                 return Err(Error::Timeout {
-                    what: format!("the reply to {}", pending.method),
+                    what: format!("the reply to {} (or any progress)", pending.method),
                     after: self.timeout,
                 });
             };
-            last = Instant::now();
-            if let Some(result) = self.dispatch(&text, route, Some(&pending), on_event)? {
-                return Ok(result);
+            match self.dispatch(&text, route, Some(&pending), on_event)? {
+                Step::Reply(result) => return Ok(result),
+                Step::Progress => last = Instant::now(),
+                Step::Idle => {}
             }
         }
     }
 
-    /// Reads and dispatches messages for `d` (no command waiting).
-    pub(crate) fn drain(&mut self, d: Duration) -> Result<()> {
+    /// Reads and discards the events that arrive during `d` (no command waiting), keeping the
+    /// worker list current. Call it now and then while a session idles between commands:
+    /// events then do not pile up (allocation tracking sends heap statistics every 50 ms), and
+    /// the target going away is noticed ([`Error::Closed`]).
+    pub fn drain(&mut self, d: Duration) -> Result<()> {
         let until = Instant::now() + d;
         let route = self.route.clone();
         while let Some(text) = self.next_text(until, "events")? {
-            self.dispatch(&text, &route, None, &mut |_, _| Ok(()))?;
+            self.dispatch(&text, &route, None, &mut |_, _| Ok(false))?;
         }
         Ok(())
     }
@@ -458,7 +501,7 @@ impl Session {
         route: &Route,
         pending: Option<&Pending<'_>>,
         on_event: &mut EventFn<'_>,
-    ) -> Result<Option<String>> {
+    ) -> Result<Step> {
         let msg = Incoming::parse(text)?;
         if msg.method.is_some() && msg.session_id.is_none() {
             self.bookkeeping(&msg, route)?;
@@ -499,7 +542,7 @@ impl Session {
                             message: err.message,
                         });
                     }
-                    return Ok(None);
+                    return Ok(Step::Idle);
                 }
                 if msg.method.as_deref() == Some("NodeWorker.receivedMessageFromWorker") {
                     let wm: protocol::WorkerMessageParams<'_> = protocol::parse_params(
@@ -513,7 +556,7 @@ impl Session {
                 }
             }
         }
-        Ok(None)
+        Ok(Step::Idle)
     }
 
     /// Keeps the worker list current and notices the target going away.
@@ -577,7 +620,7 @@ fn handle(
     msg: Incoming<'_>,
     pending: Option<(u64, &str)>,
     on_event: &mut EventFn<'_>,
-) -> Result<Option<String>> {
+) -> Result<Step> {
     if let Some(id) = msg.id {
         return match pending {
             Some((want, method)) if want == id => match msg.error {
@@ -589,18 +632,20 @@ fn handle(
                         None => err.message,
                     },
                 }),
-                None => Ok(Some(msg.result.map_or("{}", |r| r.get()).to_string())),
+                None => Ok(Step::Reply(msg.result.map_or("{}", |r| r.get()).to_string())),
             },
             _ => {
                 log::trace!("ignoring reply {id}");
-                Ok(None)
+                Ok(Step::Idle)
             }
         };
     }
-    if let Some(method) = msg.method.as_deref() {
-        on_event(method, msg.params_str())?;
+    if let Some(method) = msg.method.as_deref()
+        && on_event(method, msg.params_str())?
+    {
+        return Ok(Step::Progress);
     }
-    Ok(None)
+    Ok(Step::Idle)
 }
 
 fn truncate(s: &str, n: usize) -> &str {

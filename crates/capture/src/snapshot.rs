@@ -76,8 +76,11 @@ pub struct SnapshotStats {
 impl Session {
     /// Takes a heap snapshot of the current target, streaming its JSON text into `sink`.
     ///
-    /// The sequence: `HeapProfiler.enable` (once per target; never disabled, so object ids stay
-    /// stable across snapshots), `HeapProfiler.collectGarbage` if asked (awaited), then
+    /// The sequence: `HeapProfiler.enable` (once per target; never disabled by us, so object ids
+    /// follow objects across the snapshots of this session, and only of this session: V8
+    /// disables the heap profiler and clears its id map when the session closes, so another
+    /// session numbers the same objects afresh), `HeapProfiler.collectGarbage` if asked
+    /// (awaited), then
     /// `HeapProfiler.takeHeapSnapshot {reportProgress: true, ...}`. Progress events go to
     /// `progress` (V8's objects walked, then [`Progress::wrote`] per chunk); each
     /// `addHeapSnapshotChunk` is written to `sink` as it arrives, never collected in memory. The
@@ -100,6 +103,52 @@ impl Session {
     /// ```
     pub fn take_heap_snapshot(
         &mut self,
+        sink: impl Write,
+        opts: &SnapshotOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<SnapshotStats> {
+        self.stream_snapshot("HeapProfiler.takeHeapSnapshot", sink, opts, progress)
+    }
+
+    /// Starts recording where objects are allocated (`HeapProfiler.startTrackingHeapObjects`
+    /// with `trackAllocations: true`): snapshots taken from now on carry V8's allocation trace
+    /// tree (`trace_function_infos`, `trace_tree`, and each node's `trace_node_id`), as in
+    /// DevTools' "Allocation instrumentation on timeline".
+    ///
+    /// It costs the target: every allocation records its stack (BENCHMARKS.md measures how
+    /// much), and V8 sends heap statistics every 50 ms, which [`Session::drain`] discards while
+    /// the session idles. End it with [`Session::stop_tracking_heap_objects`]; closing the
+    /// session ends it too (V8 disables the heap profiler of a session that goes away).
+    pub fn start_tracking_allocations(&mut self) -> Result<()> {
+        let route = self.route.clone();
+        self.enable_heap_profiler()?;
+        self.call_on(
+            &route,
+            "HeapProfiler.startTrackingHeapObjects",
+            &json!({"trackAllocations": true}),
+            &mut |_, _| Ok(false),
+        )
+        .map(drop)
+    }
+
+    /// Stops allocation tracking (`HeapProfiler.stopTrackingHeapObjects`). V8 takes one last
+    /// snapshot as it stops, with the allocation traces, and streams it like
+    /// [`Session::take_heap_snapshot`] does (GC first if `opts` says so); the session stays
+    /// open and object ids stay as they are.
+    pub fn stop_tracking_heap_objects(
+        &mut self,
+        sink: impl Write,
+        opts: &SnapshotOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<SnapshotStats> {
+        self.stream_snapshot("HeapProfiler.stopTrackingHeapObjects", sink, opts, progress)
+    }
+
+    /// The message sequence of [`Session::take_heap_snapshot`] for `method` (which streams a
+    /// snapshot: `takeHeapSnapshot` or `stopTrackingHeapObjects`).
+    fn stream_snapshot(
+        &mut self,
+        method: &str,
         mut sink: impl Write,
         opts: &SnapshotOptions,
         progress: &mut dyn Progress,
@@ -112,7 +161,7 @@ impl Session {
             let t = Instant::now();
             self.call_on(&route, "HeapProfiler.collectGarbage", &Value::Null, &mut |m, _| {
                 log::trace!("ignoring event {m} during GC");
-                Ok(())
+                Ok(false)
             })?;
             stats.gc = t.elapsed();
             log::debug!("GC took {:?}", stats.gc);
@@ -123,42 +172,48 @@ impl Session {
             "captureNumericValue": opts.capture_numeric_value,
         });
         let (mut last_done, mut last_total) = (0u64, 0u64);
-        let result =
-            self.call_on(&route, "HeapProfiler.takeHeapSnapshot", &params, &mut |method, raw| {
-                match method {
-                    "HeapProfiler.addHeapSnapshotChunk" => {
-                        let c: ChunkParams<'_> = protocol::parse_params(method, raw)?;
-                        if let Err(e) = sink.write_all(c.chunk.as_bytes()) {
-                            return Err(Error::Sink { source: e });
-                        }
-                        stats.bytes += c.chunk.len() as u64;
-                        stats.chunks += 1;
-                        progress.wrote(c.chunk.len() as u64);
-                    }
-                    "HeapProfiler.reportHeapSnapshotProgress" => {
-                        let p: ProgressParams = protocol::parse_params(method, raw)?;
-                        if p.total != last_total {
-                            progress.set_total(p.total);
-                            last_total = p.total;
-                        }
-                        if p.done > last_done {
-                            progress.advance(p.done - last_done);
-                            last_done = p.done;
-                        }
-                        stats.objects = p.total;
-                        if p.finished {
-                            log::debug!("heap walk finished ({} objects); streaming", p.total);
-                        }
-                    }
-                    other => log::trace!("ignoring event {other} during the snapshot"),
+        let mut finished = false;
+        let result = self.call_on(&route, method, &params, &mut |event, raw| match event {
+            "HeapProfiler.addHeapSnapshotChunk" => {
+                let c: ChunkParams<'_> = protocol::parse_params(event, raw)?;
+                if let Err(e) = sink.write_all(c.chunk.as_bytes()) {
+                    return Err(Error::Sink { source: e });
                 }
-                Ok(())
-            });
+                stats.bytes += c.chunk.len() as u64;
+                stats.chunks += 1;
+                progress.wrote(c.chunk.len() as u64);
+                Ok(true)
+            }
+            "HeapProfiler.reportHeapSnapshotProgress" => {
+                let p: ProgressParams = protocol::parse_params(event, raw)?;
+                if p.total != last_total {
+                    progress.set_total(p.total);
+                    last_total = p.total;
+                }
+                let mut moved = false;
+                if p.done > last_done {
+                    progress.advance(p.done - last_done);
+                    last_done = p.done;
+                    moved = true;
+                }
+                stats.objects = p.total;
+                if p.finished && !finished {
+                    finished = true;
+                    moved = true;
+                    log::debug!("heap walk finished ({} objects); streaming", p.total);
+                }
+                Ok(moved)
+            }
+            other => {
+                log::trace!("ignoring event {other} during the snapshot");
+                Ok(false)
+            }
+        });
         result?;
         if stats.chunks == 0 {
-            return Err(Error::protocol(
-                "the target answered takeHeapSnapshot without sending any snapshot chunk",
-            ));
+            return Err(Error::protocol(format!(
+                "the target answered {method} without sending any snapshot chunk"
+            )));
         }
         sink.flush().map_err(|source| Error::Sink { source })?;
         stats.elapsed = start.elapsed();
@@ -173,7 +228,7 @@ impl Session {
     fn enable_heap_profiler(&mut self) -> Result<()> {
         let route = self.route.clone();
         if !self.heap_profiler_enabled.contains(&route) {
-            self.call_on(&route, "HeapProfiler.enable", &Value::Null, &mut |_, _| Ok(()))?;
+            self.call_on(&route, "HeapProfiler.enable", &Value::Null, &mut |_, _| Ok(false))?;
             self.heap_profiler_enabled.push(route);
         }
         Ok(())

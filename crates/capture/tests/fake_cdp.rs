@@ -490,3 +490,77 @@ fn flat_sessions_carry_a_session_id() {
     // Dropping the guard detached; give the server a moment to check it.
     thread::sleep(Duration::from_millis(100));
 }
+
+/// A target that keeps the connection busy forever without answering (issue 13: a flood of
+/// progress events ran 105 s under `--timeout 5s`). The fake floods until the client goes.
+fn flood(progress: impl Fn(u64) -> Value + Send + 'static) -> String {
+    let (addr, _) = fake(move |ws| {
+        let (id, _, _) = recv(ws);
+        send(ws, json!({"id": id, "result": {}})); // HeapProfiler.enable
+        let _ = recv(ws); // takeHeapSnapshot: never answered
+        for k in 0.. {
+            let msg = Message::text(progress(k).to_string());
+            if ws.send(msg).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    });
+    addr
+}
+
+/// Runs a snapshot against `addr` with the limits given, on a thread, so that a client that
+/// never gives up fails this test instead of hanging it.
+fn snapshot_with_limits(
+    addr: String,
+    timeout: Duration,
+    max_time: Option<Duration>,
+) -> (Error, Duration) {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut s = connect(&addr);
+        s.set_timeout(timeout);
+        s.set_max_time(max_time);
+        let t = std::time::Instant::now();
+        let r = s.take_heap_snapshot(
+            Vec::new(),
+            &SnapshotOptions::new().collect_garbage(false),
+            &mut NoProgress,
+        );
+        let _ = tx.send((r.map(|_| ()), t.elapsed()));
+    });
+    match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok((Err(e), took)) => (e, took),
+        Ok((Ok(()), _)) => panic!("the snapshot succeeded"),
+        Err(_) => panic!("the client was still waiting after 20 s"),
+    }
+}
+
+#[test]
+fn a_flood_of_events_without_progress_times_out() {
+    // The same progress over and over, and events nobody asked for: no progress.
+    let addr = flood(|k| {
+        if k % 2 == 0 {
+            json!({"method": "HeapProfiler.reportHeapSnapshotProgress", "params": {"done": 5, "total": 10}})
+        } else {
+            json!({"method": "HeapProfiler.heapStatsUpdate", "params": {"statsUpdate": [0, 1, 2]}})
+        }
+    });
+    let (err, took) = snapshot_with_limits(addr, Duration::from_millis(800), None);
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(err.to_string().contains("or any progress"), "{err}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+#[test]
+fn max_time_bounds_a_target_that_keeps_making_progress() {
+    // Real-looking progress that never ends: only the total limit stops it.
+    let addr = flood(
+        |k| json!({"method": "HeapProfiler.reportHeapSnapshotProgress", "params": {"done": k, "total": u64::MAX}}),
+    );
+    let (err, took) =
+        snapshot_with_limits(addr, Duration::from_millis(500), Some(Duration::from_millis(1500)));
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(err.to_string().contains("the limit for one command"), "{err}");
+    assert!(took >= Duration::from_millis(1400) && took < Duration::from_secs(4), "{took:?}");
+}

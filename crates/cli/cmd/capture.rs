@@ -13,13 +13,12 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use heapsnap_capture::{
-    AttachOptions, Inspector, OutputFile, Session, SnapshotOptions, Target, WorkerInfo,
-};
+use heapsnap_capture::{OutputFile, Session, SnapshotOptions, WorkerInfo};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
 use crate::cli::{CaptureArgs, GlobalArgs};
+use crate::cmd::attach::{self, Limits};
 use crate::output::human_bytes;
 
 /// `--worker all|ID|list`.
@@ -44,15 +43,38 @@ pub(crate) fn parse_worker(s: &str) -> Result<WorkerChoice, String> {
 
 pub(crate) fn run(args: &CaptureArgs, global: &GlobalArgs) -> Result<ExitCode> {
     heapsnap_capture::catch_interrupts();
-    let mut cx = Cx { args, global, report: Vec::new(), workers_listed: None, stamp: timestamp() };
+    let mut cx = Cx {
+        args,
+        global,
+        report: Vec::new(),
+        workers_listed: None,
+        stamp: timestamp(),
+        written: Vec::new(),
+        report_pid: None,
+    };
     let result = cx.run();
     if let Err(e) = &result
         && is_interrupted(e)
     {
-        let _ = writeln!(io::stderr(), "heapsnap: interrupted");
-        return Ok(ExitCode::from(130));
+        let _ = writeln!(io::stderr(), "heapsnap: interrupted ({})", attach::signal_name());
+        return Ok(ExitCode::from(attach::interrupted_exit_code()));
     }
     result?;
+    if !global.quiet
+        && let Some(first) = cx.written.first()
+        && other_snapshots_beside(&cx.written)
+    {
+        let who = cx.report_pid.map_or_else(|| "PID".to_string(), |p| p.to_string());
+        let _ = writeln!(
+            io::stderr(),
+            "heapsnap: note: each capture opens its own inspector session, and V8 numbers objects \
+             afresh in every session, so `leaks` and `diff` cannot follow objects between this \
+             snapshot and others taken by separate captures (ids are reused for other objects). \
+             To compare snapshots of a leak, take the series in one session: heapsnap hunt \
+             --pid {who} --drive CMD (beside {} are other snapshots)",
+            first.display()
+        );
+    }
     if args.json {
         let mut doc = serde_json::Map::new();
         doc.insert("schema".into(), "heapsnap.capture/1".into());
@@ -83,6 +105,8 @@ struct Cx<'a> {
     report: Vec<Value>,
     workers_listed: Option<Value>,
     stamp: String,
+    written: Vec<PathBuf>,
+    report_pid: Option<u32>,
 }
 
 impl Cx<'_> {
@@ -94,7 +118,8 @@ impl Cx<'_> {
             );
         }
         let ep = &args.endpoint;
-        if let Some(pid) = ep.pid {
+        let limits = Limits { timeout: args.timeout, max_time: Some(args.max_time) };
+        if let Some(pid) = attach::chosen_pid(ep, self.global.quiet)? {
             if args.target.is_some() {
                 bail!(
                     "--target picks a Chrome target with --port or --ws; with --pid use --worker"
@@ -111,162 +136,19 @@ impl Cx<'_> {
                 }
                 log::info!("process {pid} has {} Node.js children: {kids:?}", kids.len());
                 for kid in kids {
-                    self.with_pid(kid, Some(format!("pid{kid}")))?;
+                    attach::with_pid(kid, limits, |s, at| {
+                        self.capture_target(s, at.pid, Some(format!("pid{kid}")), &at.label)
+                    })?;
                 }
                 return Ok(());
             }
-            return self.with_pid(pid, None);
+            return attach::with_pid(pid, limits, |s, at| {
+                self.capture_target(s, at.pid, None, &at.label)
+            });
         }
-        if let Some(port) = ep.port {
-            return self.with_addr(&crate::cli::inspector_addr(&args.host, port));
-        }
-        if let Some(url) = &ep.ws {
-            let mut session =
-                Session::connect_url(url).with_context(|| format!("connecting to {url}"))?;
-            session.set_timeout(args.timeout);
-            let Some(needle) = &args.target else {
-                return self.capture_target(&mut session, None, None, url);
-            };
-            // A browser endpoint: find the target with Target.getTargets and attach to it.
-            let infos = session.call("Target.getTargets", Value::Null).with_context(|| {
-                format!("listing the targets of {url} (--target needs a browser endpoint)")
-            })?;
-            let infos = infos["targetInfos"].as_array().cloned().unwrap_or_default();
-            let field = |t: &Value, k: &str| t[k].as_str().unwrap_or("").to_string();
-            let found: Vec<&Value> = infos
-                .iter()
-                .filter(|t| {
-                    field(t, "targetId") == *needle
-                        || field(t, "title").contains(needle.as_str())
-                        || field(t, "url").contains(needle.as_str())
-                })
-                .collect();
-            let describe = |t: &Value| {
-                format!(
-                    "{} {:?} {} (id {})",
-                    field(t, "type"),
-                    field(t, "title"),
-                    field(t, "url"),
-                    field(t, "targetId")
-                )
-            };
-            let [one] = found.as_slice() else {
-                return Err(heapsnap_capture::Error::NoTarget {
-                    wanted: needle.clone(),
-                    available: infos.iter().map(describe).collect(),
-                })
-                .with_context(|| {
-                    format!("{} targets of {url} match {needle:?}; give exactly one", found.len())
-                });
-            };
-            let label = field(one, "title");
-            let mut scoped = session
-                .attach_target(&field(one, "targetId"))
-                .with_context(|| format!("attaching to {}", describe(one)))?;
-            return self.capture_target(&mut scoped, None, None, &label);
-        }
-        bail!("give one of --pid, --port or --ws")
-    }
-
-    /// Opens (if needed) the inspector of `pid`, captures, and closes it again whatever happened.
-    fn with_pid(&mut self, pid: u32, tag: Option<String>) -> Result<()> {
-        let inspector = Inspector::open(pid, &AttachOptions::default())?;
-        if inspector.opened_by_us() {
-            log::info!(
-                "opened the inspector of process {pid} on {} with SIGUSR1; it will be closed again",
-                inspector.addr()
-            );
-        } else {
-            log::info!(
-                "process {pid} already had an inspector on {}; leaving it open",
-                inspector.addr()
-            );
-        }
-        let mut session = match inspector.connect() {
-            Ok(s) => s,
-            Err(e) => {
-                if let Err(c) = inspector.close(None) {
-                    log::warn!("{c}");
-                }
-                return Err(e)
-                    .with_context(|| format!("connecting to the inspector of process {pid}"));
-            }
-        };
-        let label = format!("process {pid}");
-        let result = self.capture_target(&mut session, Some(pid), tag, &label);
-        let closed = inspector.close(Some(session));
-        match (result, closed) {
-            (Err(e), Err(c)) => {
-                log::warn!("{c}");
-                Err(e)
-            }
-            (Err(e), Ok(())) => Err(e),
-            (Ok(()), Err(c)) => Err(c).context("closing the inspector we opened"),
-            (Ok(()), Ok(())) => Ok(()),
-        }
-    }
-
-    /// `--port`: list the targets and pick one (Chrome: through the browser endpoint).
-    fn with_addr(&mut self, addr: &str) -> Result<()> {
-        let targets = heapsnap_capture::list_targets(addr)
-            .with_context(|| format!("listing the targets of the inspector at {addr}"))?;
-        let available = || targets.iter().map(Target::describe).collect::<Vec<_>>();
-        let chosen: &Target = match &self.args.target {
-            Some(needle) => {
-                let exact: Vec<&Target> = targets.iter().filter(|t| t.id == *needle).collect();
-                let found: Vec<&Target> = if exact.len() == 1 {
-                    exact
-                } else {
-                    targets.iter().filter(|t| t.matches(needle)).collect()
-                };
-                match found.as_slice() {
-                    [one] => one,
-                    [] => {
-                        return Err(heapsnap_capture::Error::NoTarget {
-                            wanted: needle.clone(),
-                            available: available(),
-                        }
-                        .into());
-                    }
-                    many => bail!(
-                        "{} targets match {needle:?}; be more specific (an id works): {}",
-                        many.len(),
-                        many.iter().map(|t| t.describe()).collect::<Vec<_>>().join("; ")
-                    ),
-                }
-            }
-            None => {
-                let node: Vec<&Target> = targets.iter().filter(|t| t.kind == "node").collect();
-                match (targets.as_slice(), node.as_slice()) {
-                    ([one], _) => one,
-                    (_, [one]) => one,
-                    ([], _) => bail!("the inspector at {addr} lists no targets"),
-                    _ => bail!(
-                        "the inspector at {addr} has {} targets; pick one with --target SUBSTRING: {}",
-                        targets.len(),
-                        available().join("; ")
-                    ),
-                }
-            }
-        };
-        let label = if chosen.title.is_empty() { chosen.id.clone() } else { chosen.title.clone() };
-        // Chrome: attach through the browser endpoint with a flat session.
-        let browser = heapsnap_capture::version(addr)
-            .ok()
-            .filter(|v| !v.is_node())
-            .and_then(|v| v.web_socket_debugger_url);
-        if let (Some(url), Some(_)) = (browser, &self.args.target) {
-            let mut session = Session::connect_url(&url)
-                .with_context(|| format!("connecting to the browser at {url}"))?;
-            session.set_timeout(self.args.timeout);
-            let mut scoped = session
-                .attach_target(&chosen.id)
-                .with_context(|| format!("attaching to {}", chosen.describe()))?;
-            return self.capture_target(&mut scoped, None, None, &label);
-        }
-        let mut session = Session::connect(chosen)
-            .with_context(|| format!("connecting to {}", chosen.describe()))?;
-        self.capture_target(&mut session, None, None, &label)
+        attach::with_endpoint(ep, &args.host, args.target.as_deref(), limits, true, |s, at| {
+            self.capture_target(s, at.pid, None, &at.label)
+        })
     }
 
     /// Captures the main thread, or the workers asked for with `--worker`.
@@ -295,8 +177,11 @@ impl Cx<'_> {
                 return Ok(());
             }
             WorkerChoice::All => {
+                // The main thread first, under the name it would have without --worker.
+                let path = self.path(pid, tag.as_deref());
+                self.one(session, &path, label, pid, None)?;
                 if workers.is_empty() {
-                    bail!("{label} has no worker threads");
+                    log::warn!("{label} has no worker threads; captured its main thread only");
                 }
                 workers
             }
@@ -387,6 +272,10 @@ impl Cx<'_> {
             check.finish();
             Some((snap.node_count(), snap.edge_count()))
         };
+        self.written.push(path.to_path_buf());
+        if pid.is_some() {
+            self.report_pid = pid;
+        }
         let file = path.display().to_string();
         if args.json {
             self.report.push(json!({
@@ -432,19 +321,48 @@ impl Cx<'_> {
     /// The output path: `-o` (with `tag` inserted when there are several snapshots) or
     /// `heapsnap-<pid>-<time>[.tag].heapsnapshot[.gz]`.
     fn path(&self, pid: Option<u32>, tag: Option<&str>) -> PathBuf {
-        let base = match &self.args.output {
-            Some(p) => p.clone(),
-            None => {
-                let who = pid.map(|p| format!("{p}-")).unwrap_or_default();
-                let gz = if self.args.gzip { ".gz" } else { "" };
-                PathBuf::from(format!("heapsnap-{who}{}.heapsnapshot{gz}", self.stamp))
-            }
-        };
-        match tag {
+        let tagged = |base: PathBuf| match tag {
             Some(t) => with_tag(&base, t),
             None => base,
+        };
+        if let Some(p) = &self.args.output {
+            return tagged(p.clone());
+        }
+        // A default name never replaces an earlier capture (two in the same second).
+        let who = pid.map(|p| format!("{p}-")).unwrap_or_default();
+        let gz = if self.args.gzip { ".gz" } else { "" };
+        let mut k = 1u32;
+        loop {
+            let n = if k == 1 { String::new() } else { format!("-{k}") };
+            let p =
+                tagged(PathBuf::from(format!("heapsnap-{who}{}{n}.heapsnapshot{gz}", self.stamp)));
+            if !p.exists() || k >= 1000 {
+                return p;
+            }
+            k += 1;
         }
     }
+}
+
+/// Whether the folders of `written` hold other snapshot files (`*.heapsnapshot[.gz]`): the user
+/// is taking several separate captures.
+fn other_snapshots_beside(written: &[PathBuf]) -> bool {
+    let mut dirs: Vec<PathBuf> = written
+        .iter()
+        .map(|p| match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs.iter().any(|d| {
+        std::fs::read_dir(d).into_iter().flatten().flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+            (name.ends_with(".heapsnapshot") || name.ends_with(".heapsnapshot.gz"))
+                && !written.iter().any(|w| w.file_name() == Some(e.file_name().as_os_str()))
+        })
+    })
 }
 
 /// The id users see and type: the thread id (`worker.threadId`), else the inspector's id.

@@ -56,6 +56,16 @@ fn census(path: &std::path::Path, snap: &heapsnap_format::HeapSnapshot) -> Censu
 }
 
 pub(crate) fn run(args: &LeaksArgs, global: &GlobalArgs) -> Result<ExitCode> {
+    report(args, global, serde_json::Map::new())
+}
+
+/// The analysis and report of `heapsnap leaks` on `args.files`, for other commands (`hunt`):
+/// `extra` keys are added to the JSON document (a `schema` key replaces the schema name).
+pub(crate) fn report(
+    args: &LeaksArgs,
+    global: &GlobalArgs,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Result<ExitCode> {
     let quiet = args.json;
     let (last_path, earlier) = match args.files.split_last() {
         Some(x) => x,
@@ -135,7 +145,11 @@ pub(crate) fn run(args: &LeaksArgs, global: &GlobalArgs) -> Result<ExitCode> {
     }
     let mut out = io::stdout().lock();
     if args.json {
-        json_doc(&mut out, &report_json(args, &report, &g, &a, &reasons))?;
+        let mut doc = report_json(args, &report, &g, &a, &reasons);
+        if let serde_json::Value::Object(m) = &mut doc {
+            m.extend(extra);
+        }
+        json_doc(&mut out, &doc)?;
     } else {
         write_text(&mut out, args, &report)?;
     }

@@ -1,9 +1,11 @@
 //! One module per subcommand; each turns its clap args into library calls and prints.
 
+mod attach;
 pub(crate) mod capture;
 mod convert;
 pub(crate) mod diff;
 mod dump;
+mod hunt;
 mod info;
 pub(crate) mod leaks;
 mod redact;
@@ -31,5 +33,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Diff(args) => diff::run(&args, &cli.global),
         Command::Capture(args) => capture::run(&args, &cli.global),
         Command::Watch(args) => watch::run(&args, &cli.global),
+        Command::Hunt(args) => hunt::run(&args, &cli.global),
     }
 }

@@ -21,13 +21,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
-use heapsnap_capture::{
-    AttachOptions, GrowthDetector, Inspector, NoProgress, OutputFile, Session, SnapshotOptions,
-};
+use anyhow::{Context, Result};
+use heapsnap_capture::{GrowthDetector, NoProgress, OutputFile, Session, SnapshotOptions};
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, WatchArgs};
+use crate::cmd::attach::{self, Attached, Limits};
 use crate::output::{human_bytes, human_delta};
 
 /// Parses `500ms`, `5s`, `1.5s`, `10m`, `1h`, or a plain number of seconds.
@@ -58,7 +57,9 @@ struct Sample {
 
 /// The three `--auto-capture` snapshots and when each is due.
 struct Auto {
-    dir: PathBuf,
+    /// `--auto-capture DIR`: the run folder is made inside it at the first warning.
+    parent: PathBuf,
+    dir: Option<PathBuf>,
     /// (stage name, sample index when due); empty until the first warning.
     plan: Vec<(&'static str, usize)>,
     written: Vec<PathBuf>,
@@ -66,62 +67,31 @@ struct Auto {
 
 pub(crate) fn run(args: &WatchArgs, global: &GlobalArgs) -> Result<ExitCode> {
     heapsnap_capture::catch_interrupts();
-    let ep = &args.endpoint;
-    if let Some(pid) = ep.pid {
-        let inspector = Inspector::open(pid, &AttachOptions::default())?;
-        if inspector.opened_by_us() {
-            log::info!(
-                "opened the inspector of process {pid} on {} with SIGUSR1; it stays open while we \
-                 watch and is closed at the end",
-                inspector.addr()
-            );
-        }
-        let mut session = match inspector.connect() {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = inspector.close(None);
-                return Err(e).context("connecting to the inspector");
-            }
-        };
-        let result = watch(&mut session, args, global, &format!("process {pid}"));
-        let closed = inspector.close(Some(session));
-        return finish(result, closed.map_err(anyhow::Error::from));
+    let limits = Limits { timeout: args.timeout, max_time: Some(args.max_time) };
+    let leaked =
+        attach::with_endpoint(&args.endpoint, &args.host, None, limits, global.quiet, |s, at| {
+            let Some(id) = &args.worker else {
+                return watch(s, at, args, global, &at.label);
+            };
+            let w = attach::find_worker(s, at, id)?;
+            let label = format!("{} worker {} {:?}", at.label, attach::worker_number(&w), w.title);
+            let mut scoped = s.worker(&w);
+            watch(&mut scoped, at, args, global, &label)
+        })?;
+    // Ctrl-C is how a watch without --duration ends; SIGTERM and SIGHUP say so in the status.
+    if let Some(sig) = heapsnap_capture::interrupt_signal()
+        && sig != libc::SIGINT
+    {
+        let _ = writeln!(io::stderr(), "heapsnap: stopped by {}", attach::signal_name());
+        return Ok(ExitCode::from(attach::interrupted_exit_code()));
     }
-    let (mut session, label) = if let Some(port) = ep.port {
-        let addr = crate::cli::inspector_addr(&args.host, port);
-        let targets = heapsnap_capture::list_targets(&addr)
-            .with_context(|| format!("listing the targets of the inspector at {addr}"))?;
-        let Some(t) = targets.iter().find(|t| t.kind == "node").or(targets.first()) else {
-            bail!("the inspector at {addr} lists no targets");
-        };
-        let s = Session::connect(t).with_context(|| format!("connecting to {}", t.describe()))?;
-        (s, format!("{} on {addr}", t.title))
-    } else if let Some(url) = &ep.ws {
-        (Session::connect_url(url).with_context(|| format!("connecting to {url}"))?, url.clone())
-    } else {
-        bail!("give one of --pid, --port or --ws");
-    };
-    let result = watch(&mut session, args, global, &label);
-    session.close();
-    finish(result, Ok(()))
-}
-
-fn finish(result: Result<bool>, closed: Result<()>) -> Result<ExitCode> {
-    let leaked = match (result, closed) {
-        (Ok(l), Ok(())) => l,
-        (Err(e), Err(c)) => {
-            log::warn!("{c:#}");
-            return Err(e);
-        }
-        (Err(e), Ok(())) => return Err(e),
-        (Ok(_), Err(c)) => return Err(c).context("closing the inspector we opened"),
-    };
     Ok(if leaked { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// The sampling loop. Returns whether a leak warning was raised.
 fn watch(
     session: &mut Session,
+    at: &Attached,
     args: &WatchArgs,
     global: &GlobalArgs,
     label: &str,
@@ -135,20 +105,24 @@ fn watch(
     let mut auto = match &args.auto_capture {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            Some(Auto { dir: dir.clone(), plan: Vec::new(), written: Vec::new() })
+            Some(Auto { parent: dir.clone(), dir: None, plan: Vec::new(), written: Vec::new() })
         }
         None => None,
     };
     let start = Instant::now();
     let mut out = io::stdout().lock();
     if !global.quiet {
-        writeln!(
-            out,
+        let line = format!(
             "watching {label}: every {}{}, leak warning after {n} consecutive growths",
             show(args.interval),
             if gc { ", GC forced before each sample" } else { ", no forced GC" },
-        )?;
-        out.flush()?;
+        );
+        if args.json {
+            let _ = writeln!(io::stderr(), "heapsnap: {line}");
+        } else {
+            writeln!(out, "{line}")?;
+            out.flush()?;
+        }
     }
     let mut error = None;
     let mut k: u32 = 0;
@@ -175,7 +149,20 @@ fn watch(
         let idx = samples.len() - 1;
         let fired = detector.push(usage.used_size);
         let trend = trend_per_min(&samples, 2 * n);
-        if !global.quiet {
+        let run = detector_run(&detector, fired, n);
+        if args.json {
+            let line = json!({
+                "sample": idx,
+                "t_ms": t.as_millis() as u64,
+                "used_size": usage.used_size,
+                "total_size": usage.total_size,
+                "trend_bytes_per_min": trend,
+                "grew": run,
+                "warning": fired,
+            });
+            writeln!(out, "{line}")?;
+            out.flush()?;
+        } else if !global.quiet {
             writeln!(
                 out,
                 "[{:>7}] used {:>10}  total {:>10}  trend {:>12}/min  grew {}/{n}",
@@ -183,9 +170,23 @@ fn watch(
                 human_bytes(usage.used_size),
                 human_bytes(usage.total_size),
                 human_delta(trend as i64),
-                detector_run(&detector, fired, n),
+                run,
             )?;
             out.flush()?;
+        }
+        if let Some(path) = &args.prometheus
+            && let Err(e) = write_prometheus(
+                path,
+                at,
+                label,
+                &samples,
+                warnings.len() + usize::from(fired),
+                run,
+                trend,
+            )
+        {
+            error = Some(e.context(format!("writing {}", path.display())));
+            break;
         }
         if fired {
             warnings.push(idx);
@@ -202,16 +203,35 @@ fn watch(
                 && a.plan.is_empty()
             {
                 a.plan = vec![("baseline", idx), ("target", idx + n), ("final", idx + 2 * n)];
+                match crate::cmd::hunt::create_run_dir(
+                    &a.parent,
+                    &crate::cmd::hunt::run_dir_name(at.pid),
+                ) {
+                    Ok(d) => {
+                        let _ = writeln!(
+                            io::stderr(),
+                            "heapsnap: auto-capture: baseline, target and final snapshots go to {}",
+                            d.display()
+                        );
+                        a.dir = Some(d);
+                    }
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
             }
         }
         if let Some(a) = &mut auto
-            && let Some(&(stage, _)) = a.plan.iter().find(|(_, due)| *due == idx)
+            && let Some(dir) = a.dir.clone()
+            && let Some(k) = a.plan.iter().position(|(_, due)| *due == idx)
         {
-            match auto_capture(session, &a.dir, stage) {
+            let stage = a.plan[k].0;
+            match auto_capture(session, &dir, k + 1, stage) {
                 Ok(p) => {
                     a.written.push(p);
                     if a.written.len() == 3 {
-                        run_leaks(&a.written)?;
+                        run_leaks(&a.written, args.json)?;
                     }
                 }
                 Err(e) if is_interrupted(&e) => break,
@@ -242,20 +262,25 @@ fn watch(
         }
     }
     drop(out);
-    summary(&samples, &warnings, args, label)?;
+    if !args.json {
+        summary(&samples, &warnings, args, label)?;
+    }
     if let Some(path) = &args.out {
         let snaps = auto.as_ref().map(|a| a.written.clone()).unwrap_or_default();
         write_series(path, &samples, &warnings, args, label, &snaps)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(a) = &auto
-        && !a.plan.is_empty()
+        && let Some(dir) = &a.dir
         && a.written.len() < 3
     {
-        log::warn!(
-            "auto-capture stopped after {} of 3 snapshots in {}",
+        let _ = writeln!(
+            io::stderr(),
+            "heapsnap: auto-capture stopped after {} of 3 snapshots{}",
             a.written.len(),
-            a.dir.display()
+            crate::cmd::hunt::mark_incomplete(dir, &a.written)
+                .map(|k| format!("; {k}"))
+                .unwrap_or_default()
         );
     }
     if let Some(e) = error {
@@ -280,10 +305,10 @@ fn trend_per_min(samples: &[Sample], window: usize) -> f64 {
     heapsnap_capture::slope(&pts) * 60.0
 }
 
-fn auto_capture(session: &mut Session, dir: &Path, stage: &str) -> Result<PathBuf> {
-    let path = dir.join(format!("{stage}.heapsnapshot"));
+fn auto_capture(session: &mut Session, dir: &Path, k: usize, stage: &str) -> Result<PathBuf> {
+    let path = dir.join(format!("{k}-{stage}.heapsnapshot.gz"));
     let mut out =
-        OutputFile::create(&path, false).with_context(|| format!("writing {}", path.display()))?;
+        OutputFile::create(&path, true).with_context(|| format!("writing {}", path.display()))?;
     let stats = session
         .take_heap_snapshot(&mut out, &SnapshotOptions::default(), &mut NoProgress)
         .with_context(|| format!("auto-capture of the {stage} snapshot"))?;
@@ -297,39 +322,110 @@ fn auto_capture(session: &mut Session, dir: &Path, stage: &str) -> Result<PathBu
     Ok(path)
 }
 
-/// Runs `heapsnap leaks BASELINE TARGET FINAL` if this binary has that command.
-fn run_leaks(files: &[PathBuf]) -> Result<()> {
+/// Runs `heapsnap leaks BASELINE TARGET FINAL` (its report on stdout, or on stderr when stdout
+/// carries JSON Lines).
+fn run_leaks(files: &[PathBuf], json_lines: bool) -> Result<()> {
     let exe = std::env::current_exe().context("finding the heapsnap binary")?;
-    let has_leaks = std::process::Command::new(&exe)
-        .args(["leaks", "--help"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
     let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-    if has_leaks {
-        let _ = writeln!(
-            io::stderr(),
-            "heapsnap: auto-capture: running heapsnap leaks {}",
-            shown.join(" ")
-        );
-        let status = std::process::Command::new(&exe)
-            .arg("leaks")
-            .args(files)
-            .status()
-            .context("running heapsnap leaks")?;
-        if !status.success() {
-            log::warn!("heapsnap leaks exited with {status}");
-        }
-    } else {
-        let _ = writeln!(
-            io::stderr(),
-            "heapsnap: auto-capture: the baseline, target and final snapshots are ready ({}); \
-             this build has no `leaks` command, compare them with: heapsnap diff {} {}",
-            shown.join(", "),
-            shown[0],
-            shown[1],
-        );
+    let _ = writeln!(
+        io::stderr(),
+        "heapsnap: auto-capture: running heapsnap leaks {}",
+        shown.join(" ")
+    );
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.arg("leaks").args(files);
+    if json_lines && let Ok(fd) = std::os::fd::AsFd::as_fd(&io::stderr()).try_clone_to_owned() {
+        cmd.stdout(std::process::Stdio::from(fd));
+    }
+    let status = cmd.status().context("running heapsnap leaks")?;
+    if !status.success() {
+        log::warn!("heapsnap leaks exited with {status}");
+    }
+    Ok(())
+}
+
+/// Escapes a Prometheus label value.
+fn label_value(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Writes the latest sample in Prometheus' text exposition format: to a temporary file beside
+/// `path`, made readable by all (node_exporter runs as another user), then renamed over it, so
+/// that a reader never sees half a file.
+fn write_prometheus(
+    path: &Path,
+    at: &Attached,
+    label: &str,
+    samples: &[Sample],
+    warnings: usize,
+    run: usize,
+    trend: f64,
+) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let Some(last) = samples.last() else { return Ok(()) };
+    let mut labels = format!("target=\"{}\"", label_value(label));
+    if let Some(p) = at.pid {
+        labels.push_str(&format!(",pid=\"{p}\""));
+    }
+    let mut text = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+        text.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{{{labels}}} {value}\n"
+        ));
+    };
+    metric(
+        "heapsnap_heap_used_bytes",
+        "gauge",
+        "V8 heap in use (after a forced GC unless --no-gc), Runtime.getHeapUsage usedSize.",
+        last.used.to_string(),
+    );
+    metric(
+        "heapsnap_heap_total_bytes",
+        "gauge",
+        "V8 heap reserved, Runtime.getHeapUsage totalSize.",
+        last.total.to_string(),
+    );
+    metric(
+        "heapsnap_heap_trend_bytes_per_minute",
+        "gauge",
+        "Least-squares slope of the heap in use over the recent samples.",
+        format!("{trend:.0}"),
+    );
+    metric(
+        "heapsnap_heap_growth_streak",
+        "gauge",
+        "Consecutive samples in which the heap grew by more than --min-growth.",
+        run.to_string(),
+    );
+    metric(
+        "heapsnap_leak_warnings_total",
+        "counter",
+        "Leak warnings raised since heapsnap watch started.",
+        warnings.to_string(),
+    );
+    metric(
+        "heapsnap_samples_total",
+        "counter",
+        "Samples taken since heapsnap watch started.",
+        samples.len().to_string(),
+    );
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| -> io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
     }
     Ok(())
 }
