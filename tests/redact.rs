@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{heapsnap, heapsnap_ok, require_node, root};
+use crate::util::{heapsnap, heapsnap_ok, require_devtools, root};
 
 const BASE: &str = "snapshots/secrets/secrets-baseline.heapsnapshot.gz";
 const TARGET: &str = "snapshots/secrets/secrets-target.heapsnapshot.gz";
@@ -94,7 +94,7 @@ fn no_secret_in_any_output_with_redact() {
 
 #[test]
 fn redacted_file_is_the_same_graph_for_devtools_and_stable() {
-    if !require_node() {
+    if !require_devtools("redacted_file_is_the_same_graph_for_devtools_and_stable") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -75,22 +75,15 @@ pub(crate) fn rel(p: &Path) -> String {
     p.strip_prefix(root()).unwrap_or(p).to_string_lossy().into_owned()
 }
 
-/// Requires `node` (and the DevTools harness): a missing prerequisite FAILS the test with how
-/// to install it, unless `HEAPSNAP_SKIP_NODE_TESTS=1` says to skip (then it says so loudly and
-/// returns false).
-pub(crate) fn require_node() -> bool {
-    if std::env::var_os("HEAPSNAP_SKIP_NODE_TESTS").is_some_and(|v| v == "1") {
-        eprintln!("\n*** HEAPSNAP_SKIP_NODE_TESTS=1: a test that needs node was SKIPPED ***\n");
+/// For tests that run DevTools' own code: [`require_node`], and the harness installed (a
+/// missing harness fails the test with the command that installs it).
+pub(crate) fn require_devtools(test: &str) -> bool {
+    if !require_node(test) {
         return false;
     }
     assert!(
-        node_available(),
-        "this test needs `node` on PATH (https://nodejs.org, or your package manager); \
-         set HEAPSNAP_SKIP_NODE_TESTS=1 to skip the tests that need it"
-    );
-    assert!(
         root().join("scripts/devtools/node_modules/heap-snapshot-toolkit").exists(),
-        "the DevTools harness is not installed: run `npm ci --prefix scripts/devtools`"
+        "{test} needs the DevTools harness: run `npm ci --prefix scripts/devtools`"
     );
     true
 }

@@ -459,7 +459,8 @@ pub(crate) struct WatchArgs {
         value_parser = crate::cmd::watch::parse_duration
     )]
     pub(crate) interval: std::time::Duration,
-    /// Stop after this long (default: until Ctrl-C).
+    /// Stop after this long (default: until Ctrl-C); an --auto-capture series already started
+    /// is finished first.
     #[arg(long, value_name = "DURATION", value_parser = crate::cmd::watch::parse_duration)]
     pub(crate) duration: Option<std::time::Duration>,
     /// Do not force a GC before each sample (the leak rule then sees garbage too).

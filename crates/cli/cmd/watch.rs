@@ -241,7 +241,11 @@ fn watch(
                 }
             }
         }
-        if args.duration.is_some_and(|d| start.elapsed() >= d) {
+        // An auto-capture series under way runs to its end whatever --duration says: its
+        // snapshots are only worth something together.
+        let finishing = auto.as_ref().is_some_and(|a| a.dir.is_some() && a.written.len() < 3);
+        let over = |elapsed: Duration| !finishing && args.duration.is_some_and(|d| elapsed >= d);
+        if over(start.elapsed()) {
             break;
         }
         // Sleep until the next tick, waking up for Ctrl-C and the end of --duration.
@@ -249,15 +253,12 @@ fn watch(
         let next = args.interval * k;
         loop {
             let now = start.elapsed();
-            if now >= next
-                || heapsnap_capture::interrupted()
-                || args.duration.is_some_and(|d| now >= d)
-            {
+            if now >= next || heapsnap_capture::interrupted() || over(now) {
                 break;
             }
             std::thread::sleep((next - now).min(Duration::from_millis(100)));
         }
-        if args.duration.is_some_and(|d| start.elapsed() >= d) && start.elapsed() < next {
+        if over(start.elapsed()) && start.elapsed() < next {
             break;
         }
     }
