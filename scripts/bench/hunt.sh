@@ -39,7 +39,7 @@ done
 [ ${#FILLS[@]} -gt 0 ] || FILLS=(0 100000)
 [ "$BUILD" = 1 ] && (cd "$ROOT" && cargo build --release -j "${JOBS:-1}" >&2)
 mkdir -p "$OUT"
-rm -rf "${OUT:?}"/heapsnap-* "$OUT"/*.json
+rm -rf "${OUT:?}"/heapsnap-* "$OUT"/*.json "$OUT"/*.jsonl
 
 FIX="$ROOT/tests/fixtures/hunt"
 SERVER_PID=
