@@ -30,7 +30,7 @@ impl Service {
     fn start(extra: &[&str]) -> Service {
         let mut child = Command::new("node")
             .arg("--inspect-port=0")
-            .arg("server.js")
+            .args(["server.js", "0"])
             .args(extra)
             .env_remove("NODE_OPTIONS")
             .current_dir(fixtures())
