@@ -836,10 +836,17 @@ impl U32Sink for NodeSink<'_> {
         match self.map[self.field] {
             NodeField::Type => {
                 if v >= self.type_count {
-                    return Err(format!(
-                        "node type {v} is not one of the {} types in meta.node_types",
-                        self.type_count
-                    ));
+                    // DevTools loads type values past the list (V8 6.x writes `symbol` nodes
+                    // without listing the type): name them, and warn once at the end.
+                    let Ok(raw) = u8::try_from(v) else {
+                        return Err(format!(
+                            "node type {v} is not one of the {} types in meta.node_types, \
+                             and past the 256 types a node can have",
+                            snap.meta.listed_node_types
+                        ));
+                    };
+                    snap.meta.name_unlisted_node_types(raw);
+                    self.type_count = v + 1;
                 }
                 grow(&mut snap.node_type, n).push(v as u8)
             }
@@ -1592,6 +1599,21 @@ impl<'o, R: Read> Parser<'o, R> {
                 ),
             ));
         }
+        let meta = &self.snap.meta;
+        if meta.node_type_names.len() > meta.listed_node_types {
+            let listed = meta.listed_node_types;
+            let names: Vec<String> = meta.node_type_names[listed..]
+                .iter()
+                .enumerate()
+                .map(|(k, name)| format!("{} as `{name}`", listed + k))
+                .collect();
+            let message = format!(
+                "nodes use type values that meta.node_types does not list ({listed} types; \
+                 V8 6.x leaves out `symbol`): read {}, as DevTools loads them",
+                names.join(", ")
+            );
+            self.snap.warnings.push(Warning { section: Section::Nodes, message });
+        }
         let nstr = self.snap.strings.len() as u64;
         for (max, section, what) in [
             (self.node_name_max, Section::Nodes, "node name"),
@@ -1667,7 +1689,7 @@ impl<'o, R: Read> Parser<'o, R> {
                      functions (a known V8 inconsistency); using the array",
                     declared.map_or("absent".to_string(), |d| d.to_string())
                 );
-                log::warn!("{message}");
+                // Reported once, by whoever reads `warnings()` (the CLI logs them).
                 self.snap.warnings.push(Warning { section: Section::TraceFunctionInfos, message });
             }
             self.snap.header.insert("trace_function_count".into(), Value::from(actual));
