@@ -15,3 +15,4 @@ mod fixtures;
 mod info;
 mod leaks;
 mod malformed;
+mod versions;
