@@ -1,15 +1,20 @@
-//! "Loads in Chrome DevTools", checked by running DevTools' own loader
-//! (`scripts/devtools/load.mjs`, heap-snapshot-toolkit pinned) on what `heapsnap convert`
-//! writes: it must see the same nodes, edges and total size as in the original V8 file.
+//! "Loads in Chrome DevTools", checked by running DevTools' own code (`scripts/devtools`,
+//! heap-snapshot-toolkit pinned) on what `heapsnap convert` writes: DevTools must load it and
+//! see every node (id, name, sizes, distance, dominator, class) and every class exactly as in
+//! the original V8 file (`conformance.rs` checks those against our analysis).
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{fixtures, heapsnap_ok, node_available, rel, root};
+use heapsnap_format::HeapSnapshot;
 
-fn devtools_load(file: &Path) -> serde_json::Value {
+use crate::conformance::on_two_threads;
+use crate::util::{all_fixtures, heapsnap_ok, rel, require_devtools, root};
+
+/// DevTools' dump of every node and class (`scripts/devtools/dump.mjs`), as text lines.
+fn dump_lines(file: &Path) -> Vec<String> {
     let out = Command::new("node")
-        .arg(root().join("scripts/devtools/load.mjs"))
+        .arg(root().join("scripts/devtools/dump.mjs"))
         .arg(file)
         .output()
         .unwrap();
@@ -19,35 +24,49 @@ fn devtools_load(file: &Path) -> serde_json::Value {
         file.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
 }
 
 #[test]
-fn devtools_loads_converted_output() {
-    if !node_available() {
-        eprintln!("SKIPPED devtools_loads_converted_output: `node` not found");
+fn devtools_sees_converted_output_node_by_node() {
+    if !require_devtools("devtools_sees_converted_output_node_by_node") {
         return;
     }
-    assert!(
-        root().join("scripts/devtools/node_modules/heap-snapshot-toolkit").exists(),
-        "DevTools harness not installed: run `npm ci --prefix scripts/devtools` (.ci/run does)"
-    );
     let dir = tempfile::tempdir().unwrap();
-    for fixture in fixtures() {
-        let name = fixture.file_name().unwrap().to_string_lossy().replace(".heapsnapshot.gz", "");
-        let original = devtools_load(&fixture);
-        let info: serde_json::Value =
-            serde_json::from_str(&heapsnap_ok(&["info", "--json", &rel(&fixture)])).unwrap();
-        assert_eq!(original["node_count"], info["node_count"], "{name}");
-        assert_eq!(original["edge_count"], info["edge_count"], "{name}");
-        for (suffix, flag) in [(".heapsnapshot", "--no-gzip"), (".heapsnapshot.gz", "--gzip")] {
-            let out = dir.path().join(format!("{name}{suffix}"));
-            heapsnap_ok(&["convert", flag, &rel(&fixture), out.to_str().unwrap()]);
-            let converted = devtools_load(&out);
-            assert_eq!(
-                converted, original,
-                "{name}{suffix}: DevTools sees something else after convert"
-            );
+    // Gzipped output for every fixture, plain output too for the top-level ones.
+    let mut jobs = Vec::new();
+    for (k, fixture) in all_fixtures().into_iter().enumerate() {
+        let top = fixture.parent() == Some(&root().join("snapshots"));
+        jobs.push((k, fixture.clone(), true));
+        if top {
+            jobs.push((k, fixture, false));
         }
     }
+    let problems: Vec<String> = on_two_threads(&jobs, |(k, fixture, gzip)| {
+        let name = rel(fixture);
+        let (suffix, flag) =
+            if *gzip { (".heapsnapshot.gz", "--gzip") } else { (".heapsnapshot", "--no-gzip") };
+        let out = dir.path().join(format!("{k}{suffix}"));
+        heapsnap_ok(&["convert", flag, &name, out.to_str().unwrap()]);
+        let original = HeapSnapshot::from_path(fixture).unwrap();
+        let converted = HeapSnapshot::from_path(&out).unwrap();
+        assert!(converted == original, "{name}: convert changed the snapshot");
+        let (theirs, ours) = (dump_lines(fixture), dump_lines(&out));
+        std::fs::remove_file(&out).unwrap();
+        assert!(theirs.len() > 1, "{name}: DevTools dumped nothing");
+        let mut problems = Vec::new();
+        if theirs.len() != ours.len() {
+            problems.push(format!(
+                "{name} ({flag}): DevTools dumps {} rows of the original, {} of the converted file",
+                theirs.len(),
+                ours.len()
+            ));
+        }
+        for (a, b) in theirs.iter().zip(&ours).filter(|(a, b)| a != b).take(5) {
+            problems.push(format!("{name} ({flag}):\n  original  {a}\n  converted {b}"));
+        }
+        problems
+    })
+    .concat();
+    assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
 }

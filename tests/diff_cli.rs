@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::util::{heapsnap, heapsnap_ok, node_available, root};
+use crate::util::{heapsnap, heapsnap_ok, require_devtools, root};
 
 const BASE: &str = "snapshots/synthetic/diff-base.heapsnapshot";
 const TARGET: &str = "snapshots/synthetic/diff-target.heapsnapshot";
@@ -101,7 +101,7 @@ fn emit_writes_the_growth_as_a_snapshot_devtools_loads() {
         "the retainer path to the root is kept: {names:?}"
     );
     assert!(!names.iter().any(|n| n == "Gone"), "deleted objects are not in AFTER");
-    if node_available() {
+    if require_devtools("emit (DevTools loads the emitted subset)") {
         let o = Command::new("node")
             .arg(root().join("scripts/devtools/load.mjs"))
             .arg(&out)
@@ -114,6 +114,9 @@ fn emit_writes_the_growth_as_a_snapshot_devtools_loads() {
         );
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v["node_count"].as_u64().unwrap() as usize, names.len());
+        // And DevTools' analysis of it, node by node, is ours.
+        let problems = crate::conformance::check(&out);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }
 

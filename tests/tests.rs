@@ -18,3 +18,4 @@ mod leaks;
 mod malformed;
 mod outputs;
 mod redact;
+mod versions;

@@ -6,51 +6,82 @@
 //! file exists its path is registered here, and a signal handler unlinks the registered paths
 //! (`unlink` is async-signal-safe), restores the default action and raises the signal again:
 //! the process still ends as the signal says (exit status 130, 143 or 129 in a shell).
+//!
+//! The file is created between [`TempGuard::arm`] and [`TempGuard::set_path`]: a signal that
+//! arrives in that window (the file may exist, its name is not known here yet) is held back and
+//! acted on as soon as the name is registered, so there is no moment at which a signal can
+//! leave the file behind.
 
 use std::ffi::CString;
 use std::path::Path;
 use std::sync::Once;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicUsize, Ordering};
 
 const SLOTS: usize = 8;
 
 static PATHS: [AtomicPtr<libc::c_char>; SLOTS] =
     [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS];
 static INSTALL: Once = Once::new();
+/// How many guards are between `arm` and `set_path`.
+static CREATING: AtomicUsize = AtomicUsize::new(0);
+/// A signal that arrived while a file was being created (0: none).
+static PENDING: AtomicI32 = AtomicI32::new(0);
 
-/// A registered temporary file; unregistered (not removed) when dropped, since by then the
-/// file has been renamed into place or removed by its owner.
+/// A temporary file's registration for removal on SIGINT/SIGTERM/SIGHUP; unregistered (not
+/// removed) when dropped, since by then the file has been renamed into place or removed by its
+/// owner.
 #[derive(Debug)]
 pub(crate) struct TempGuard {
     slot: Option<usize>,
+    creating: bool,
 }
 
 impl TempGuard {
-    /// Registers `path` for removal on SIGINT/SIGTERM/SIGHUP (no-op for `None`).
-    pub(crate) fn register(path: Option<&Path>) -> TempGuard {
-        let Some(path) = path else { return TempGuard { slot: None } };
+    /// Installs the handlers and opens the creation window: call before creating the file.
+    pub(crate) fn arm() -> TempGuard {
         install();
-        use std::os::unix::ffi::OsStrExt;
-        let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
-            return TempGuard { slot: None };
-        };
-        let raw = c.into_raw();
-        for (i, slot) in PATHS.iter().enumerate() {
-            if slot
-                .compare_exchange(std::ptr::null_mut(), raw, Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok()
-            {
-                return TempGuard { slot: Some(i) };
+        CREATING.fetch_add(1, Ordering::SeqCst);
+        TempGuard { slot: None, creating: true }
+    }
+
+    /// Registers the file just created (`None`: nothing to remove, e.g. a FIFO written through)
+    /// and closes the creation window, acting on a signal that arrived during it.
+    pub(crate) fn set_path(&mut self, path: Option<&Path>) {
+        if let Some(path) = path {
+            self.slot = store(path);
+        }
+        self.end_creation();
+    }
+
+    fn end_creation(&mut self) {
+        if !std::mem::take(&mut self.creating) {
+            return;
+        }
+        if CREATING.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let sig = PENDING.swap(0, Ordering::SeqCst);
+            if sig != 0 {
+                on_signal(sig);
             }
         }
-        // SAFETY: `raw` came from `CString::into_raw` above and was not stored anywhere.
-        drop(unsafe { CString::from_raw(raw) });
-        log::warn!(
-            "too many temporary files to track; {} is not removed on signals",
-            path.display()
-        );
-        TempGuard { slot: None }
     }
+}
+
+fn store(path: &Path) -> Option<usize> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = CString::new(path.as_os_str().as_bytes()).ok()?;
+    let raw = c.into_raw();
+    for (i, slot) in PATHS.iter().enumerate() {
+        if slot
+            .compare_exchange(std::ptr::null_mut(), raw, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return Some(i);
+        }
+    }
+    // SAFETY: `raw` came from `CString::into_raw` above and was not stored anywhere.
+    drop(unsafe { CString::from_raw(raw) });
+    log::warn!("too many temporary files to track; {} is not removed on signals", path.display());
+    None
 }
 
 impl Drop for TempGuard {
@@ -60,16 +91,24 @@ impl Drop for TempGuard {
             // handler running on another thread may still be reading it.
             PATHS[i].store(std::ptr::null_mut(), Ordering::SeqCst);
         }
+        // Creation failed before a path was registered: nothing to remove, but a signal held
+        // back meanwhile still ends the process.
+        self.end_creation();
     }
 }
 
 extern "C" fn on_signal(sig: libc::c_int) {
+    if CREATING.load(Ordering::SeqCst) > 0 {
+        // A file is being created whose name is not registered yet: the creator acts on the
+        // signal once it is (TempGuard::set_path).
+        PENDING.store(sig, Ordering::SeqCst);
+        return;
+    }
     for slot in &PATHS {
         let p = slot.load(Ordering::SeqCst);
         if !p.is_null() {
-            // SAFETY: `p` is a NUL-terminated path registered by `TempGuard::register`; it is
-            // freed only after being swapped out, which cannot run while this handler runs on
-            // the same thread, and `unlink` is async-signal-safe.
+            // SAFETY: `p` is a NUL-terminated path stored by `store` and never freed, and
+            // `unlink` is async-signal-safe.
             unsafe { libc::unlink(p) };
         }
     }

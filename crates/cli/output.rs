@@ -119,9 +119,9 @@ pub(crate) fn write_snapshot(
         snap.write_with(&mut stdout, &opts).context("writing <stdout>")?;
         return stdout.flush().context("writing <stdout>");
     }
-    let mut guard = None;
+    let mut guard = crate::cleanup::TempGuard::arm();
     snap.write_path_with(out, &opts, &heapsnap_format::OutputPolicy::default(), |tmp| {
-        guard = Some(crate::cleanup::TempGuard::register(tmp));
+        guard.set_path(tmp);
     })?;
     drop(guard);
     Ok(())

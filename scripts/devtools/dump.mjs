@@ -8,7 +8,8 @@
 // Output (deterministic; one JSON object per line):
 //   {"type":"meta","node_count":N,"edge_count":E,"total_size":T,"root_index":R}
 //   {"type":"node","i":ordinal,"id":..,"self_size":..,"retained_size":..,"distance":..,
-//    "dominator":..,"class_key":..,"class_name":..,"name":..}          one per node, ordinal order
+//    "dominator":..,"class_key":..,"class_name":..,"name":..,"raw_name":..}
+//                                                                     one per node, ordinal order
 //   {"type":"class","key":..,"name":..,"count":..,"self_size":..,"retained_size":..,"distance":..}
 //                                                                     one per class, sorted by key
 // Where each value comes from (all after DevTools' full initialize()):
@@ -30,6 +31,8 @@
 //                 "Detached " rename; for plain 'Object' nodes DevTools builds a
 //                 "{p1, p2, …, pn}" name from the property edges; for cons strings
 //                 it is the concatenated text, up to ~1024 chars)
+//   raw_name      node.rawName()            (the name in the file, after the
+//                 "Detached " rename; the same as name for every other node)
 //   class rows    snapshot.aggregatesWithFilter({}) (no filter = 'allObjects',
 //                 what the Summary view shows): key, aggregate.name, .count,
 //                 .self, .maxRet, .distance. Nodes with self size 0 are not in
@@ -69,6 +72,7 @@ async function main() {
       class_key: snapshot.classKeyFromClassKeyInternal(node.classKeyInternal()),
       class_name: node.className(),
       name: node.name(),
+      raw_name: node.rawName(),
     }));
   }
 

@@ -152,13 +152,37 @@ pub(crate) enum EdgeField {
     Extra(usize),
 }
 
+/// V8's node types in the order of its `HeapGraphNode::Type` enum, which the values in the
+/// `nodes` array are. Every `meta.node_types[0]` written so far is a prefix of this list.
+const V8_NODE_TYPES: [&str; 16] = [
+    "hidden",
+    "array",
+    "string",
+    "object",
+    "code",
+    "closure",
+    "regexp",
+    "number",
+    "native",
+    "synthetic",
+    "concatenated string",
+    "sliced string",
+    "symbol",
+    "bigint",
+    "object shape",
+    "wasm object",
+];
+
 /// The resolved `snapshot.meta`. The original JSON is kept verbatim for writing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Meta {
     pub(crate) raw: Map<String, Value>,
     pub(crate) node_fields: Vec<String>,
     pub(crate) node_field_map: Vec<NodeField>,
+    /// The listed type names, then names for type values the nodes use beyond the list.
     pub(crate) node_type_names: Vec<String>,
+    /// How many of `node_type_names` the file lists.
+    pub(crate) listed_node_types: usize,
     pub(crate) node_kinds: Vec<NodeKind>,
     pub(crate) edge_fields: Vec<String>,
     pub(crate) edge_field_map: Vec<EdgeField>,
@@ -280,6 +304,7 @@ impl Meta {
             raw,
             node_fields,
             node_field_map,
+            listed_node_types: node_type_names.len(),
             node_type_names,
             node_kinds,
             edge_fields,
@@ -301,9 +326,37 @@ impl Meta {
         &self.edge_fields
     }
 
-    /// The node type names (`meta.node_types[0]`).
+    /// The node type names, indexed by the raw type value: `meta.node_types[0]`, followed by
+    /// a name for each type value the nodes use beyond that list (see
+    /// [`Meta::listed_node_type_count`]).
     pub fn node_type_names(&self) -> &[String] {
         &self.node_type_names
+    }
+
+    /// How many node types `meta.node_types[0]` lists. [`Meta::node_type_names`] is longer when
+    /// nodes use type values past the list, as V8 6.x (Node 8) does: it writes `symbol` nodes
+    /// (type 12) but lists only the first 12 types. DevTools loads such files (the type has no
+    /// name there, so its class is `(undefined)`); this crate names each such value after V8's
+    /// own type order when the listed names follow that order (12 is `symbol`, 13 `bigint`),
+    /// else `unlisted type N`, and the parser adds a [`crate::Warning`].
+    pub fn listed_node_type_count(&self) -> usize {
+        self.listed_node_types
+    }
+
+    /// Names the node type values from the end of the list up to `raw` (see
+    /// [`Meta::listed_node_type_count`]).
+    pub(crate) fn name_unlisted_node_types(&mut self, raw: u8) {
+        let listed = &self.node_type_names[..self.listed_node_types];
+        let v8_order = listed.iter().zip(V8_NODE_TYPES).all(|(a, b)| a == b);
+        while self.node_type_names.len() <= usize::from(raw) {
+            let i = self.node_type_names.len();
+            let name = match V8_NODE_TYPES.get(i) {
+                Some(n) if v8_order => (*n).to_string(),
+                _ => format!("unlisted type {i}"),
+            };
+            self.node_kinds.push(NodeKind::from_name(&name, i as u8));
+            self.node_type_names.push(name);
+        }
     }
 
     /// The edge type names (`meta.edge_types[0]`).

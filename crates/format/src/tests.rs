@@ -113,6 +113,41 @@ fn six_fields_reordered_and_extra_field() {
 }
 
 #[test]
+fn node_types_past_the_listed_ones_are_named_as_v8_orders_them() {
+    // V8 6.x (Node 8) lists 12 node types but writes `symbol` nodes as type 12. DevTools
+    // loads such files; so do we, naming 12 after V8's type order, with one warning.
+    let v8_6 = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+"node_types":[["hidden","array","string","object","code","closure","regexp","number","native",
+"synthetic","concatenated string","sliced string"]],"edge_fields":["type","name_or_index","to_node"],
+"edge_types":[["element","property"]]},"node_count":4,"edge_count":1},
+"nodes":[9,0,1,0,1, 12,1,3,16,0, 13,1,5,16,0, 12,1,7,16,0],"edges":[1,2,5],"strings":["","Symbol(x)","s"]}"#;
+    let s = HeapSnapshot::from_slice(v8_6.as_bytes()).unwrap();
+    assert_eq!(s.meta().listed_node_type_count(), 12);
+    assert_eq!(&s.meta().node_type_names()[12..], ["symbol", "bigint"]);
+    assert_eq!(
+        (s.node(NodeIdx(1)).kind(), s.node(NodeIdx(1)).kind_name()),
+        (NodeKind::Symbol, "symbol")
+    );
+    assert_eq!(s.node(NodeIdx(2)).kind(), NodeKind::BigInt);
+    assert_eq!(s.warnings().len(), 1, "{:?}", s.warnings());
+    assert_eq!(s.warnings()[0].section, Section::Nodes);
+    assert!(
+        s.warnings()[0].message.contains("read 12 as `symbol`, 13 as `bigint`"),
+        "{}",
+        s.warnings()[0]
+    );
+    // Written back as read (meta unchanged), and read back the same.
+    assert_eq!(roundtrip(&s), s);
+    // The same on the careful one-value-at-a-time path.
+    assert_eq!(HeapSnapshot::from_reader(Chunks(v8_6.as_bytes(), 1)).unwrap(), s);
+    // A list that is not V8's order gets neutral names.
+    let odd = v8_6.replace(r#"[["hidden","array""#, r#"[["array","hidden""#);
+    let s = HeapSnapshot::from_slice(odd.as_bytes()).unwrap();
+    assert_eq!(&s.meta().node_type_names()[12..], ["unlisted type 12", "unlisted type 13"]);
+    assert_eq!(s.node(NodeIdx(1)).kind(), NodeKind::Other(12));
+}
+
+#[test]
 fn unknown_types_and_sections_survive() {
     let json = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
 "node_types":[["synthetic","brand new type"]],"edge_fields":["type","name_or_index","to_node"],
@@ -598,9 +633,10 @@ fn errors_inside_long_arrays_are_exact() {
     let det_at = at + row.len() - f[6].len();
     let cases: Vec<(String, u64, String)> = vec![
         (
-            replace_at(&text, at, f[0], "16"),
+            replace_at(&text, at, f[0], "256"),
             at as u64,
-            "node type 16 is not one of the 16 types in meta.node_types".into(),
+            "node type 256 is not one of the 16 types in meta.node_types, and past the 256 types"
+                .into(),
         ),
         (
             replace_at(&text, det_at, f[6], "256"),
