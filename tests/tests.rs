@@ -6,6 +6,7 @@ mod util;
 
 mod analysis_cli;
 mod capture;
+mod completions;
 mod conformance;
 mod devtools;
 mod diff_cli;

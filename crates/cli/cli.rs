@@ -13,7 +13,18 @@ EXAMPLES:
     heapsnap dump app.heapsnapshot.gz | jq -c 'select(.retained_size > 1000000)'
     heapsnap info --json app.heapsnapshot | jq .node_count
     heapsnap convert app.heapsnapshot app.heapsnapshot.gz
-    curl -s http://host/dump | heapsnap info -";
+    curl -s http://host/dump | heapsnap info -
+
+HUNTING A LEAK IN A RUNNING NODE.JS PROCESS:
+    heapsnap hunt --pid $(pgrep -f server.js) --drive 'node load.js'
+        # baseline, load, target, load, final snapshots; then leaks on the three
+    heapsnap watch --pid 4242 --auto-capture snaps/    # heap after GC; 3 snapshots on growth
+    heapsnap capture --pid 4242 -o baseline.heapsnapshot.gz    # or take the three by hand
+    heapsnap leaks baseline.heapsnapshot.gz target.heapsnapshot.gz final.heapsnapshot.gz
+    heapsnap diff baseline.heapsnapshot.gz target.heapsnapshot.gz    # what grew, what holds it
+
+SHELL COMPLETIONS:
+    heapsnap completions bash > ~/.local/share/bash-completion/completions/heapsnap";
 
 /// Analyze, diff and capture V8 heap snapshots (.heapsnapshot, plain or gzipped).
 #[derive(Debug, Parser)]
@@ -106,6 +117,23 @@ EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.h
         after_help = "EXAMPLES:\n    heapsnap watch --pid 4242                                # every 5s until Ctrl-C\n    heapsnap watch --port 9229 --interval 2s --duration 10m --out series.csv\n    heapsnap watch --pid 4242 --auto-capture leak-snaps/     # baseline/target/final snapshots on growth\n\nEach sample forces a full GC first (HeapProfiler.collectGarbage) and then reads\nRuntime.getHeapUsage, so `used` is the heap after GC; --no-gc samples without forcing GC (cheaper\nfor the target, noisier). A leak warning is raised when the heap after GC grows (by more than\n--min-growth, default 16KiB) in N consecutive samples (--consecutive, default 5: the old memwatch\nrule). Exit status 1 when a warning was raised."
     )]
     Watch(WatchArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+}
+
+const COMPLETIONS_HELP: &str = "\
+EXAMPLES:
+    heapsnap completions bash > ~/.local/share/bash-completion/completions/heapsnap
+    heapsnap completions zsh > ~/.zfunc/_heapsnap    # ~/.zshrc: fpath+=(~/.zfunc) before compinit
+    heapsnap completions fish > ~/.config/fish/completions/heapsnap.fish
+    source <(heapsnap completions bash)              # this shell only";
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
 }
 
 /// Sort order of `summary`.
@@ -447,6 +475,8 @@ mod tests {
                 .is_err()
         );
         assert!(Cli::try_parse_from(["heapsnap", "info", "a.heapsnapshot", "--json"]).is_ok());
+        assert!(Cli::try_parse_from(["heapsnap", "completions", "zsh"]).is_ok());
+        assert!(Cli::try_parse_from(["heapsnap", "completions", "tcsh"]).is_err());
         assert!(Cli::try_parse_from(["heapsnap", "convert", "a", "b", "--gzip"]).is_ok());
         assert!(
             Cli::try_parse_from(["heapsnap", "convert", "a", "b", "--gzip", "--no-gzip"]).is_err()

@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns its clap args into library calls and prints.
 
 pub(crate) mod capture;
+mod completions;
 mod convert;
 pub(crate) mod diff;
 mod dump;
@@ -29,5 +30,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Diff(args) => diff::run(&args, &cli.global),
         Command::Capture(args) => capture::run(&args, &cli.global),
         Command::Watch(args) => watch::run(&args, &cli.global),
+        Command::Completions(args) => completions::run(&args),
     }
 }
