@@ -16,4 +16,5 @@ mod fixtures;
 mod info;
 mod leaks;
 mod malformed;
+mod npm;
 mod outputs;
