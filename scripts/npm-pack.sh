@@ -30,6 +30,11 @@ done
 
 fail() { echo "npm-pack: FAILED: $*" >&2; exit 1; }
 
+if [ -n "$out" ]; then
+  mkdir -p "$out"
+  out=$(cd "$out" && pwd)
+fi
+
 [ -x "$bin" ] || fail "no binary at $bin (build it: cargo build --release --locked)"
 command -v node >/dev/null || fail "node is not installed"
 command -v npm >/dev/null || fail "npm is not installed"
@@ -144,7 +149,6 @@ console.log('expectNoLeak: clean passes, leak found: Object x42');
 " || fail "expectNoLeak from the installed package"
 
 if [ -n "$out" ]; then
-  mkdir -p "$out"
   cp "$plat_tgz" "$main_tgz" "$out/"
 fi
 size() { wc -c < "$1" | tr -d ' '; }
