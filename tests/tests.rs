@@ -6,6 +6,7 @@ mod util;
 
 mod analysis_cli;
 mod capture;
+mod completions;
 mod conformance;
 mod devtools;
 mod diff_cli;
@@ -16,6 +17,7 @@ mod hunt;
 mod info;
 mod leaks;
 mod malformed;
+mod npm;
 mod outputs;
 mod redact;
 mod versions;

@@ -14,7 +14,18 @@ EXAMPLES:
     heapsnap dump app.heapsnapshot.gz | jq -c 'select(.retained_size > 1000000)'
     heapsnap info --json app.heapsnapshot | jq .node_count
     heapsnap convert app.heapsnapshot app.heapsnapshot.gz
-    curl -s http://host/dump | heapsnap info -";
+    curl -s http://host/dump | heapsnap info -
+
+HUNTING A LEAK IN A RUNNING NODE.JS PROCESS:
+    heapsnap hunt --pid $(pgrep -f server.js) --drive 'node load.js'
+        # baseline, load, target, load, final snapshots; then leaks on the three
+    heapsnap watch --pid 4242 --auto-capture snaps/    # heap after GC; 3 snapshots on growth
+    heapsnap capture --pid 4242 -o baseline.heapsnapshot.gz    # or take the three by hand
+    heapsnap leaks baseline.heapsnapshot.gz target.heapsnapshot.gz final.heapsnapshot.gz
+    heapsnap diff baseline.heapsnapshot.gz target.heapsnapshot.gz    # what grew, what holds it
+
+SHELL COMPLETIONS:
+    heapsnap completions bash > ~/.local/share/bash-completion/completions/heapsnap";
 
 /// Analyze, diff and capture V8 heap snapshots (.heapsnapshot, plain or gzipped).
 #[derive(Debug, Parser)]
@@ -135,6 +146,23 @@ EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.h
     /// inspector session, then the `leaks` report.
     #[command(after_help = HUNT_HELP)]
     Hunt(HuntArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+}
+
+const COMPLETIONS_HELP: &str = "\
+EXAMPLES:
+    heapsnap completions bash > ~/.local/share/bash-completion/completions/heapsnap
+    heapsnap completions zsh > ~/.zfunc/_heapsnap    # ~/.zshrc: fpath+=(~/.zfunc) before compinit
+    heapsnap completions fish > ~/.config/fish/completions/heapsnap.fish
+    source <(heapsnap completions bash)              # this shell only";
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
 }
 
 const HUNT_HELP: &str = "\
@@ -625,6 +653,8 @@ mod tests {
                 .is_err()
         );
         assert!(Cli::try_parse_from(["heapsnap", "info", "a.heapsnapshot", "--json"]).is_ok());
+        assert!(Cli::try_parse_from(["heapsnap", "completions", "zsh"]).is_ok());
+        assert!(Cli::try_parse_from(["heapsnap", "completions", "tcsh"]).is_err());
         assert!(Cli::try_parse_from(["heapsnap", "convert", "a", "b", "--gzip"]).is_ok());
         assert!(
             Cli::try_parse_from(["heapsnap", "convert", "a", "b", "--gzip", "--no-gzip"]).is_err()

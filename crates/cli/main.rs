@@ -4,6 +4,8 @@ mod cleanup;
 mod cli;
 mod cmd;
 mod input;
+#[cfg(test)]
+mod man;
 mod output;
 mod progress;
 

@@ -2,6 +2,7 @@
 
 mod attach;
 pub(crate) mod capture;
+mod completions;
 mod convert;
 pub(crate) mod diff;
 mod dump;
@@ -34,5 +35,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Capture(args) => capture::run(&args, &cli.global),
         Command::Watch(args) => watch::run(&args, &cli.global),
         Command::Hunt(args) => hunt::run(&args, &cli.global),
+        Command::Completions(args) => completions::run(&args),
     }
 }

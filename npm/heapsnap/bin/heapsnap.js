@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+'use strict';
+// `npx heapsnap ...`: runs the native binary with the same arguments, stdio and exit status.
+
+const { spawn } = require('node:child_process');
+const { binaryPath } = require('../lib/binary.js');
+
+let bin;
+try {
+  bin = binaryPath();
+} catch (err) {
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
+}
+
+const child = spawn(bin, process.argv.slice(2), { stdio: 'inherit', windowsHide: true });
+// A signal sent to this wrapper (kill, a supervisor) goes on to heapsnap, which removes its
+// temporary files and closes an inspector it opened before it ends.
+const forward = ['SIGINT', 'SIGTERM', 'SIGHUP'].filter((s) => process.platform !== 'win32' || s !== 'SIGHUP');
+const handlers = forward.map((sig) => {
+  const h = () => child.kill(sig);
+  process.on(sig, h);
+  return [sig, h];
+});
+child.on('error', (err) => {
+  process.stderr.write(`heapsnap: cannot run ${bin}: ${err.message}\n`);
+  process.exit(2);
+});
+child.on('exit', (code, signal) => {
+  for (const [sig, h] of handlers) process.off(sig, h);
+  if (signal) {
+    // End the same way, so a shell sees 128 + signal.
+    process.kill(process.pid, signal);
+    return;
+  }
+  process.exit(code ?? 2);
+});
