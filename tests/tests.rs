@@ -5,6 +5,7 @@
 mod util;
 
 mod analysis_cli;
+mod bombs;
 mod capture;
 mod completions;
 mod conformance;

@@ -5,13 +5,29 @@
 //!
 //! 1. `HeapSnapshot::from_slice` must return `Ok` or `Err`: never panic, hang or allocate
 //!    without bound (libFuzzer's `-timeout` and `-rss_limit_mb` catch the last two).
-//! 2. The same bytes fed through a reader that hands out a few bytes per `read` (so every
-//!    chunk boundary of the streaming scanner is crossed) must give the same result: the same
-//!    snapshot, or the same error message (section and byte offset included; for gzipped
-//!    input only "both fail", since where a corrupt deflate stream is noticed depends on how
-//!    the compressed bytes were fed to the decoder).
-//! 3. `ParseOptions` with `locations` and `trace` off must not panic either, and must accept
-//!    whatever the default options accept (it only skips work).
+//! 2. The row fast path against the careful one-value-at-a-time path. The fast path reads a
+//!    whole row only when the buffer holds the row scanner's lookahead (13 bytes a value) after
+//!    it, so without help it never sees the last rows of an array near the end of the input, or
+//!    any row of a short input. Two variants make sure both paths see every row:
+//!    - the same bytes with [`PAD`] spaces appended (whitespace after the top-level object is
+//!      valid JSON), read by `from_slice`: every row now has its lookahead, so the fast path
+//!      takes every row it can;
+//!    - the same bytes through a reader that hands out 1 to 7 bytes per `read`
+//!      (`from_reader`): the parser never holds a whole row, so every value goes through the
+//!      careful path (and every chunk boundary of the scanner is crossed).
+//!
+//!    Both must give the result of check 1: an equal snapshot, or the same error message
+//!    (section and byte offset included). Exceptions: when the unpadded input fails at or past
+//!    its end (truncation), the padded one fails at the end of the padding, or before the end
+//!    of the input (a number cut at the end is whole once spaces follow, and its value is
+//!    checked first); and for gzipped input
+//!    only "both fail" is checked for the chunked read, since where a corrupt deflate stream is
+//!    noticed depends on how the compressed bytes were fed to the decoder. (Padding a gzip
+//!    input pads the compressed bytes, which is trailing data: it is checked to fail.)
+//! 3. `ParseOptions` with `locations` and `trace` off must not panic, must accept whatever the
+//!    default options accept, and must then give the same snapshot minus those sections:
+//!    every node and edge column, the strings and the meta equal, and no locations or
+//!    allocation-tracking sections.
 //! 4. If parsing succeeded: `write_to` into a `Vec` must succeed, the output must parse, and
 //!    the re-parsed snapshot must `==` the first one (content equality).
 
@@ -59,8 +75,61 @@ fn show(bytes: &[u8]) -> String {
     format!("{}{}", String::from_utf8_lossy(cut), if bytes.len() > SHOW { "…" } else { "" })
 }
 
+/// Spaces appended for the padded variant of check 2: more than the longest row lookahead
+/// (19 values x 13 bytes).
+const PAD: usize = 256;
+
+/// Check 3's comparison: the same graph, strings and meta.
+fn same_graph(a: &HeapSnapshot, b: &HeapSnapshot) -> bool {
+    a.meta() == b.meta()
+        && a.node_types() == b.node_types()
+        && a.node_names() == b.node_names()
+        && a.node_ids() == b.node_ids()
+        && a.node_self_sizes() == b.node_self_sizes()
+        && a.first_edges() == b.first_edges()
+        && a.node_detachedness() == b.node_detachedness()
+        && a.node_trace_node_ids() == b.node_trace_node_ids()
+        && a.edge_types() == b.edge_types()
+        && a.edge_names_or_indices() == b.edge_names_or_indices()
+        && a.edge_targets() == b.edge_targets()
+        && a.strings() == b.strings()
+}
+
 fuzz_target!(|data: &[u8]| {
     let first = HeapSnapshot::from_slice(data);
+
+    // The fast path on every row: the input with room after it.
+    let mut padded = data.to_vec();
+    padded.resize(data.len() + PAD, b' ');
+    let fast = HeapSnapshot::from_slice(&padded);
+    match (&first, &fast) {
+        (Ok(a), Ok(b)) => assert!(a == b, "the padded input parsed differently"),
+        (Err(a), Err(b)) if !is_gzip(data) => {
+            // Truncation is seen at the end of the padding, or earlier as another error (a
+            // number cut at the end is whole once spaces follow it, and its value is checked
+            // before the end of the input is seen).
+            let end = data.len() as u64;
+            if a.offset().is_some_and(|o| o >= end) {
+                let b_at = b.offset().unwrap_or(0);
+                assert!(
+                    b_at == end + PAD as u64 || b_at < end,
+                    "truncation: {a} vs {b} (the padded input fails in the padding)"
+                );
+            } else {
+                assert_eq!(a.to_string(), b.to_string(), "the padded input failed differently");
+            }
+        }
+        (Err(_), Err(_)) => {}
+        (Ok(_), Err(b)) if is_gzip(data) => {
+            assert!(b.to_string().contains("trailing data after the gzip data"), "{b}")
+        }
+        (a, b) => panic!(
+            "the input and the padded input disagree: {:?} vs {:?}",
+            a.as_ref().err().map(ToString::to_string),
+            b.as_ref().err().map(ToString::to_string),
+        ),
+    }
+    drop(fast);
 
     // Chunk boundaries: 1..=7 bytes per read, picked from the input so runs are reproducible.
     let step = 1 + data.iter().fold(data.len(), |h, &b| h.wrapping_mul(31) ^ usize::from(b)) % 7;
@@ -86,10 +155,21 @@ fuzz_target!(|data: &[u8]| {
     lean.locations = false;
     lean.trace = false;
     let lean = lean.parse_slice(data, &mut NoProgress);
-    if first.is_ok()
-        && let Err(e) = &lean
-    {
-        panic!("default options accept the input but locations/trace off rejects it: {e}");
+    match (&first, &lean) {
+        (Ok(_), Err(e)) => {
+            panic!("default options accept the input but locations/trace off rejects it: {e}")
+        }
+        (Ok(a), Ok(b)) => {
+            assert!(same_graph(a, b), "locations/trace off parsed the graph differently");
+            assert!(
+                b.locations().is_none()
+                    && b.trace_function_infos().is_none()
+                    && b.trace_tree().is_none()
+                    && b.samples().is_none(),
+                "locations/trace off kept a section"
+            );
+        }
+        _ => {}
     }
     drop(lean);
 

@@ -768,3 +768,183 @@ fn big_inputs_read_on_one_thread_and_parsed_on_another_give_the_same_results_and
     let e = HeapSnapshot::from_slice(&gz[..gz.len() - 1000]).unwrap_err();
     assert!(e.to_string().contains("reading the input failed"), "{e}");
 }
+
+/// A reader that gives `prefix`, then `fill` forever: an input that never ends.
+struct Endless {
+    prefix: Vec<u8>,
+    pos: usize,
+    fill: u8,
+}
+impl Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = &self.prefix[self.pos.min(self.prefix.len())..];
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        buf[n..].fill(self.fill);
+        self.pos += buf.len();
+        Ok(buf.len())
+    }
+}
+
+fn opts() -> ParseOptions {
+    ParseOptions::default()
+}
+
+#[test]
+fn limits_on_what_is_kept_are_checked_while_reading() {
+    // One string past `max_string_bytes`: an error at the string, also when the string never
+    // ends (the limit stops it; it is not checked after reading).
+    let mut o = opts();
+    o.max_string_bytes = 1000;
+    let long = "y".repeat(1001);
+    let json = node20(&format!(r#"["","global","x","{long}","g"]"#));
+    let e = o.parse_slice(json.as_bytes(), &mut NoProgress).unwrap_err();
+    assert_eq!((e.section(), e.offset()), (Some(Section::Strings), Some(at(&json, &long))));
+    assert!(e.to_string().contains("string is longer than 1000 bytes"), "{e}");
+    let exact = node20(&format!(r#"["","global","x","{}","g"]"#, "y".repeat(1000)));
+    assert!(o.parse_slice(exact.as_bytes(), &mut NoProgress).is_ok());
+    // ... escapes count as what they decode to.
+    let escaped = node20(&format!(r#"["","global","x","{}","g"]"#, "\\u00e9".repeat(501)));
+    let e = o.parse_slice(escaped.as_bytes(), &mut NoProgress).unwrap_err();
+    assert!(e.to_string().contains("longer than 1000 bytes"), "{e}");
+    let text = basic();
+    let cut = text.find("\"hello").unwrap() + 1;
+    let endless = Endless { prefix: text.as_bytes()[..cut].to_vec(), pos: 0, fill: b'z' };
+    let e = o.parse_reader(endless, &mut NoProgress).unwrap_err();
+    assert!(e.to_string().contains("string is longer than 1000 bytes"), "{e}");
+    // The default is V8's own limit.
+    assert_eq!(opts().max_string_bytes, 3 * ((1 << 29) - 24));
+
+    // The header: an error as soon as it passes `max_header_bytes`.
+    let mut o = opts();
+    o.max_header_bytes = 4096;
+    let endless = Endless { prefix: br#"{"snapshot":{"x":["#.to_vec(), pos: 0, fill: b' ' };
+    let e = o.parse_reader(endless, &mut NoProgress).unwrap_err();
+    assert_eq!((e.section(), e.offset()), (Some(Section::Header), Some(12)));
+    assert!(e.to_string().contains("the `snapshot` header is larger than 4096 bytes"), "{e}");
+
+    // Unknown sections: kept up to `max_unknown_sections_bytes` in all; one past it is read
+    // through, dropped, and said in a warning; the rest of the snapshot is intact.
+    let mut o = opts();
+    o.max_unknown_sections_bytes = 100;
+    let small = format!("[{}0]", "0,".repeat(20));
+    let big = format!("[{}0]", "1,".repeat(60));
+    let json = basic().replacen(
+        "\"trace_function_infos\"",
+        &format!("\"small\":{small},\"big\":{big},\"trace_function_infos\""),
+        1,
+    );
+    let s = o.parse_slice(json.as_bytes(), &mut NoProgress).unwrap();
+    assert_eq!(s.extra_section("small"), Some(small.as_bytes()));
+    assert_eq!(s.extra_section("big"), None);
+    assert_eq!(s.warnings().len(), 1, "{:?}", s.warnings());
+    assert_eq!(s.warnings()[0].section, Section::Other);
+    assert!(s.warnings()[0].message.contains("section `big` (123 bytes) is not kept"), "{s:?}");
+    let whole = HeapSnapshot::from_slice(basic().as_bytes()).unwrap();
+    assert_eq!(
+        (&s.node_id, &s.edge_to, &s.strings),
+        (&whole.node_id, &whole.edge_to, &whole.strings)
+    );
+    // By default both are kept.
+    let s = HeapSnapshot::from_slice(json.as_bytes()).unwrap();
+    assert_eq!(s.extra_section("big"), Some(big.as_bytes()));
+    assert!(s.warnings().is_empty());
+}
+
+#[test]
+fn numbers_with_leading_zeros_are_not_json() {
+    let good = basic();
+    // In a row the fast path would take, in one it would not, and one value at a time.
+    for (from, to) in [(",3,1,3,24,1,0,1", ",3,1,03,24,1,0,1"), ("2,2,14]", "2,2,014]")] {
+        let j = good.replace(from, to);
+        let bad_at = at(&j, &to[to.find('0').unwrap()..]);
+        for e in [
+            HeapSnapshot::from_slice(j.as_bytes()).unwrap_err(),
+            HeapSnapshot::from_reader(Trickle(j.as_bytes())).unwrap_err(),
+        ] {
+            assert_eq!(e.offset(), Some(bad_at), "{to}: {e}");
+            assert!(e.to_string().contains("number with a leading zero"), "{to}: {e}");
+        }
+    }
+    let long = real_text("shapes.heapsnapshot.gz");
+    let (row_at, row) = row_of(&long, "nodes", 3000);
+    let id = row.split(',').nth(2).unwrap();
+    let id_at = row_at + row.find(&format!(",{id},")).unwrap() + 1;
+    let j = replace_at(&long, id_at, id, &format!("0{id}"));
+    let e = HeapSnapshot::from_slice(j.as_bytes()).unwrap_err();
+    assert_eq!(e.offset(), Some(id_at as u64), "{e}");
+    assert!(e.to_string().contains("leading zero"), "{e}");
+    // In trace_tree, and a lone zero is fine everywhere.
+    let j = good.replace("\"trace_tree\":[]", "\"trace_tree\":[1,0,0,007,[]]");
+    let e = parse_err(&j);
+    assert_eq!((e.section(), e.offset()), (Some(Section::TraceTree), Some(at(&j, "007"))));
+    assert!(good.contains(",0,0,0"));
+}
+
+#[test]
+fn a_duplicate_key_in_the_header_is_an_error() {
+    let j = basic().replacen(
+        r#""edge_fields":["type","name_or_index","to_node"],"#,
+        r#""edge_fields":["type","name_or_index","to_node"],"edge_fields":["type","to_node","name_or_index"],"#,
+        1,
+    );
+    let e = parse_err(&j);
+    assert_eq!(e.section(), Some(Section::Header), "{e}");
+    assert!(e.to_string().contains("duplicate key `edge_fields` in `snapshot.meta`"), "{e}");
+    let off = e.offset().unwrap();
+    assert!(
+        off > at(&j, "\"edge_fields\":[\"type\",\"to_node\"") && off < at(&j, "\"edge_types\"")
+    );
+    let j = basic().replace("\"node_count\":3,", "\"node_count\":3,\"node_count\":3,");
+    assert!(parse_err(&j).to_string().contains("duplicate key `node_count` in `snapshot`"));
+}
+
+#[test]
+fn gzip_members_and_what_follows_them() {
+    let gz = |data: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut e, data).unwrap();
+        e.finish().unwrap()
+    };
+    let text = basic();
+    let plain = HeapSnapshot::from_slice(text.as_bytes()).unwrap();
+    // Members one after another read as one stream (as `gzip -d` does), even mid-number.
+    let (a, b) = text.split_at(text.find("24,1").unwrap() + 1);
+    let two = [gz(a.as_bytes()), gz(b.as_bytes())].concat();
+    assert_eq!(HeapSnapshot::from_slice(&two).unwrap(), plain);
+    assert_eq!(HeapSnapshot::from_reader(Trickle(&two)).unwrap(), plain);
+    // Anything else after the gzip data is an error that says so.
+    let one = gz(text.as_bytes());
+    for tail in [&b"garbage\n"[..], b"\0\0\0\0", b"x"] {
+        let bad = [one.clone(), tail.to_vec()].concat();
+        let e = HeapSnapshot::from_slice(&bad).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!(
+                "trailing data after the gzip data: it ends at compressed byte {}",
+                one.len()
+            )),
+            "{tail:?}: {e}"
+        );
+    }
+    // A member cut short is corrupt or truncated.
+    let e = HeapSnapshot::from_slice(&one[..one.len() - 4]).unwrap_err();
+    assert!(e.to_string().contains("the gzip data is corrupt or truncated"), "{e}");
+}
+
+#[test]
+fn a_number_cut_by_the_end_of_the_input_is_truncation() {
+    let text = basic();
+    // Cut inside `14` (an edge's to_node: "1" alone would be "not a multiple of 7").
+    let cut = text.find("14]").unwrap() + 1;
+    let e = HeapSnapshot::from_slice(&text.as_bytes()[..cut]).unwrap_err();
+    assert_eq!(e.section(), Some(Section::Edges), "{e}");
+    assert!(e.to_string().contains("unexpected end of input"), "{e}");
+    assert!(!e.to_string().contains("multiple"), "{e}");
+}
+
+#[test]
+fn io_errors_say_the_os_message_once() {
+    let e = HeapSnapshot::from_path("/nonexistent/heapsnap-test").unwrap_err();
+    assert_eq!(e.to_string(), "I/O error: No such file or directory (os error 2)");
+    assert!(std::error::Error::source(&e).is_none(), "no source repeating the message");
+}

@@ -16,6 +16,7 @@
 //! sections; `header` the `snapshot` header; `finish` the checks that need the whole file.
 
 mod finish;
+mod gzip;
 mod header;
 mod numbers;
 mod parser;
@@ -25,22 +26,18 @@ mod scanner;
 mod text;
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::Path;
-
-use flate2::read::MultiGzDecoder;
 
 use crate::error::{Error, Result};
 use crate::progress::{NoProgress, Progress};
 use crate::snapshot::HeapSnapshot;
 
+use gzip::GzMembers;
 use parser::Parser;
 use reader::{GZ_PIPELINE_MIN, PIPELINE_MIN};
 
 const CHUNK: usize = 256 * 1024;
-
-/// The `snapshot` header is a few KB; refuse absurd ones rather than buffer them.
-const MAX_HEADER: usize = 16 * 1024 * 1024;
 
 /// Columns reserve at most this many entries up front when the input size is unknown; beyond
 /// that they grow as data actually arrives, so a lying header cannot make us allocate gigabytes.
@@ -50,7 +47,32 @@ const MAX_BLIND_RESERVE: usize = 1 << 20;
 /// bounding it bounds the parser's memory per input byte.
 const MAX_TRACE_DEPTH: usize = 1 << 16;
 
-/// Options for parsing. `Default` keeps everything.
+/// Options for parsing. `Default` keeps everything V8 writes.
+///
+/// # Memory
+///
+/// Whatever the input, parsing ends in a snapshot or an [`Error`], never in an abort:
+/// - The columns grow with the data actually read. The header's counts reserve memory up front
+///   only as far as the input's known size can hold that many values, and a failed allocation
+///   is an error (`out of memory: ...`, with the section and offset), not an abort.
+/// - What is kept verbatim is capped, and the caps are checked while reading:
+///   [`max_header_bytes`](Self::max_header_bytes),
+///   [`max_string_bytes`](Self::max_string_bytes) (one string) and
+///   [`max_unknown_sections_bytes`](Self::max_unknown_sections_bytes).
+///
+/// The option struct is `#[non_exhaustive]`: start from `ParseOptions::default()` and set fields.
+///
+/// ```
+/// let mut opts = heapsnap_format::ParseOptions::default();
+/// opts.max_string_bytes = 1 << 20;
+/// let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+///   "node_types":[["synthetic"]],"edge_fields":["type","name_or_index","to_node"],
+///   "edge_types":[["element"]]},"node_count":0,"edge_count":0},"nodes":[],"edges":[],
+///   "strings":[]}"#;
+/// let snap = opts.parse_slice(json, &mut heapsnap_format::NoProgress)?;
+/// assert_eq!(snap.node_count(), 0);
+/// # Ok::<(), heapsnap_format::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ParseOptions {
@@ -58,11 +80,36 @@ pub struct ParseOptions {
     pub locations: bool,
     /// Keep the allocation-tracking sections `trace_function_infos`, `trace_tree`, `samples`.
     pub trace: bool,
+    /// The most bytes one string may take, decoded to UTF-8; a longer one is an error at its
+    /// offset, raised as soon as the string passes the limit. Default
+    /// [`ParseOptions::V8_MAX_STRING_BYTES`]: no string V8 can hold is longer.
+    pub max_string_bytes: usize,
+    /// The most bytes kept, all together, of the top-level sections this crate does not
+    /// interpret (kept verbatim so that a write reproduces them). A section that would go past
+    /// it is read through without being kept, and dropped with a [`crate::Warning`]. Default
+    /// 64 MiB.
+    pub max_unknown_sections_bytes: usize,
+    /// The most bytes the `snapshot` header (with `meta`) may take; a longer header is an error
+    /// as soon as it passes the limit. V8's are a few KB. Default 16 MiB.
+    pub max_header_bytes: usize,
+}
+
+impl ParseOptions {
+    /// The most bytes a string V8 can hold takes in UTF-8: V8's string length limit
+    /// (`v8::String::kMaxLength`, 2^29 - 24 UTF-16 code units on 64-bit hosts) times the 3
+    /// bytes one UTF-16 unit takes at most.
+    pub const V8_MAX_STRING_BYTES: usize = 3 * ((1 << 29) - 24);
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { locations: true, trace: true }
+        ParseOptions {
+            locations: true,
+            trace: true,
+            max_string_bytes: ParseOptions::V8_MAX_STRING_BYTES,
+            max_unknown_sections_bytes: 64 << 20,
+            max_header_bytes: 16 << 20,
+        }
     }
 }
 
@@ -145,12 +192,8 @@ impl ParseOptions {
         let pipeline = len.is_some_and(|l| l >= if gz { GZ_PIPELINE_MIN } else { PIPELINE_MIN });
         match (gz, pipeline) {
             // The decompressed size is unknown: reserve blindly only up to a bound.
-            (true, true) => self
-                .parse_pipelined(MultiGzDecoder::new(BufReader::with_capacity(CHUNK, input)), None),
-            (true, false) => {
-                Parser::new(MultiGzDecoder::new(BufReader::with_capacity(CHUNK, input)), self, None)
-                    .run()
-            }
+            (true, true) => self.parse_pipelined(GzMembers::new(input, CHUNK), None),
+            (true, false) => Parser::new(GzMembers::new(input, CHUNK), self, None).run(),
             (false, true) => self.parse_pipelined(input, len),
             (false, false) => Parser::new(input, self, len).run(),
         }

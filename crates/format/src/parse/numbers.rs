@@ -61,9 +61,16 @@ impl<R: Read> Scanner<R> {
                     i += 1;
                 }
                 self.pos = i;
-                if i < end || self.refill()?.is_none() {
+                if i < end {
                     break;
                 }
+                if self.refill()?.is_none() {
+                    // Inside an array: a number cut off by the end of the input.
+                    return Err(self.truncated());
+                }
+            }
+            if b == b'0' && self.offset() - start > 1 {
+                return Err(self.err_at(start, LEADING_ZERO));
             }
             sink.value(v as u32, start).map_err(|m| self.err_at(start, m))?;
             count += 1;
@@ -109,6 +116,9 @@ impl<R: Read> Scanner<R> {
     }
 }
 
+/// The error for `007`: JSON numbers have no leading zeros.
+pub(super) const LEADING_ZERO: &str = "number with a leading zero (not valid JSON)";
+
 /// Where [`Scanner::u32_array`] puts the values it reads.
 pub(super) trait U32Sink {
     /// The fast path, offered whenever a value starts at `buf[0]` (`base` is its offset):
@@ -134,14 +144,14 @@ impl<F: FnMut(u32, u64) -> std::result::Result<(), String>> U32Sink for Each<F> 
     }
 }
 
-/// The most bytes one value takes in a row [`scan_row`] accepts: 11 digits (leading zeros
-/// included) and a two-byte separator. (Rows of up to 19 values keep offsets within a `u8`.)
+/// The most bytes one value takes in a row [`scan_row`] looks at: 11 digits (one more than
+/// `u32::MAX` has, so that longer numbers are seen to be too big) and a two-byte separator. (Rows of up to 19 values keep offsets within a `u8`.)
 const ROW_VALUE_BYTES: usize = 13;
 
 /// Reads `K` unsigned integers from the front of `buf` into `values`, each followed by `,` or
 /// by `\n,` (V8 writes one node or edge per line), as in `1,2,3\n,`, noting where each starts
 /// within `buf` in `starts`. Returns the bytes consumed, or 0 for anything else (too few bytes
-/// left, whitespace, a closing bracket, a value over `u32::MAX` or over 11 digits), which the
+/// left, whitespace, a closing bracket, a value over `u32::MAX`, a leading zero), which the
 /// careful one-value path then handles and reports. (Out-parameters, not a returned tuple:
 /// copying the tuple around cost more than the scan.)
 #[inline(always)]
@@ -157,17 +167,26 @@ pub(super) fn scan_row<const K: usize>(
     for k in 0..K {
         let start = i;
         starts[k] = start as u8;
-        let mut v = 0u64;
-        while i - start < 11 {
-            let d = buf[i].wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            v = v * 10 + u64::from(d);
-            i += 1;
-        }
-        if i == start || v > u64::from(u32::MAX) {
+        let first = buf[i].wrapping_sub(b'0');
+        if first > 9 {
             return 0;
+        }
+        i += 1;
+        let mut v = u64::from(first);
+        // A zero stands alone: digits after it (a leading zero, not JSON) fail the separator
+        // check below and go to the careful path, which reports them.
+        if first != 0 {
+            while i - start < 11 {
+                let d = buf[i].wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                v = v * 10 + u64::from(d);
+                i += 1;
+            }
+            if v > u64::from(u32::MAX) {
+                return 0;
+            }
         }
         match buf[i] {
             b',' => i += 1,
@@ -205,7 +224,10 @@ mod fast_path_tests {
         assert_eq!(scan::<3>(pad("1,-2,3,").as_bytes()), None);
         assert_eq!(scan::<3>(pad("1,2.5,3,").as_bytes()), None);
         assert_eq!(scan::<3>(b"1,2,3,"), None);
-        assert_eq!(scan::<2>(pad("00000000001,2,").as_bytes()), Some(([1, 2], [0, 12], 14)));
-        assert_eq!(scan::<2>(pad("000000000001,2,").as_bytes()), None);
+        // Leading zeros are not JSON; a lone zero is fine.
+        assert_eq!(scan::<2>(pad("0,0,").as_bytes()), Some(([0, 0], [0, 2], 4)));
+        assert_eq!(scan::<2>(pad("01,2,").as_bytes()), None);
+        assert_eq!(scan::<2>(pad("1,00,").as_bytes()), None);
+        assert_eq!(scan::<2>(pad("00000000001,2,").as_bytes()), None);
     }
 }

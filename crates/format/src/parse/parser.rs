@@ -2,11 +2,11 @@
 
 use std::io::Read;
 
-use super::numbers::Each;
-use super::rows::MaxRef;
-use super::scanner::{Scanner, describe, line_col_to_offset};
+use super::numbers::{Each, LEADING_ZERO};
+use super::rows::{MaxRef, grow};
+use super::scanner::{OnLimit, Raw, Scanner, describe, line_col_to_offset};
 use super::{CHUNK, MAX_BLIND_RESERVE, MAX_TRACE_DEPTH, ParseOptions};
-use crate::error::{Result, Section};
+use crate::error::{Result, Section, Warning};
 use crate::snapshot::{HeapSnapshot, TraceTree};
 
 pub(super) struct Parser<'o, R> {
@@ -25,6 +25,8 @@ pub(super) struct Parser<'o, R> {
     pub(super) node_name_max: MaxRef,
     pub(super) edge_name_max: MaxRef,
     pub(super) locations_offset: u64,
+    /// Bytes of unknown sections kept so far (see `ParseOptions::max_unknown_sections_bytes`).
+    pub(super) unknown_kept: usize,
 }
 
 impl<'o, R: Read> Parser<'o, R> {
@@ -38,6 +40,7 @@ impl<'o, R: Read> Parser<'o, R> {
                 base: 0,
                 eof: false,
                 section: Section::TopLevel,
+                max_string: opts.max_string_bytes,
             },
             opts,
             len_hint,
@@ -52,6 +55,7 @@ impl<'o, R: Read> Parser<'o, R> {
             node_name_max: MaxRef::default(),
             edge_name_max: MaxRef::default(),
             locations_offset: 0,
+            unknown_kept: 0,
         }
     }
 
@@ -187,7 +191,21 @@ impl<'o, R: Read> Parser<'o, R> {
             other => {
                 self.s.section = Section::Other;
                 let start = self.s.skip_ws_some().map(|_| self.s.offset())?;
-                let raw = self.s.raw_value(usize::MAX)?;
+                let room = self.opts.max_unknown_sections_bytes.saturating_sub(self.unknown_kept);
+                let raw = match self.s.raw_value(room, OnLimit::Skip)? {
+                    Raw::Kept(raw) => raw,
+                    Raw::Dropped(len) => {
+                        let message = format!(
+                            "section `{other}` ({len} bytes) is not kept: the sections this \
+                             crate does not interpret may keep {} bytes in all \
+                             (ParseOptions::max_unknown_sections_bytes), so a write leaves it out",
+                            self.opts.max_unknown_sections_bytes
+                        );
+                        self.snap.warnings.push(Warning { section: Section::Other, message });
+                        return Ok(());
+                    }
+                };
+                self.unknown_kept += raw.len() + other.len();
                 // Kept verbatim, so it must at least be valid JSON (lone surrogates allowed).
                 if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&raw) {
                     let at = line_col_to_offset(&raw, e.line(), e.column());
@@ -204,7 +222,7 @@ impl<'o, R: Read> Parser<'o, R> {
     pub(super) fn flat_array(&mut self) -> Result<Vec<u32>> {
         let mut v = Vec::new();
         self.s.u32_array(&mut Each(|x, _| {
-            v.push(x);
+            grow(&mut v, usize::MAX)?.push(x);
             Ok(())
         }))?;
         v.shrink_to_fit();
@@ -263,7 +281,7 @@ impl<'o, R: Read> Parser<'o, R> {
                         )));
                     }
                     self.s.bump();
-                    flat.push(0);
+                    grow(&mut flat, usize::MAX).map_err(|m| self.s.err(m))?.push(0);
                     let slot = flat.len() - 1;
                     // Count this node as a child of the enclosing array's owner.
                     if let Some(o) = owner {
@@ -294,7 +312,10 @@ impl<'o, R: Read> Parser<'o, R> {
                         }
                         self.s.bump();
                     }
-                    flat.push(v as u32);
+                    if b == b'0' && self.s.offset() - start > 1 {
+                        return Err(self.s.err_at(start, LEADING_ZERO));
+                    }
+                    grow(&mut flat, usize::MAX).map_err(|m| self.s.err(m))?.push(v as u32);
                     self.tree_separator(&mut need_value)?;
                 }
                 other => {

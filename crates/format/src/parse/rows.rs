@@ -3,8 +3,10 @@
 
 use std::io::Read;
 
+use super::MAX_BLIND_RESERVE;
 use super::numbers::{U32Sink, scan_row};
 use super::parser::Parser;
+use super::scanner::out_of_memory;
 use crate::error::Result;
 use crate::meta::{EdgeField, NodeField};
 use crate::snapshot::HeapSnapshot;
@@ -19,16 +21,20 @@ impl<R: Read> Parser<'_, R> {
         let extra_fields = meta.node_extra_fields;
         let reserve = self.reserve_for(n, (n * nf) as u64);
         let snap = &mut self.snap;
-        snap.node_type.reserve_exact(reserve);
-        snap.node_name.reserve_exact(reserve);
-        snap.node_id.reserve_exact(reserve);
-        snap.node_self_size.reserve_exact(reserve);
-        snap.first_edge.reserve_exact(reserve + 1);
+        let oom = |m: String| self.s.err(m);
+        reserve_up_front(&mut snap.node_type, reserve).map_err(oom)?;
+        reserve_up_front(&mut snap.node_name, reserve).map_err(oom)?;
+        reserve_up_front(&mut snap.node_id, reserve).map_err(oom)?;
+        reserve_up_front(&mut snap.node_self_size, reserve).map_err(oom)?;
+        reserve_up_front(&mut snap.first_edge, reserve + 1).map_err(oom)?;
         snap.first_edge.push(0);
         if map.contains(&NodeField::Detachedness) {
-            snap.node_detachedness.reserve_exact(reserve);
+            reserve_up_front(&mut snap.node_detachedness, reserve).map_err(oom)?;
         }
-        snap.node_extra = vec![Vec::with_capacity(reserve); extra_fields];
+        snap.node_extra = (0..extra_fields).map(|_| Vec::new()).collect();
+        for col in &mut snap.node_extra {
+            reserve_up_front(col, reserve).map_err(oom)?;
+        }
         let expected = (n * nf) as u64;
         let layout = NodeRowLayout::of(&map);
         let mut sink = NodeSink {
@@ -68,10 +74,14 @@ impl<R: Read> Parser<'_, R> {
         let extra_fields = meta.edge_extra_fields;
         let reserve = self.reserve_for(e, (e * ef) as u64);
         let snap = &mut self.snap;
-        snap.edge_type.reserve_exact(reserve);
-        snap.edge_name_or_index.reserve_exact(reserve);
-        snap.edge_to.reserve_exact(reserve);
-        snap.edge_extra = vec![Vec::with_capacity(reserve); extra_fields];
+        let oom = |m: String| self.s.err(m);
+        reserve_up_front(&mut snap.edge_type, reserve).map_err(oom)?;
+        reserve_up_front(&mut snap.edge_name_or_index, reserve).map_err(oom)?;
+        reserve_up_front(&mut snap.edge_to, reserve).map_err(oom)?;
+        snap.edge_extra = (0..extra_fields).map(|_| Vec::new()).collect();
+        for col in &mut snap.edge_extra {
+            reserve_up_front(col, reserve).map_err(oom)?;
+        }
         let expected = (e as u64) * ef as u64;
         let layout = EdgeRowLayout::of(&map);
         let mut sink = EdgeSink {
@@ -165,6 +175,20 @@ impl NodeSink<'_> {
         let mut rows = 0u64;
         let mut r = [0u32; K];
         let mut at = [0u8; K];
+        // Each row takes at least 2 bytes a value: room for as many rows as `buf` can hold, so
+        // the pushes below never reallocate. If that fails, the careful path reports it.
+        let fit = ((buf.len() / (2 * K)) as u64).min(rows_left) as usize;
+        let ok = room(&mut snap.node_type, fit, n).is_ok()
+            && room(&mut snap.node_name, fit, n).is_ok()
+            && room(&mut snap.node_id, fit, n).is_ok()
+            && room(&mut snap.node_self_size, fit, n).is_ok()
+            && room(&mut snap.first_edge, fit, n + 1).is_ok()
+            && (l.detached.is_none() || room(&mut snap.node_detachedness, fit, n).is_ok())
+            && (snap.node_trace_node_id.is_empty()
+                || room(&mut snap.node_trace_node_id, fit, n).is_ok());
+        if !ok {
+            return (0, 0);
+        }
         while rows < rows_left {
             let len = scan_row::<K>(&buf[used..], &mut r, &mut at);
             if len == 0 {
@@ -188,18 +212,18 @@ impl NodeSink<'_> {
                 None => None,
             };
             self.sum = sum;
-            grow(&mut snap.node_type, n).push(ty as u8);
-            grow(&mut snap.node_name, n).push(r[l.name]);
-            grow(&mut snap.node_id, n).push(r[l.id]);
-            grow(&mut snap.node_self_size, n).push(r[l.size]);
-            grow(&mut snap.first_edge, n + 1).push(sum as u32);
+            snap.node_type.push(ty as u8);
+            snap.node_name.push(r[l.name]);
+            snap.node_id.push(r[l.id]);
+            snap.node_self_size.push(r[l.size]);
+            snap.first_edge.push(sum as u32);
             if let Some(t) = trace
                 && !snap.node_trace_node_id.is_empty()
             {
                 snap.node_trace_node_id.push(t);
             }
             if let Some(d) = detached {
-                grow(&mut snap.node_detachedness, n).push(d);
+                snap.node_detachedness.push(d);
             }
             self.name_max.note(r[l.name], base + (used + usize::from(at[l.name])) as u64);
             used += len;
@@ -244,31 +268,32 @@ impl U32Sink for NodeSink<'_> {
                     snap.meta.name_unlisted_node_types(raw);
                     self.type_count = v + 1;
                 }
-                grow(&mut snap.node_type, n).push(v as u8)
+                grow(&mut snap.node_type, n)?.push(v as u8)
             }
             NodeField::Name => {
                 self.name_max.note(v, offset);
-                grow(&mut snap.node_name, n).push(v)
+                grow(&mut snap.node_name, n)?.push(v)
             }
-            NodeField::Id => grow(&mut snap.node_id, n).push(v),
-            NodeField::SelfSize => grow(&mut snap.node_self_size, n).push(v),
+            NodeField::Id => grow(&mut snap.node_id, n)?.push(v),
+            NodeField::SelfSize => grow(&mut snap.node_self_size, n)?.push(v),
             NodeField::EdgeCount => {
                 self.sum += u64::from(v);
                 if self.sum > u64::from(u32::MAX) {
                     return Err("the nodes' edge counts add up to more than 2^32 edges".into());
                 }
-                grow(&mut snap.first_edge, n + 1).push(self.sum as u32)
+                grow(&mut snap.first_edge, n + 1)?.push(self.sum as u32)
             }
             NodeField::TraceNodeId => {
                 // Stored only once a non-zero value appears (without allocation tracking,
                 // V8 writes 0 for every node).
                 let col = &mut snap.node_trace_node_id;
-                if v != 0 && col.is_empty() {
-                    let node = ((self.seen - 1) / nf as u64) as usize;
-                    col.reserve_exact(n);
-                    col.resize(node, 0);
-                }
                 if !col.is_empty() {
+                    grow(col, n)?.push(v);
+                } else if v != 0 {
+                    // The first non-zero value (even on the first node): zeros before it.
+                    let node = ((self.seen - 1) / nf as u64) as usize;
+                    room(col, node + 1, n)?;
+                    col.resize(node, 0);
                     col.push(v);
                 }
             }
@@ -278,9 +303,9 @@ impl U32Sink for NodeSink<'_> {
                         "detachedness {v} is out of range (0 unknown, 1 attached, 2 detached)"
                     ));
                 };
-                grow(&mut snap.node_detachedness, n).push(d)
+                grow(&mut snap.node_detachedness, n)?.push(d)
             }
-            NodeField::Extra(k) => grow(&mut snap.node_extra[k], n).push(v),
+            NodeField::Extra(k) => grow(&mut snap.node_extra[k], n)?.push(v),
         }
         self.field += 1;
         if self.field == nf {
@@ -344,6 +369,14 @@ impl EdgeSink<'_> {
         let mut rows = 0u64;
         let mut r = [0u32; 3];
         let mut at = [0u8; 3];
+        // Room for as many rows as `buf` can hold (see `NodeSink::rows_of`).
+        let fit = ((buf.len() / 6) as u64).min(rows_left) as usize;
+        let ok = room(&mut snap.edge_type, fit, e).is_ok()
+            && room(&mut snap.edge_name_or_index, fit, e).is_ok()
+            && room(&mut snap.edge_to, fit, e).is_ok();
+        if !ok {
+            return (0, 0);
+        }
         while rows < rows_left {
             let len = scan_row::<3>(&buf[used..], &mut r, &mut at);
             if len == 0 {
@@ -354,9 +387,9 @@ impl EdgeSink<'_> {
             {
                 break;
             }
-            grow(&mut snap.edge_type, e).push(ty as u8);
-            grow(&mut snap.edge_name_or_index, e).push(name);
-            grow(&mut snap.edge_to, e).push(to / nf);
+            snap.edge_type.push(ty as u8);
+            snap.edge_name_or_index.push(name);
+            snap.edge_to.push(to / nf);
             if self.string_named[ty as usize] {
                 self.name_max.note(name, base + (used + usize::from(at[l.name])) as u64);
             }
@@ -397,11 +430,11 @@ impl U32Sink for EdgeSink<'_> {
                     ));
                 }
                 self.row_type = Some(v as u8);
-                grow(&mut snap.edge_type, e).push(v as u8)
+                grow(&mut snap.edge_type, e)?.push(v as u8)
             }
             EdgeField::NameOrIndex => {
                 self.row_name = Some((v, offset));
-                grow(&mut snap.edge_name_or_index, e).push(v)
+                grow(&mut snap.edge_name_or_index, e)?.push(v)
             }
             EdgeField::ToNode => {
                 if !v.is_multiple_of(nf) {
@@ -415,9 +448,9 @@ impl U32Sink for EdgeSink<'_> {
                         self.node_values / u64::from(nf)
                     ));
                 }
-                grow(&mut snap.edge_to, e).push(v / nf)
+                grow(&mut snap.edge_to, e)?.push(v / nf)
             }
-            EdgeField::Extra(k) => grow(&mut snap.edge_extra[k], e).push(v),
+            EdgeField::Extra(k) => grow(&mut snap.edge_extra[k], e)?.push(v),
         }
         self.field += 1;
         if self.field == ef {
@@ -449,13 +482,37 @@ impl MaxRef {
     }
 }
 
-/// Makes room for one more value in a column that will end with `cap` values, growing by
+/// Makes room for `more` values in a column that will end with `cap` values, growing by
 /// doubling but never past `cap` (so a column never holds more capacity than the header said).
+/// When the memory is not there, an error message instead of an abort.
 #[inline(always)]
-fn grow<T>(v: &mut Vec<T>, cap: usize) -> &mut Vec<T> {
-    if v.len() == v.capacity() {
-        let more = v.len().max(4096).min(cap.saturating_sub(v.len())).max(1);
-        v.reserve_exact(more);
+pub(super) fn room<T>(v: &mut Vec<T>, more: usize, cap: usize) -> std::result::Result<(), String> {
+    if v.capacity() - v.len() >= more { Ok(()) } else { room_cold(v, more, cap) }
+}
+
+#[cold]
+#[inline(never)]
+fn room_cold<T>(v: &mut Vec<T>, more: usize, cap: usize) -> std::result::Result<(), String> {
+    let want = v.len().max(4096).min(cap.saturating_sub(v.len())).max(more);
+    v.try_reserve_exact(want)
+        .map_err(|_| out_of_memory("a column", (v.len() + want) * std::mem::size_of::<T>()))
+}
+
+/// Makes room for one more value (see [`room`]).
+#[inline(always)]
+pub(super) fn grow<T>(v: &mut Vec<T>, cap: usize) -> std::result::Result<&mut Vec<T>, String> {
+    room(v, 1, cap)?;
+    Ok(v)
+}
+
+/// Reserves `want` entries up front (what the input's size can hold, see
+/// `Parser::reserve_for`), or a bounded start when the memory is not there for all of them
+/// at once: the column then grows with the data.
+fn reserve_up_front<T>(v: &mut Vec<T>, want: usize) -> std::result::Result<(), String> {
+    if v.try_reserve_exact(want).is_ok() {
+        return Ok(());
     }
-    v
+    let start = want.min(MAX_BLIND_RESERVE);
+    v.try_reserve_exact(start)
+        .map_err(|_| out_of_memory("a column", start * std::mem::size_of::<T>()))
 }

@@ -14,6 +14,8 @@ pub(super) struct Scanner<R> {
     pub(super) base: u64,
     pub(super) eof: bool,
     pub(super) section: Section,
+    /// [`crate::ParseOptions::max_string_bytes`].
+    pub(super) max_string: usize,
 }
 
 impl<R: Read> Scanner<R> {
@@ -64,7 +66,7 @@ impl<R: Read> Scanner<R> {
                     return Err(Error::parse(
                         self.section,
                         self.base,
-                        format!("reading the input failed (truncated or corrupt gzip data?): {e}"),
+                        format!("reading the input failed: {e}"),
                     ));
                 }
             }
@@ -112,12 +114,16 @@ impl<R: Read> Scanner<R> {
         Ok(())
     }
 
-    /// Copies one complete JSON value verbatim (balanced brackets, strings respected), without
-    /// validating its grammar beyond that. Refuses values longer than `limit` bytes.
-    pub(super) fn raw_value(&mut self, limit: usize) -> Result<Vec<u8>> {
+    /// Reads one complete JSON value verbatim (balanced brackets, strings respected), without
+    /// validating its grammar beyond that. It is copied while it stays within `limit` bytes;
+    /// past that, [`OnLimit::Fail`] makes it an error right there, and [`OnLimit::Skip`] reads
+    /// the rest without keeping any of it.
+    pub(super) fn raw_value(&mut self, limit: usize, on_limit: OnLimit<'_>) -> Result<Raw> {
         let start = self.offset();
         self.skip_ws_some()?;
         let mut out = Vec::new();
+        let mut kept = true;
+        let mut len = 0u64;
         let mut depth = 0usize;
         let mut in_str = false;
         let mut escaped = false;
@@ -148,14 +154,36 @@ impl<R: Read> Scanner<R> {
                     _ => {}
                 }
             }
-            out.push(b);
-            self.bump();
-            if out.len() > limit {
-                return Err(self.err_at(start, format!("value is larger than {limit} bytes")));
+            if kept {
+                if out.len() >= limit {
+                    match on_limit {
+                        OnLimit::Fail(what) => {
+                            return Err(
+                                self.err_at(start, format!("{what} is larger than {limit} bytes"))
+                            );
+                        }
+                        OnLimit::Skip => {
+                            kept = false;
+                            out = Vec::new();
+                        }
+                    }
+                } else {
+                    if out.len() == out.capacity() && out.try_reserve(1).is_err() {
+                        return Err(
+                            self.err_at(start, out_of_memory("a verbatim value", out.len()))
+                        );
+                    }
+                    out.push(b);
+                }
             }
+            len += 1;
+            self.bump();
             if depth == 0 && !in_str && matches!(b, b']' | b'}' | b'"') {
                 break;
             }
+        }
+        if !kept {
+            return Ok(Raw::Dropped(len));
         }
         while matches!(out.last(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
             out.pop();
@@ -163,8 +191,34 @@ impl<R: Read> Scanner<R> {
         if out.is_empty() {
             return Err(self.err_at(start, "expected a value"));
         }
-        Ok(out)
+        Ok(Raw::Kept(out))
     }
+}
+
+/// What [`Scanner::raw_value`] does with a value longer than its limit.
+#[derive(Clone, Copy)]
+pub(super) enum OnLimit<'a> {
+    /// An error: "`.0` is larger than N bytes".
+    Fail(&'a str),
+    /// Read the rest without keeping it.
+    Skip,
+}
+
+/// A value read by [`Scanner::raw_value`].
+pub(super) enum Raw {
+    /// All of it, verbatim.
+    Kept(Vec<u8>),
+    /// Longer than the limit, so not kept: its length in bytes.
+    Dropped(u64),
+}
+
+/// The message of a failed allocation: `what` could not grow past `bytes` bytes.
+#[cold]
+pub(super) fn out_of_memory(what: &str, bytes: usize) -> String {
+    format!(
+        "out of memory: {what} could not grow past {bytes} bytes (the snapshot needs more \
+         memory than this process can have)"
+    )
 }
 
 pub(super) fn describe(b: u8) -> String {

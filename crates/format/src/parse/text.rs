@@ -4,7 +4,8 @@
 use std::io::Read;
 
 use super::parser::Parser;
-use super::scanner::{Scanner, describe};
+use super::rows::grow;
+use super::scanner::{Scanner, describe, out_of_memory};
 use crate::error::Result;
 use crate::strings::{LoneSurrogate, Strings};
 
@@ -22,6 +23,11 @@ impl<R: Read> Scanner<R> {
         let mut non_ascii = false;
         let mut pending_high: Option<u16> = None;
         loop {
+            // The length limit, checked as the string grows (an escape adds a few bytes past it
+            // at most before this sees them).
+            if out.len() - str_start > self.max_string {
+                return Err(self.too_long(start_offset));
+            }
             let slice = &self.buf[self.pos..self.end];
             let mut i = 0;
             while i < slice.len() {
@@ -31,6 +37,11 @@ impl<R: Read> Scanner<R> {
                 }
                 non_ascii |= c >= 0x80;
                 i += 1;
+            }
+            // Room for this run, a pending lone surrogate and one escape, or an error (not an
+            // abort) when the memory is not there.
+            if out.capacity() - out.len() < i + 16 || lone.capacity() == lone.len() {
+                room_for_text(out, lone, i + 16).map_err(|m| self.err_at(start_offset, m))?;
             }
             if i > 0 {
                 if let Some(h) = pending_high.take() {
@@ -105,6 +116,9 @@ impl<R: Read> Scanner<R> {
         if let Some(h) = pending_high.take() {
             push_lone(out, str_start, lone, h);
         }
+        if out.len() - str_start > self.max_string {
+            return Err(self.too_long(start_offset));
+        }
         if non_ascii && std::str::from_utf8(&out[str_start..]).is_err() {
             return Err(self.err_at(start_offset, "string is not valid UTF-8"));
         }
@@ -112,6 +126,19 @@ impl<R: Read> Scanner<R> {
             return Err(self.err_at(start_offset, "string longer than 4 GiB"));
         }
         Ok(())
+    }
+
+    #[cold]
+    fn too_long(&self, start: u64) -> crate::Error {
+        self.err_at(
+            start,
+            format!(
+                "string is longer than {} bytes (ParseOptions::max_string_bytes; V8's own strings \
+                 are at most {} bytes)",
+                self.max_string,
+                crate::ParseOptions::V8_MAX_STRING_BYTES
+            ),
+        )
     }
 
     pub(super) fn hex4(&mut self) -> Result<u16> {
@@ -133,6 +160,18 @@ impl<R: Read> Scanner<R> {
         }
         Ok(v)
     }
+}
+
+/// Makes room for `more` bytes of string text and two lone surrogates.
+#[cold]
+#[inline(never)]
+fn room_for_text(
+    out: &mut Vec<u8>,
+    lone: &mut Vec<(u32, u16)>,
+    more: usize,
+) -> std::result::Result<(), String> {
+    out.try_reserve(more).map_err(|_| out_of_memory("the string text", out.len()))?;
+    lone.try_reserve(2).map_err(|_| out_of_memory("the lone surrogate list", lone.len() * 8))
 }
 
 fn push_char(out: &mut Vec<u8>, cp: u32) {
@@ -161,13 +200,16 @@ impl<R: Read> Parser<'_, R> {
                 lone.clear();
                 self.s.string(&mut buf, &mut lone)?;
                 let idx = ends.len() as u32;
+                let _ = start;
+                lone_all.try_reserve(lone.len()).map_err(|_| {
+                    self.s.err(out_of_memory("the lone surrogate list", lone_all.len() * 12))
+                })?;
                 lone_all.extend(lone.iter().map(|&(byte, unit)| LoneSurrogate {
                     string: idx,
                     byte,
                     unit,
                 }));
-                let _ = start;
-                ends.push(buf.len());
+                grow(&mut ends, usize::MAX).map_err(|m| self.s.err(m))?.push(buf.len());
                 if ends.len() > u32::MAX as usize {
                     return Err(self.s.err("more than 2^32 strings"));
                 }
