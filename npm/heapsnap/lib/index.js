@@ -108,16 +108,24 @@ async function snapshot(file, options = {}) {
   return target;
 }
 
+/** One turn of the event loop that timer mocks (Jest, Vitest, node:test) cannot hold up: a
+ * trip through libuv's thread pool, whose callback runs in a later poll phase. */
+function loopTurn() {
+  return new Promise((resolve) => {
+    fs.stat(__filename, () => resolve());
+  });
+}
+
 /**
  * Lets what the garbage collector found dead finish dying before a snapshot: a GC only queues
  * async_hooks destroy hooks (test runners map every async resource to its test until then) and
  * FinalizationRegistry callbacks, which run on a later turn of the event loop. Two rounds of
- * GC and a turn of the loop drain them, so they do not look like growth.
+ * GC and a loop turn drain them, so they do not look like growth.
  */
 async function settle() {
   for (let round = 0; round < 2; round++) {
     await post('HeapProfiler.collectGarbage', {});
-    await new Promise((resolve) => setImmediate(resolve));
+    await loopTurn();
   }
 }
 

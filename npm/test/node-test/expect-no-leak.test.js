@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { expectNoLeak, snapshot, binaryPath } = require('heapsnap');
-const { leakyIteration, cleanIteration, expectedLeak, leaked } = require('../fixtures.js');
+const { leakyIteration, cleanIteration, expectedLeak, leaked, TransientThing } = require('../fixtures.js');
 
 function scratchDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'heapsnap-npm-test-'));
@@ -91,6 +91,15 @@ test('a missing binary is a clear error, and the snapshots are still removed', a
   );
   assert.deepStrictEqual(fs.readdirSync(tmpdir), []);
   fs.rmdirSync(tmpdir);
+});
+
+test('works while the test mocks timers', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'setImmediate'] });
+  await expectNoLeak((i) => new TransientThing(i), { iterations: 20, warmup: 2 });
+  const before = leaked.length;
+  await assert.rejects(expectNoLeak(leakyIteration, { iterations: 20, warmup: 2 }), (err) =>
+    err.message.includes(`LeakyThing x${before + 42}`),
+  );
 });
 
 test('bad options are rejected before anything runs', async () => {
