@@ -16,6 +16,8 @@ const { binaryPath } = require('./binary.js');
 // three-snapshot method needs. An in-process session does not keep the event loop alive.
 let session = null;
 let profilerEnabled = false;
+// Whether an expectNoLeak call is between its first iteration and its analysis.
+let running = false;
 
 function post(method, params) {
   if (session === null) {
@@ -218,7 +220,21 @@ async function expectNoLeak(iteration, options = {}) {
   );
   const keep = options.keepSnapshots ?? envFlag('HEAPSNAP_KEEP_SNAPSHOTS');
   const bin = options.bin ?? binaryPath();
-  const dir = fs.mkdtempSync(path.join(options.tmpdir ?? os.tmpdir(), 'heapsnap-'));
+  if (running) {
+    // The other call's iterations would land between this one's snapshots, and the reverse.
+    throw new Error(
+      'heapsnap: expectNoLeak is already running in this thread; await one before starting the ' +
+        'next (with node:test, do not run these tests concurrently)',
+    );
+  }
+  running = true;
+  let dir;
+  try {
+    dir = fs.mkdtempSync(path.join(options.tmpdir ?? os.tmpdir(), 'heapsnap-'));
+  } catch (err) {
+    running = false;
+    throw err;
+  }
   const files = ['baseline', 'target', 'final'].map((n) => path.join(dir, `${n}.heapsnapshot`));
   let ran = 0;
   const run = async (n) => {
@@ -255,6 +271,7 @@ async function expectNoLeak(iteration, options = {}) {
       throw err;
     }
   } finally {
+    running = false;
     if (keep) {
       process.stderr.write(`heapsnap: expectNoLeak kept its snapshots: ${files.join(' ')}\n`);
     } else {

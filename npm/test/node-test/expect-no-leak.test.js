@@ -102,6 +102,26 @@ test('works while the test mocks timers', async (t) => {
   );
 });
 
+test("an iteration's own error rejects expectNoLeak, and the snapshots are removed", async () => {
+  const tmpdir = scratchDir();
+  const boom = new Error('iteration 30 failed');
+  await assert.rejects(
+    expectNoLeak((i) => {
+      if (i === 30) throw boom;
+    }, { tmpdir }),
+    (e) => e === boom,
+  );
+  assert.deepStrictEqual(fs.readdirSync(tmpdir), []);
+  fs.rmdirSync(tmpdir);
+  await expectNoLeak(() => {}, { iterations: 2, warmup: 0 }); // and the next call runs
+});
+
+test('a second call while one runs is refused (its iterations would mix into the snapshots)', async () => {
+  const first = expectNoLeak(() => {}, { iterations: 5, warmup: 0 });
+  await assert.rejects(expectNoLeak(() => {}), /already running in this thread/);
+  await first;
+});
+
 test('bad options are rejected before anything runs', async () => {
   let ran = 0;
   await assert.rejects(expectNoLeak(() => ran++, { iterations: 0 }), /iterations must be an integer >= 1/);
