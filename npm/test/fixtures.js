@@ -33,6 +33,15 @@ async function cleanIteration(i) {
   return things.length;
 }
 
+/** The same allocations without awaiting anything (for tests with fake timers). */
+function cleanIterationSync(i) {
+  const things = [];
+  for (let k = 0; k < 10; k++) things.push(new TransientThing(i + k));
+  const cache = new Map(things.map((t) => [t.i, t]));
+  cache.clear();
+  return things.length;
+}
+
 /**
  * Count and growth a leak finding must show: `before` objects already leaked, then `warmup`
  * iterations, then `iterations` before each of the target and final snapshots.
@@ -42,4 +51,12 @@ function expectedLeak(iterations, warmup, before = 0) {
   return { count: counts[2], growth: counts.join(' -> ') };
 }
 
-module.exports = { LeakyThing, TransientThing, leaked, leakyIteration, cleanIteration, expectedLeak };
+module.exports = {
+  LeakyThing,
+  TransientThing,
+  leaked,
+  leakyIteration,
+  cleanIteration,
+  cleanIterationSync,
+  expectedLeak,
+};

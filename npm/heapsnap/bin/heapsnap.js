@@ -13,15 +13,19 @@ try {
   process.exit(2);
 }
 
-const child = spawn(bin, process.argv.slice(2), { stdio: 'inherit', windowsHide: true });
 // A signal sent to this wrapper (kill, a supervisor) goes on to heapsnap, which removes its
-// temporary files and closes an inspector it opened before it ends.
-const forward = ['SIGINT', 'SIGTERM', 'SIGHUP'].filter((s) => process.platform !== 'win32' || s !== 'SIGHUP');
-const handlers = forward.map((sig) => {
+// temporary files and closes an inspector it opened before it ends. The handlers are in place
+// before the binary starts: a signal that arrives from then on is handled on the next turn of
+// the event loop, when `child` is set.
+let child = null;
+const signals = process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const handlers = signals.map((sig) => {
   const h = () => child.kill(sig);
   process.on(sig, h);
   return [sig, h];
 });
+
+child = spawn(bin, process.argv.slice(2), { stdio: 'inherit', windowsHide: true });
 child.on('error', (err) => {
   process.stderr.write(`heapsnap: cannot run ${bin}: ${err.message}\n`);
   process.exit(2);

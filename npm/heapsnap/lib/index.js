@@ -16,6 +16,8 @@ const { binaryPath } = require('./binary.js');
 // three-snapshot method needs. An in-process session does not keep the event loop alive.
 let session = null;
 let profilerEnabled = false;
+// Whether an expectNoLeak call is between its first iteration and its analysis.
+let running = false;
 
 function post(method, params) {
   if (session === null) {
@@ -108,16 +110,24 @@ async function snapshot(file, options = {}) {
   return target;
 }
 
+/** One turn of the event loop that timer mocks (Jest, Vitest, node:test) cannot hold up: a
+ * trip through libuv's thread pool, whose callback runs in a later poll phase. */
+function loopTurn() {
+  return new Promise((resolve) => {
+    fs.stat(__filename, () => resolve());
+  });
+}
+
 /**
  * Lets what the garbage collector found dead finish dying before a snapshot: a GC only queues
  * async_hooks destroy hooks (test runners map every async resource to its test until then) and
  * FinalizationRegistry callbacks, which run on a later turn of the event loop. Two rounds of
- * GC and a turn of the loop drain them, so they do not look like growth.
+ * GC and a loop turn drain them, so they do not look like growth.
  */
 async function settle() {
   for (let round = 0; round < 2; round++) {
     await post('HeapProfiler.collectGarbage', {});
-    await new Promise((resolve) => setImmediate(resolve));
+    await loopTurn();
   }
 }
 
@@ -210,7 +220,21 @@ async function expectNoLeak(iteration, options = {}) {
   );
   const keep = options.keepSnapshots ?? envFlag('HEAPSNAP_KEEP_SNAPSHOTS');
   const bin = options.bin ?? binaryPath();
-  const dir = fs.mkdtempSync(path.join(options.tmpdir ?? os.tmpdir(), 'heapsnap-'));
+  if (running) {
+    // The other call's iterations would land between this one's snapshots, and the reverse.
+    throw new Error(
+      'heapsnap: expectNoLeak is already running in this thread; await one before starting the ' +
+        'next (with node:test, do not run these tests concurrently)',
+    );
+  }
+  running = true;
+  let dir;
+  try {
+    dir = fs.mkdtempSync(path.join(options.tmpdir ?? os.tmpdir(), 'heapsnap-'));
+  } catch (err) {
+    running = false;
+    throw err;
+  }
   const files = ['baseline', 'target', 'final'].map((n) => path.join(dir, `${n}.heapsnapshot`));
   let ran = 0;
   const run = async (n) => {
@@ -247,6 +271,7 @@ async function expectNoLeak(iteration, options = {}) {
       throw err;
     }
   } finally {
+    running = false;
     if (keep) {
       process.stderr.write(`heapsnap: expectNoLeak kept its snapshots: ${files.join(' ')}\n`);
     } else {

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { expectNoLeak, snapshot, binaryPath } = require('heapsnap');
-const { leakyIteration, cleanIteration, expectedLeak, leaked } = require('../fixtures.js');
+const { leakyIteration, cleanIteration, expectedLeak, leaked, TransientThing } = require('../fixtures.js');
 
 function scratchDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'heapsnap-npm-test-'));
@@ -91,6 +91,35 @@ test('a missing binary is a clear error, and the snapshots are still removed', a
   );
   assert.deepStrictEqual(fs.readdirSync(tmpdir), []);
   fs.rmdirSync(tmpdir);
+});
+
+test('works while the test mocks timers', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'setImmediate'] });
+  await expectNoLeak((i) => new TransientThing(i), { iterations: 20, warmup: 2 });
+  const before = leaked.length;
+  await assert.rejects(expectNoLeak(leakyIteration, { iterations: 20, warmup: 2 }), (err) =>
+    err.message.includes(`LeakyThing x${before + 42}`),
+  );
+});
+
+test("an iteration's own error rejects expectNoLeak, and the snapshots are removed", async () => {
+  const tmpdir = scratchDir();
+  const boom = new Error('iteration 30 failed');
+  await assert.rejects(
+    expectNoLeak((i) => {
+      if (i === 30) throw boom;
+    }, { tmpdir }),
+    (e) => e === boom,
+  );
+  assert.deepStrictEqual(fs.readdirSync(tmpdir), []);
+  fs.rmdirSync(tmpdir);
+  await expectNoLeak(() => {}, { iterations: 2, warmup: 0 }); // and the next call runs
+});
+
+test('a second call while one runs is refused (its iterations would mix into the snapshots)', async () => {
+  const first = expectNoLeak(() => {}, { iterations: 5, warmup: 0 });
+  await assert.rejects(expectNoLeak(() => {}), /already running in this thread/);
+  await first;
 });
 
 test('bad options are rejected before anything runs', async () => {

@@ -45,6 +45,21 @@ test('plain and gzipped snapshots, ids comparable across calls', async () => {
   fs.rmSync(dir, { recursive: true });
 });
 
+test('a snapshot bigger than one gzip batch (8 Mi characters) is one readable file', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heapsnap-npm-snapshot-'));
+  // About 200k more nodes and their names: the snapshot text grows past 8 Mi characters, so
+  // the file is several gzip members.
+  const ballast = Array.from({ length: 100_000 }, (_, i) => ({ name: `ballast-${i}` }));
+  const file = await snapshot(path.join(dir, 'big.heapsnapshot.gz'));
+  const text = zlib.gunzipSync(fs.readFileSync(file));
+  assert.ok(text.length > 9 * 1024 * 1024, `only ${text.length} bytes: not past one batch`);
+  const info = heapsnapJson('info', file);
+  assert.ok(info.node_count > 200_000, `node_count ${info.node_count}`);
+  assert.strictEqual(JSON.parse(text.toString('utf8')).snapshot.node_count, info.node_count);
+  assert.strictEqual(ballast.length, 100_000);
+  fs.rmSync(dir, { recursive: true });
+});
+
 test('an unwritable path is an error naming it, and leaves no file', async () => {
   const missing = path.join(os.tmpdir(), 'heapsnap-no-such-dir', 'x.heapsnapshot');
   await assert.rejects(snapshot(missing), (e) => e.message.includes(missing));
