@@ -235,6 +235,27 @@ pub(crate) struct TopArgs {
     pub(crate) json: bool,
 }
 
+/// `--path`: which retaining path to show.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PathChoice {
+    /// Through the program's own objects (a module's top-level scope, globals, what they
+    /// hold), avoiding runtime internals (timer lists, engine objects) whenever possible.
+    User,
+    /// DevTools' shortest path (from the global object first, then from the GC roots).
+    #[default]
+    Shortest,
+}
+
+impl PathChoice {
+    /// The library's mode.
+    pub(crate) fn mode(self) -> heapsnap_graph::PathMode {
+        match self {
+            PathChoice::User => heapsnap_graph::PathMode::User,
+            PathChoice::Shortest => heapsnap_graph::PathMode::Shortest,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct RetainersArgs {
     /// Snapshot file (`-` for stdin), plain or gzipped.
@@ -244,6 +265,9 @@ pub(crate) struct RetainersArgs {
     /// How many retaining paths to show.
     #[arg(long, default_value_t = 3, value_name = "K")]
     pub(crate) paths: usize,
+    /// Which paths: through the program's own objects (`user`), or DevTools' shortest.
+    #[arg(long, value_enum, default_value_t = PathChoice::Shortest)]
+    pub(crate) path: PathChoice,
     /// Print one JSON document (schema `heapsnap.retainers/1`).
     #[arg(long)]
     pub(crate) json: bool,
@@ -267,12 +291,15 @@ pub(crate) struct DiffArgs {
     /// Retainer-path groups shown per growing class.
     #[arg(long, default_value_t = 3, value_name = "K")]
     pub(crate) paths: usize,
+    /// Which paths: through the program's own objects (`user`), or DevTools' shortest.
+    #[arg(long, value_enum, default_value_t = PathChoice::Shortest)]
+    pub(crate) path: PathChoice,
     /// Exit 1 when the total heap grew by more than SIZE (e.g. 10MB, 512KiB, 1000000).
-    #[arg(long, value_name = "SIZE", value_parser = crate::cmd::diff::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = crate::values::parse_size)]
     pub(crate) fail_over: Option<u64>,
     /// Exit 1 when a class grew by more than a count or a size: 'NAME>100', 'NAME>2MB'. Repeatable.
-    #[arg(long, value_name = "NAME>LIMIT", value_parser = crate::cmd::diff::parse_class_rule)]
-    pub(crate) fail_class: Vec<crate::cmd::diff::ClassRule>,
+    #[arg(long, value_name = "NAME>LIMIT", value_parser = crate::values::parse_class_rule)]
+    pub(crate) fail_class: Vec<heapsnap_diff::ClassRule>,
     /// Write the new objects and their retainer paths as a snapshot DevTools can open.
     #[arg(long, value_name = "OUT.heapsnapshot")]
     pub(crate) emit: Option<PathBuf>,
@@ -292,6 +319,9 @@ pub(crate) struct LeaksArgs {
     /// Retaining paths shown per finding when its objects have several independent holders.
     #[arg(long, default_value_t = 4, value_name = "K")]
     pub(crate) paths: usize,
+    /// Which paths: through the program's own objects (`user`), or DevTools' shortest.
+    #[arg(long, value_enum, default_value_t = PathChoice::Shortest)]
+    pub(crate) path: PathChoice,
     /// Exit 1 when any finding is reported (after --min-count and --min-retained): a CI gate.
     #[arg(long)]
     pub(crate) fail_on_leak: bool,
@@ -299,14 +329,14 @@ pub(crate) struct LeaksArgs {
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub(crate) min_count: u64,
     /// Report only findings that keep at least SIZE alive (e.g. 100KB, 1MiB, 50000).
-    #[arg(long, value_name = "SIZE", value_parser = crate::cmd::diff::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = crate::values::parse_size)]
     pub(crate) min_retained: Option<u64>,
     /// A cluster grows when it gains at least N objects at every step between snapshots.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub(crate) min_growth: u64,
     /// Run only this detector (repeatable): detached-dom, listeners, timers, resources, closures,
     /// cycles, collections, growth, duplicate-strings.
-    #[arg(long = "category", value_name = "CATEGORY", value_parser = crate::cmd::leaks::parse_category)]
+    #[arg(long = "category", value_name = "CATEGORY", value_parser = crate::values::parse_category)]
     pub(crate) categories: Vec<heapsnap_leaks::Category>,
 }
 
@@ -503,7 +533,7 @@ pub(crate) struct WatchArgs {
         long,
         value_name = "SIZE",
         default_value = "16KiB",
-        value_parser = crate::cmd::diff::parse_size
+        value_parser = crate::values::parse_size
     )]
     pub(crate) min_growth: u64,
     /// Write the time series to FILE: CSV if it ends in `.csv`, else JSON (`heapsnap.watch/1`).

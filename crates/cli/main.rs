@@ -8,6 +8,7 @@ mod input;
 mod man;
 mod output;
 mod progress;
+mod values;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -73,7 +73,7 @@ pub(crate) fn table(
 }
 
 /// Writes one compact JSON document and a newline.
-pub(crate) fn json_doc(out: &mut impl Write, v: &serde_json::Value) -> io::Result<()> {
+pub(crate) fn json_doc(out: &mut impl Write, v: &impl serde::Serialize) -> io::Result<()> {
     serde_json::to_writer(&mut *out, v)?;
     writeln!(out)
 }

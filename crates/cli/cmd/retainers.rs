@@ -6,38 +6,44 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use heapsnap_format::NodeIdx;
-use heapsnap_graph::{
-    Analysis, HeapGraph, PathOptions, format_edge, retainer_paths, root_distances,
-};
-use serde_json::json;
+use heapsnap_graph::path::{NodeInfo, RetainersReport};
+use heapsnap_graph::{Origin, PathFinder};
+use serde::Serialize;
 
 use crate::cli::{GlobalArgs, RetainersArgs};
 use crate::input::{Analyzed, display};
-use crate::output::{distance_text, human_bytes, json_doc};
+use crate::output::{human_bytes, json_doc};
 
-fn node_json(g: &HeapGraph<'_>, a: &Analysis, v: NodeIdx) -> serde_json::Value {
-    let snap = g.snapshot();
-    let n = snap.node(v);
-    let d = a.distance[v.index()];
-    json!({
-        "id": n.id().0, "type": n.kind_name(), "name": a.node_name(snap, v), "class": a.classes.of(v).name,
-        "self_size": a.shallow[v.index()], "retained_size": a.retained[v.index()], "distance": (d >= 0).then_some(d),
-    })
+/// The JSON document.
+#[derive(Serialize)]
+struct Doc<'a> {
+    schema: &'static str,
+    file: String,
+    #[serde(flatten)]
+    report: &'a RetainersReport,
 }
 
-fn node_text(g: &HeapGraph<'_>, a: &Analysis, v: NodeIdx) -> String {
-    let snap = g.snapshot();
-    let name = a.node_name(snap, v);
-    let class = &a.classes.of(v).name;
-    let label = if name.is_empty() || *class == name {
+fn node_text(n: &NodeInfo) -> String {
+    let (name, class) = (&n.name, &n.class);
+    let label = if name.is_empty() || class == name {
         class.to_string()
     } else if name.len() > 60 {
         format!("{class} \"{}…\"", name.chars().take(57).collect::<String>())
     } else {
         format!("{class} {name}")
     };
-    format!("{label} {}", snap.node(v).id())
+    format!("{label} @{}", n.id)
+}
+
+/// Where a path starts, in words.
+pub(crate) fn origin_text(o: Origin) -> &'static str {
+    match o {
+        Origin::Global => "a user root",
+        Origin::ModuleScope => "a module scope",
+        Origin::ScriptScope => "a page's script scope",
+        Origin::Handle => "an active handle",
+        _ => "a GC root",
+    }
 }
 
 pub(crate) fn run(args: &RetainersArgs, global: &GlobalArgs) -> Result<ExitCode> {
@@ -46,68 +52,55 @@ pub(crate) fn run(args: &RetainersArgs, global: &GlobalArgs) -> Result<ExitCode>
         bail!("{}: no object with id {}", display(&args.file), args.id);
     };
     let (g, a) = loaded.analyze();
-    let dist = root_distances(&g);
-    let mut opts = PathOptions::default();
-    opts.max_paths = args.paths;
-    let paths = retainer_paths(&g, &dist, target, &opts);
+    let finder = PathFinder::new(&g, &a, args.path.mode());
+    let report = RetainersReport::new(&finder, target, args.paths);
     let mut out = io::stdout().lock();
     if args.json {
-        let ps: Vec<serde_json::Value> = paths
-            .iter()
-            .map(|p| {
-                let steps: Vec<serde_json::Value> = p
-                    .nodes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &v)| {
-                        let edge = (i > 0).then(|| {
-                            let e = p.edges[i - 1];
-                            let er = g.snapshot().edge(e);
-                            json!({
-                                "type": g.snapshot().meta().edge_type_names().get(usize::from(g.snapshot().edge_types()[e.index()])),
-                                "name": er.name_str().map(str::to_string).unwrap_or_else(|| er.name_or_index().to_string()),
-                                "text": format_edge(&g, e),
-                            })
-                        });
-                        json!({"edge": edge, "node": node_json(&g, &a, v)})
-                    })
-                    .collect();
-                json!({"length": p.edges.len(), "from_user_root": p.from_user_root, "steps": steps})
-            })
-            .collect();
         json_doc(
             &mut out,
-            &json!({"schema": "heapsnap.retainers/1", "file": display(&args.file), "target": node_json(&g, &a, target), "paths": ps}),
+            &Doc { schema: "heapsnap.retainers/1", file: display(&args.file), report: &report },
         )?;
     } else {
-        writeln!(
-            out,
-            "{}: shallow {}, retained {}, distance {}",
-            node_text(&g, &a, target),
-            human_bytes(u64::from(a.shallow[target.index()])),
-            human_bytes(a.retained[target.index()]),
-            distance_text(a.distance[target.index()])
-        )?;
-        if paths.is_empty() {
-            writeln!(
-                out,
-                "no retaining path: the object is unreachable (garbage) or held only by weak references"
-            )?;
-        }
-        for (k, p) in paths.iter().enumerate() {
-            writeln!(
-                out,
-                "\npath {} ({} links, from {}):",
-                k + 1,
-                p.edges.len(),
-                if p.from_user_root { "a user root" } else { "a GC root" }
-            )?;
-            writeln!(out, "  {}", node_text(&g, &a, p.nodes[0]))?;
-            for (i, &v) in p.nodes.iter().enumerate().skip(1) {
-                writeln!(out, "  {} -> {}", format_edge(&g, p.edges[i - 1]), node_text(&g, &a, v))?;
-            }
-        }
+        write_text(&mut out, &report)?;
     }
     out.flush()?;
-    Ok(if paths.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.paths.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn write_text(out: &mut impl Write, r: &RetainersReport) -> io::Result<()> {
+    let t = &r.target;
+    writeln!(
+        out,
+        "{}: shallow {}, retained {}, distance {}",
+        node_text(t),
+        human_bytes(u64::from(t.self_size)),
+        human_bytes(t.retained_size),
+        t.distance.map_or("-".to_string(), |d| d.to_string())
+    )?;
+    if r.paths.is_empty() {
+        writeln!(
+            out,
+            "no retaining path: the object is unreachable (garbage) or held only by weak references"
+        )?;
+    }
+    for (k, p) in r.paths.iter().enumerate() {
+        writeln!(
+            out,
+            "\npath {} ({} links, from {}): {}",
+            k + 1,
+            p.length,
+            origin_text(p.origin),
+            p.text
+        )?;
+        for s in &p.steps {
+            match &s.edge {
+                None => writeln!(out, "  {}", node_text(&s.node))?,
+                Some(e) => writeln!(out, "  {} -> {}", e.text, node_text(&s.node))?,
+            }
+        }
+        if let Some(note) = &p.note {
+            writeln!(out, "  ({note})")?;
+        }
+    }
+    Ok(())
 }

@@ -30,11 +30,12 @@
 
 mod base;
 mod compare;
+mod emit;
+mod gate;
 mod report;
 
 pub use base::BaseIndex;
 pub use compare::{ClassDiff, compare};
-pub use report::{
-    Breakdown, ClassReport, DiffOptions, DiffReport, HolderGroup, IdCheck, IdVerdict, NameDiff,
-    Noise,
-};
+pub use emit::new_objects_snapshot;
+pub use gate::{ClassRule, Gate, GateFailure, Limit};
+pub use report::{Breakdown, ClassReport, DiffOptions, DiffReport, HolderGroup, NameDiff, Noise};

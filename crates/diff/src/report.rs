@@ -5,15 +5,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use heapsnap_format::{EdgeKind, NodeIdx, NodeKind};
+use heapsnap_format::{NodeIdx, NodeKind};
 use heapsnap_graph::{
-    Analysis, DominatorTree, HeapGraph, RetainerPath, ShortestPathTree, class_retained,
-    node_locations,
+    Analysis, DominatorTree, HeapGraph, IdCheck, Origin, PathFinder, PathMode, RetainerPath, Step,
+    class_retained, closure_label, node_locations,
 };
+use serde::Serialize;
 
 use crate::base::{BaseIndex, fnv1a};
 use crate::compare::{ClassDiff, compare_with_tree};
-use heapsnap_graph::collapse_runs;
 
 /// Options for [`DiffReport::new`].
 #[derive(Clone, Debug)]
@@ -25,11 +25,18 @@ pub struct DiffOptions {
     pub holder_groups: usize,
     /// New objects per class whose retaining path is computed (evenly sampled beyond this).
     pub max_path_samples: usize,
+    /// Which retaining paths holders are grouped by.
+    pub path_mode: PathMode,
 }
 
 impl Default for DiffOptions {
     fn default() -> Self {
-        DiffOptions { classes_with_holders: 10, holder_groups: 3, max_path_samples: 2000 }
+        DiffOptions {
+            classes_with_holders: 10,
+            holder_groups: 3,
+            max_path_samples: 2000,
+            path_mode: PathMode::default(),
+        }
     }
 }
 
@@ -62,19 +69,30 @@ impl Noise {
 }
 
 /// New objects of a class that share one retaining-path signature.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HolderGroup {
-    /// The path as text, from the root side: `global.configBus._events["config-changed"][*]`.
+    /// The path as a signature, from where it starts: `bus.js: configBus._events.config[*]`.
     pub signature: String,
     /// New objects (among the sampled ones) held this way.
     pub count: u64,
-    /// One concrete path (positions in the newer snapshot).
+    /// One concrete path of the group, as text.
+    pub text: String,
+    /// Where the paths start (`None` for objects nothing retains).
+    pub origin: Option<Origin>,
+    /// What holds the objects when only runtime internals do (see
+    /// [`Holder::note`](heapsnap_graph::Holder::note)).
+    pub note: Option<String>,
+    /// The concrete path, node by node.
+    #[serde(rename = "path")]
+    pub steps: Vec<Step>,
+    /// The concrete path (positions in the newer snapshot).
+    #[serde(skip)]
     pub example: RetainerPath,
 }
 
 /// New objects of a class grouped by what they are (closures by function and location,
 /// contexts by the function that owns them).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Breakdown {
     /// For example `onConfigChanged (app.js:42:18)`.
     pub label: String,
@@ -100,34 +118,6 @@ pub struct ClassReport {
     pub holders_sampled: u64,
     /// Closures (`Function`) by function, contexts (`system / Context`) by owning function.
     pub breakdown: Vec<Breakdown>,
-}
-
-/// Whether object ids mean the same objects in both snapshots.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum IdVerdict {
-    /// Same isolate, ids comparable: DevTools' matching is meaningful.
-    Comparable,
-    /// Few shared ids: different processes (or isolates).
-    DifferentProcesses,
-    /// Many shared ids name different objects: ids were handed out again (snapshots taken
-    /// through separate inspector sessions, or after `HeapProfiler.disable`).
-    Reused,
-}
-
-/// The id comparability check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdCheck {
-    /// JS object ids (odd) in the base.
-    pub base_ids: u64,
-    /// JS object ids in the newer snapshot.
-    pub after_ids: u64,
-    /// Ids present in both.
-    pub shared: u64,
-    /// Shared ids whose node type or name differs between the snapshots.
-    pub mismatched: u64,
-    /// The conclusion.
-    pub verdict: IdVerdict,
 }
 
 /// A class compared by name only (used when ids are not comparable).
@@ -183,20 +173,25 @@ impl DiffReport {
         let rows = compare_with_tree(base, g, after, &tree);
         lap("compare");
         let rows_ref = &rows;
-        let (new_retained, ((spt, locations), ids)) = rayon::join(
+        let (new_retained, ((paths, locations), ids)) = rayon::join(
             move || {
                 let r = new_retained(g, after, rows_ref, &tree);
                 drop(tree);
                 r
             },
-            || rayon::join(|| (ShortestPathTree::new(g), node_locations(g)), || id_check(base, g)),
+            || {
+                rayon::join(
+                    || (PathFinder::new(g, after, opts.path_mode), node_locations(g)),
+                    || id_check(base, g),
+                )
+            },
         );
-        lap("new retained, shortest path tree, locations, id check");
+        lap("new retained, retaining paths, locations, id check");
         let mut classes: Vec<ClassReport> = rows
             .into_iter()
             .zip(new_retained)
             .map(|(row, new_retained)| {
-                let noise = noise(g, &spt, &row);
+                let noise = noise(g, &paths, &row);
                 let breakdown = breakdown(g, &locations, &row);
                 ClassReport {
                     row,
@@ -220,14 +215,14 @@ impl DiffReport {
             if c.noise != Noise::None || c.row.count_delta() <= 0 {
                 continue;
             }
-            let (holders, sampled) = holder_groups(g, &spt, &c.row.new_nodes, opts);
+            let (holders, sampled) = holder_groups(&paths, &c.row.new_nodes, opts);
             c.holders = holders;
             c.holders_sampled = sampled;
             done += 1;
         }
         lap("holders");
-        let by_name =
-            (ids.verdict != IdVerdict::Comparable).then(|| by_name(base, g, after, &spt, opts));
+        let by_name = (ids.verdict != heapsnap_graph::IdVerdict::Comparable)
+            .then(|| by_name(base, g, after, &paths, opts));
         DiffReport {
             classes,
             total_before: base.total_size(),
@@ -240,7 +235,7 @@ impl DiffReport {
 
 const V8_INTERNAL: [&str; 3] = ["(system)", "(compiled code)", "(object shape)"];
 
-fn noise(g: &HeapGraph<'_>, spt: &ShortestPathTree, row: &ClassDiff) -> Noise {
+fn noise(g: &HeapGraph<'_>, paths: &PathFinder<'_, '_>, row: &ClassDiff) -> Noise {
     if V8_INTERNAL.contains(&row.name.as_str()) {
         return Noise::V8Internal;
     }
@@ -252,7 +247,7 @@ fn noise(g: &HeapGraph<'_>, spt: &ShortestPathTree, row: &ClassDiff) -> Noise {
     if !row.new_nodes.is_empty() && row.new_nodes.iter().all(|&v| embedder(v)) {
         return Noise::UnstableIds;
     }
-    if !row.new_nodes.is_empty() && row.new_nodes.iter().all(|&v| spt.dist[v.index()] == u32::MAX) {
+    if !row.new_nodes.is_empty() && row.new_nodes.iter().all(|&v| !paths.is_retained(v)) {
         return Noise::WeaklyHeld;
     }
     Noise::None
@@ -280,66 +275,57 @@ fn new_retained(
     out
 }
 
-/// An edge as it appears in a path signature: element indices and numeric internal names
-/// collapse to `*` so that 300 identical leaks share one signature.
-fn signature_edge(g: &HeapGraph<'_>, e: heapsnap_format::EdgeIdx) -> String {
-    let edge = g.snapshot().edge(e);
-    let name = edge.name_str().unwrap_or("");
-    let numeric = !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit());
-    match edge.kind() {
-        EdgeKind::Element | EdgeKind::Hidden => "[*]".to_string(),
-        EdgeKind::Internal if numeric || heapsnap_graph_weakmap_like(name) => "{*}".to_string(),
-        EdgeKind::Internal => format!("{{{name}}}"),
-        EdgeKind::Context => format!("->{name}"),
-        EdgeKind::Weak => format!("[[{name}]]"),
-        _ if numeric => "[*]".to_string(),
-        _ if name.contains(' ') || name.contains('.') || name.is_empty() => format!("[{name:?}]"),
-        _ => format!(".{name}"),
-    }
-}
-
-fn heapsnap_graph_weakmap_like(name: &str) -> bool {
-    name.contains(" / part of key (")
-}
-
-/// Label of the node a path starts at (the root side).
-fn start_label(g: &HeapGraph<'_>, a_name: &str, v: NodeIdx) -> String {
-    let n = g.snapshot().node(v);
-    let name = n.name();
-    if name.is_empty() { format!("({a_name})") } else { name.trim_end_matches(" / ").to_string() }
-}
-
 fn holder_groups(
-    g: &HeapGraph<'_>,
-    spt: &ShortestPathTree,
+    paths: &PathFinder<'_, '_>,
     nodes: &[NodeIdx],
     opts: &DiffOptions,
 ) -> (Vec<HolderGroup>, u64) {
+    const NOT_RETAINED: &str = "(not retained: unreachable or weakly held)";
     let step = nodes.len().div_ceil(opts.max_path_samples.max(1)).max(1);
     let mut groups: BTreeMap<String, (u64, RetainerPath)> = BTreeMap::new();
     let mut sampled = 0u64;
     for &v in nodes.iter().step_by(step) {
         sampled += 1;
-        let Some(path) = spt.path_to(v) else {
+        let Some(path) = paths.path_to(v) else {
             let unretained =
                 RetainerPath { nodes: vec![v], edges: Vec::new(), from_user_root: false };
-            groups
-                .entry("(not retained: unreachable or weakly held)".to_string())
-                .or_insert((0, unretained))
-                .0 += 1;
+            groups.entry(NOT_RETAINED.to_string()).or_insert((0, unretained)).0 += 1;
             continue;
         };
-        let kind = g.snapshot().node(path.nodes[0]).kind_name().to_string();
-        let edges: Vec<String> = path.edges.iter().map(|&e| signature_edge(g, e)).collect();
-        let sig = format!("{}{}", start_label(g, &kind, path.nodes[0]), collapse_runs(&edges, "*"));
+        let sig = paths.text(&path, heapsnap_graph::EdgeStyle::Generic);
         groups.entry(sig).or_insert_with(|| (0, path)).0 += 1;
     }
-    let mut list: Vec<HolderGroup> = groups
-        .into_iter()
-        .map(|(signature, (count, example))| HolderGroup { signature, count, example })
-        .collect();
-    list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.signature.cmp(&b.signature)));
+    let mut list: Vec<(String, u64, RetainerPath)> =
+        groups.into_iter().map(|(sig, (count, example))| (sig, count, example)).collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     list.truncate(opts.holder_groups);
+    let list = list
+        .into_iter()
+        .map(|(signature, count, example)| {
+            if signature == NOT_RETAINED {
+                let h = paths.holder(example.clone());
+                return HolderGroup {
+                    text: signature.clone(),
+                    signature,
+                    count,
+                    origin: None,
+                    note: None,
+                    steps: h.steps,
+                    example,
+                };
+            }
+            let h = paths.holder(example);
+            HolderGroup {
+                signature,
+                count,
+                text: h.text,
+                origin: Some(h.origin),
+                note: h.note,
+                steps: h.steps,
+                example: h.path,
+            }
+        })
+        .collect();
     (list, sampled)
 }
 
@@ -350,27 +336,7 @@ fn breakdown(
     row: &ClassDiff,
 ) -> Vec<Breakdown> {
     let snap = g.snapshot();
-    let closure_label = |v: NodeIdx| -> String {
-        let n = snap.node(v);
-        let name = if n.name().is_empty() { "(anonymous)" } else { n.name() };
-        let script = n
-            .edges()
-            .find(|e| e.name_str() == Some("shared"))
-            .and_then(|sh| {
-                snap.node(sh.to()).edges().find(|e| e.name_str() == Some("script_or_debug_info"))
-            })
-            .map(|s| snap.node(s.to()).name().to_string())
-            .filter(|s| !s.is_empty());
-        match (locations.get(v), script) {
-            (Some((_, line, col)), Some(script)) => {
-                format!("{name} ({script}:{}:{})", line + 1, col + 1)
-            }
-            (Some((sid, line, col)), None) => {
-                format!("{name} (script {sid}:{}:{})", line + 1, col + 1)
-            }
-            (None, _) => name.to_string(),
-        }
-    };
+    let closure_label = |v: NodeIdx| closure_label(g, locations, v);
     // Closures group by their function (SharedFunctionInfo); contexts by the function of the
     // closure owning them: the first closure, in node order, whose `context` edge leads there
     // (what the first of the context's retainers would give, found with one forward scan
@@ -489,15 +455,7 @@ fn id_check(base: &BaseIndex, g: &HeapGraph<'_>) -> IdCheck {
         )
         .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
     let base_ids = base_sorted.len() as u64;
-    let smaller = base_ids.min(after_ids).max(1);
-    let verdict = if shared * 20 < smaller {
-        IdVerdict::DifferentProcesses
-    } else if mismatched * 50 > shared {
-        IdVerdict::Reused
-    } else {
-        IdVerdict::Comparable
-    };
-    IdCheck { base_ids, after_ids, shared, mismatched, verdict }
+    IdCheck::judge(base_ids, after_ids, shared, shared, mismatched)
 }
 
 /// Classes compared by name (no ids): for snapshots of different processes.
@@ -505,7 +463,7 @@ fn by_name(
     base: &BaseIndex,
     g: &HeapGraph<'_>,
     after: &Analysis,
-    spt: &ShortestPathTree,
+    paths: &PathFinder<'_, '_>,
     opts: &DiffOptions,
 ) -> Vec<NameDiff> {
     let mut acc: BTreeMap<String, NameDiff> = BTreeMap::new();
@@ -546,7 +504,7 @@ fn by_name(
             continue;
         }
         if let Some(m) = members.get(&r.name) {
-            r.holders = holder_groups(g, spt, m, opts).0;
+            r.holders = holder_groups(paths, m, opts).0;
             done += 1;
         }
     }

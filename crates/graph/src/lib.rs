@@ -32,7 +32,8 @@ mod analysis;
 mod classes;
 mod dominators;
 mod graph;
-mod paths;
+mod ids;
+pub mod path;
 mod summary;
 mod visit;
 mod weakmap;
@@ -46,9 +47,10 @@ pub use classes::{
     sort_js,
 };
 pub use graph::HeapGraph;
-pub use paths::{
-    PathOptions, RetainerPath, ShortestPathTree, collapse_runs, format_edge, retainer_paths,
-    root_distances,
+pub use ids::{IdCheck, IdVerdict};
+pub use path::{
+    EdgeStyle, Holder, Origin, PathCost, PathFinder, PathMode, PathOptions, PathTree, RetainerPath,
+    Runs, Step, StepNode, closure_label, collapse_runs, edge_text, retainer_paths, start_label,
 };
 pub use summary::{ClassSummary, DominatorTree, class_retained, class_summaries};
 pub use visit::{

@@ -8,9 +8,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use heapsnap_diff::{IdCheck, IdVerdict};
 use heapsnap_format::{HeapSnapshot, NodeIdx, NodeKind};
-use heapsnap_graph::HeapGraph;
+use heapsnap_graph::{HeapGraph, IdCheck};
 
 use crate::shapes::{FxBuild, Names, Oddballs, collection, simple_class};
 
@@ -217,13 +216,5 @@ pub(crate) fn id_check(prev: &Census, next: &Census) -> IdCheck {
     let (base_ids, after_ids) = (ones(&prev.odd_ids), ones(&next.odd_ids));
     let shared: u64 =
         prev.odd_ids.iter().zip(&next.odd_ids).map(|(x, y)| u64::from((x & y).count_ones())).sum();
-    let mismatched = (shared * sampled_mismatched).checked_div(sampled_shared).unwrap_or(0);
-    let verdict = if shared * 20 < base_ids.min(after_ids).max(1) {
-        IdVerdict::DifferentProcesses
-    } else if sampled_mismatched * 50 > sampled_shared {
-        IdVerdict::Reused
-    } else {
-        IdVerdict::Comparable
-    };
-    IdCheck { base_ids, after_ids, shared, mismatched, verdict }
+    IdCheck::judge(base_ids, after_ids, shared, sampled_shared, sampled_mismatched)
 }

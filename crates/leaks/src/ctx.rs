@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use heapsnap_format::{HeapSnapshot, NodeIdx, NodeKind};
-use heapsnap_graph::{Analysis, HeapGraph, NodeLocations, ShortestPathTree, node_locations};
+use heapsnap_graph::{
+    Analysis, HeapGraph, NodeLocations, PathFinder, closure_label, node_locations,
+};
 
 use crate::LeakOptions;
 use crate::census::Census;
@@ -42,17 +44,21 @@ impl History<'_> {
 
 /// The parts of a [`Ctx`] that take time to build (each is one pass over the graph; they are
 /// built on two threads).
-pub(crate) struct CtxParts {
-    spt: ShortestPathTree,
+pub(crate) struct CtxParts<'a, 's> {
+    paths: PathFinder<'a, 's>,
     loc: NodeLocations,
     names: Names,
     odd: Oddballs,
 }
 
-impl CtxParts {
-    pub(crate) fn new(g: &HeapGraph<'_>) -> CtxParts {
-        let ((spt, ()), (loc, (names, odd))) = rayon::join(
-            || rayon::join(|| ShortestPathTree::new(g), || g.build_retainers()),
+impl<'a, 's> CtxParts<'a, 's> {
+    pub(crate) fn new(
+        g: &'a HeapGraph<'s>,
+        a: &'a Analysis,
+        mode: heapsnap_graph::PathMode,
+    ) -> CtxParts<'a, 's> {
+        let ((paths, ()), (loc, (names, odd))) = rayon::join(
+            || rayon::join(|| PathFinder::new(g, a, mode), || g.build_retainers()),
             || {
                 rayon::join(
                     || node_locations(g),
@@ -64,7 +70,7 @@ impl CtxParts {
                 )
             },
         );
-        CtxParts { spt, loc, names, odd }
+        CtxParts { paths, loc, names, odd }
     }
 }
 
@@ -74,7 +80,8 @@ pub(crate) struct Ctx<'a, 's> {
     pub(crate) snap: &'s HeapSnapshot,
     pub(crate) a: &'a Analysis,
     pub(crate) opts: &'a LeakOptions,
-    pub(crate) spt: ShortestPathTree,
+    /// The chosen retaining paths.
+    pub(crate) paths: PathFinder<'a, 's>,
     pub(crate) loc: NodeLocations,
     pub(crate) names: Names,
     pub(crate) odd: Oddballs,
@@ -87,10 +94,10 @@ impl<'a, 's> Ctx<'a, 's> {
         a: &'a Analysis,
         opts: &'a LeakOptions,
         hist: History<'a>,
-        parts: CtxParts,
+        parts: CtxParts<'a, 's>,
     ) -> Ctx<'a, 's> {
-        let CtxParts { spt, loc, names, odd } = parts;
-        Ctx { g, snap: g.snapshot(), a, opts, spt, loc, names, odd, hist }
+        let CtxParts { paths, loc, names, odd } = parts;
+        Ctx { g, snap: g.snapshot(), a, opts, paths, loc, names, odd, hist }
     }
 
     /// Node count of the last snapshot.
@@ -116,7 +123,18 @@ impl<'a, 's> Ctx<'a, 's> {
     /// Whether a path from the root retains `v` (not weakly held, not unreachable).
     #[inline]
     pub(crate) fn reachable(&self, v: NodeIdx) -> bool {
-        self.spt.dist[v.index()] != u32::MAX
+        self.paths.is_retained(v)
+    }
+
+    /// Orders objects by their chosen paths: through no internals first, then fewest links.
+    #[inline]
+    pub(crate) fn path_rank(&self, v: NodeIdx) -> (u32, u32) {
+        self.paths.cost(v).map_or((u32::MAX, u32::MAX), |c| (c.penalty, c.links))
+    }
+
+    /// The signature of `v`'s chosen path (`None` when nothing retains it).
+    pub(crate) fn signature_of(&self, v: NodeIdx) -> Option<String> {
+        self.paths.signature_of(v)
     }
 
     /// The target of `v`'s edge named `name` (one of the interned names).
@@ -138,23 +156,7 @@ impl<'a, 's> Ctx<'a, 's> {
 
     /// A function's name, script and 1-based position: `onData (app.js:12:5)`.
     pub(crate) fn closure_label(&self, f: NodeIdx) -> String {
-        let name = self.name(f);
-        let name = if name.is_empty() { "(anonymous)" } else { name };
-        let script = self
-            .edge(f, "shared")
-            .and_then(|sh| self.edge(sh, "script_or_debug_info"))
-            .map(|s| self.name(s))
-            .filter(|s| !s.is_empty());
-        match (self.loc.get(f), script) {
-            (Some((_, line, col)), Some(script)) => {
-                format!("{name} ({script}:{}:{})", line + 1, col + 1)
-            }
-            (Some((sid, line, col)), None) => {
-                format!("{name} (script {sid}:{}:{})", line + 1, col + 1)
-            }
-            (None, Some(script)) => format!("{name} ({script})"),
-            (None, None) => name.to_string(),
-        }
+        closure_label(self.g, &self.loc, f)
     }
 
     /// What identifies a function across its closures: its SharedFunctionInfo, or the closure
@@ -176,23 +178,6 @@ impl<'a, 's> Ctx<'a, 's> {
             return l;
         }
         f
-    }
-
-    /// Whether `v` is in the dominator subtree of `x` (walks up from `v`).
-    pub(crate) fn dominated_by(&self, v: NodeIdx, x: NodeIdx) -> bool {
-        let dom = &self.a.dominator;
-        let mut u = v.0;
-        for _ in 0..4_000_000 {
-            if u == x.0 {
-                return true;
-            }
-            let d = dom[u as usize];
-            if d == u {
-                return false;
-            }
-            u = d;
-        }
-        false
     }
 
     /// Retained size of a set of nodes without double counting: nodes dominated by another

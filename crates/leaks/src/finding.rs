@@ -4,13 +4,16 @@
 
 use std::fmt;
 
+use serde::Serialize;
+
 use heapsnap_format::NodeIdx;
-use heapsnap_graph::RetainerPath;
+use heapsnap_graph::Holder;
 
 /// What kind of leak a finding is. The order is the precedence used when two detectors
 /// describe the same objects: the explanation of what holds them wins (a growing `Set` of
 /// sockets is reported as unclosed sockets, not as a growing collection).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Category {
     /// Detached DOM trees kept alive from JavaScript (Chrome/Electron snapshots).
@@ -75,21 +78,8 @@ impl fmt::Display for Category {
     }
 }
 
-/// One retaining path of a finding, from a node the root holds to the object.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Holder {
-    /// The path (positions in the last snapshot).
-    pub path: RetainerPath,
-    /// The path as text, with repeated runs written once with their count:
-    /// `global.setTimeout{context}->timerListMap[60000]._idleNext(._idleNext)×57`.
-    pub text: String,
-    /// The path with element indices and run lengths replaced by `*`: equal for every object
-    /// held the same way.
-    pub signature: String,
-}
-
 /// A class of objects that a finding keeps alive (its dominated objects, by class).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RetainedClass {
     /// Class name, as DevTools shows it.
     pub class: String,
@@ -100,7 +90,8 @@ pub struct RetainedClass {
 }
 
 /// A value of a [`Fact`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub enum FactValue {
     /// A number (a count, bytes, milliseconds).
     Number(u64),
@@ -176,6 +167,8 @@ pub struct Finding {
     pub facts: Vec<Fact>,
     /// The cluster's objects (positions in the last snapshot), in id order.
     pub members: Vec<NodeIdx>,
+    /// Their object ids, in the same order.
+    pub ids: Vec<u32>,
 }
 
 impl Finding {

@@ -60,7 +60,7 @@ mod census;
 mod ctx;
 mod detect;
 mod finding;
-mod paths;
+mod series;
 mod shapes;
 mod triage;
 
@@ -70,12 +70,13 @@ mod testutil;
 #[cfg(test)]
 mod tests;
 
-use heapsnap_diff::{IdCheck, IdVerdict};
 use heapsnap_format::{HeapSnapshot, NoProgress};
-use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph};
+use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, IdCheck, IdVerdict, PathMode};
 
 pub use census::Census;
-pub use finding::{Category, Fact, FactValue, Finding, Holder, RetainedClass};
+pub use finding::{Category, Fact, FactValue, Finding, RetainedClass};
+pub use heapsnap_graph::Holder;
+pub use series::read_series;
 
 /// Thresholds and limits. `Default` is tuned so that healthy heaps (and the control
 /// scenarios in `snapshots/leaks/`) report nothing.
@@ -114,6 +115,8 @@ pub struct LeakOptions {
     pub min_cycle_retained: u64,
     /// Detached DOM nodes (over all trees of a cluster) reported.
     pub min_detached: u64,
+    /// Which retaining paths findings are shown and grouped with.
+    pub path_mode: PathMode,
 }
 
 impl Default for LeakOptions {
@@ -132,12 +135,14 @@ impl Default for LeakOptions {
             min_closure_retained: 1 << 20,
             min_cycle_retained: 1 << 20,
             min_detached: 10,
+            path_mode: PathMode::default(),
         }
     }
 }
 
 /// What growth is measured by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum GrowthBasis {
     /// One snapshot: no growth.
@@ -178,8 +183,10 @@ impl LeakReport {
         // (Building them while DevTools' analysis runs was measured slower on two cores, and
         // raised the peak memory.)
         let t = std::time::Instant::now();
-        let ((last, last_collections), parts) =
-            rayon::join(|| Census::with_collections(g), || ctx::CtxParts::new(g));
+        let ((last, last_collections), parts) = rayon::join(
+            || Census::with_collections(g),
+            || ctx::CtxParts::new(g, a, opts.path_mode),
+        );
         log::debug!(
             "leaks: census of the last snapshot, shortest paths, retainers and names took {:.2?}",
             t.elapsed()

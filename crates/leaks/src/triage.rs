@@ -9,7 +9,6 @@ use heapsnap_format::NodeIdx;
 use crate::ctx::{Ctx, Memo, NodeSet};
 use crate::detect::Candidate;
 use crate::finding::{Category, Finding, RetainedClass};
-use crate::paths::{holders, signature_of};
 use crate::shapes::FxBuild;
 
 /// A candidate with its growth worked out.
@@ -373,15 +372,15 @@ fn representative(ctx: &Ctx<'_, '_>, members: &[NodeIdx]) -> Option<NodeIdx> {
     let step = members.len().div_ceil(SAMPLE).max(1);
     let mut by_sig: BTreeMap<String, Vec<NodeIdx>> = BTreeMap::new();
     for &v in members.iter().step_by(step) {
-        if let Some(sig) = signature_of(ctx, v) {
+        if let Some(sig) = ctx.signature_of(v) {
             by_sig.entry(sig).or_default().push(v);
         }
     }
     let (sig, vs) = by_sig.iter().max_by(|a, b| a.1.len().cmp(&b.1.len()).then(b.0.cmp(a.0)))?;
     let chain = sig.contains("\u{d7}*");
     vs.iter().copied().min_by_key(|&v| {
-        let d = ctx.spt.dist[v.index()];
-        (if chain { u32::MAX - d } else { d }, ctx.id(v))
+        let (penalty, links) = ctx.path_rank(v);
+        if chain { (u32::MAX - links, 0, ctx.id(v)) } else { (penalty, links, ctx.id(v)) }
     })
 }
 
@@ -401,11 +400,12 @@ fn finish(
         .or_else(|| representative(ctx, &members))
         .or_else(|| members.first().copied());
     let holders = match target {
-        Some(t) => holders(ctx, t, ctx.opts.max_holders.max(1)),
+        Some(t) => ctx.paths.holders(t, ctx.opts.max_holders.max(1)),
         None => Vec::new(),
     };
     let signature = holders.first().map(|h| h.signature.clone()).unwrap_or_default();
     let self_size = members.iter().map(|&v| u64::from(ctx.a.shallow[v.index()])).sum();
+    let ids = members.iter().map(|&v| ctx.id(v)).collect();
     Finding {
         category: cand.category,
         class: cand.class,
@@ -421,6 +421,7 @@ fn finish(
         retains,
         facts: cand.facts,
         members,
+        ids,
     }
 }
 

@@ -14,8 +14,8 @@ use heapsnap_format::{EdgeKind, NodeIdx, NodeKind};
 use crate::ctx::Ctx;
 use crate::detect::Candidate;
 use crate::finding::{Category, Fact};
-use crate::paths::display_edge;
 use crate::shapes::{CollKind, collection, is_numeric};
+use heapsnap_graph::{EdgeStyle, Origin, edge_text};
 
 /// The objects a collection's entries point at (keys and values), oddballs and numbers left
 /// out.
@@ -73,14 +73,20 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             .map(|(c, _)| c.clone())
             .unwrap_or_else(|| "(empty)".to_string());
         let owner = ctx
-            .spt
+            .paths
             .path_to(x)
             .and_then(|p| {
                 let (&e, &from) = (p.edges.last()?, p.nodes.get(p.nodes.len().checked_sub(2)?)?);
+                // A variable of a module: `server.js: userCache`.
+                if p.edges.len() == 1
+                    && matches!(ctx.paths.origin(from), Origin::ModuleScope | Origin::ScriptScope)
+                {
+                    return Some(ctx.paths.text(&p, EdgeStyle::Exact));
+                }
                 Some(format!(
                     "{}{}",
                     ctx.class(from).trim_end_matches(" / "),
-                    display_edge(ctx.g, e)
+                    edge_text(ctx.g, e, EdgeStyle::Exact)
                 ))
             })
             .unwrap_or_else(|| ctx.class(x).to_string());

@@ -20,7 +20,7 @@ use heapsnap_format::{EdgeIdx, EdgeKind, NodeIdx, NodeKind};
 use crate::ctx::Ctx;
 use crate::detect::Candidate;
 use crate::finding::{Category, Fact};
-use crate::paths::{is_backing_store, signature_of};
+use heapsnap_graph::path::is_backing_store;
 
 /// Strongly connected components with at least two nodes. `degree(v)` is the number of
 /// out-edges of `v` and `target(v, k)` the target of its `k`-th edge, or `None` when the edge
@@ -173,7 +173,7 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             .iter()
             .map(|&v| NodeIdx(v))
             .filter(|&v| ctx.reachable(v))
-            .min_by_key(|&v| (ctx.spt.dist[v.index()], ctx.id(v)))
+            .min_by_key(|&v| (ctx.path_rank(v), ctx.id(v)))
         else {
             continue;
         };
@@ -187,7 +187,7 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
                     && !matches!(g.edge_kind(e), EdgeKind::Weak | EdgeKind::Shortcut)
                     && from != g.root()
                     && ctx.kind(from) != NodeKind::Hidden
-                    && !is_backing_store(ctx, from)
+                    && !is_backing_store(ctx.g, from)
             })
             .map(|(_, from)| from.0)
             .collect();
@@ -205,7 +205,7 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             .iter()
             .map(|(c, k)| if *k == 1 { c.clone() } else { format!("{c}\u{d7}{k}") })
             .collect();
-        let sig = signature_of(ctx, entry).unwrap_or_default();
+        let sig = ctx.signature_of(entry).unwrap_or_default();
         let grp = groups.entry((shape.join(" "), sig)).or_insert(Group {
             members: Vec::new(),
             cycles: 0,

@@ -16,7 +16,6 @@ use heapsnap_format::{EdgeKind, NodeIdx, NodeKind};
 use crate::ctx::Ctx;
 use crate::detect::Candidate;
 use crate::finding::{Category, Fact};
-use crate::paths::signature_of;
 
 /// DOM node classes besides elements.
 const DOM_CLASSES: &[&str] = &[
@@ -142,11 +141,10 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
     // Trees held the same way (entry class and path signature) form one group.
     let mut groups: BTreeMap<(String, String), (Vec<NodeIdx>, u64, NodeIdx)> = BTreeMap::new();
     for nodes in trees.into_values() {
-        let Some(&entry) = nodes.iter().min_by_key(|&&v| (ctx.spt.dist[v.index()], ctx.id(v)))
-        else {
+        let Some(&entry) = nodes.iter().min_by_key(|&&v| (ctx.path_rank(v), ctx.id(v))) else {
             continue;
         };
-        let key = (ctx.class(entry).to_string(), signature_of(ctx, entry).unwrap_or_default());
+        let key = (ctx.class(entry).to_string(), ctx.signature_of(entry).unwrap_or_default());
         let grp = groups.entry(key).or_insert_with(|| (Vec::new(), 0, entry));
         grp.0.extend(nodes);
         grp.1 += 1;

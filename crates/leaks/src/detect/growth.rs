@@ -15,7 +15,6 @@ use heapsnap_format::{NodeIdx, NodeKind};
 use crate::ctx::Ctx;
 use crate::detect::Candidate;
 use crate::finding::{Category, Fact};
-use crate::paths::signature_of;
 use crate::shapes::simple_class;
 use crate::triage::{Coverage, grows, grows_by_class};
 
@@ -90,7 +89,7 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>, cov: &Coverage) -> Vec<Candidate> {
         let step = vs.len().div_ceil(MAX_SAMPLE).max(1);
         let mut by_sig: BTreeMap<String, Vec<NodeIdx>> = BTreeMap::new();
         for chunk in vs.chunks(step) {
-            let sig = signature_of(ctx, chunk[0]).unwrap_or_default();
+            let sig = ctx.signature_of(chunk[0]).unwrap_or_default();
             by_sig.entry(sig).or_default().extend_from_slice(chunk);
         }
         for (_, group) in by_sig {

@@ -26,11 +26,11 @@
 use std::collections::BTreeMap;
 
 use heapsnap_format::{EdgeKind, NodeIdx, NodeKind};
+use heapsnap_graph::EdgeStyle;
 
 use crate::ctx::Ctx;
 use crate::detect::Candidate;
 use crate::finding::{Category, Fact};
-use crate::paths::signature_of;
 
 /// Node's `EventEmitter.defaultMaxListeners`.
 const NODE_DEFAULT_MAX_LISTENERS: u64 = 10;
@@ -227,7 +227,7 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         let sig = sigs
             .entry(emitter)
             .or_insert_with(|| {
-                signature_of(ctx, emitter).unwrap_or_else(|| "(not retained)".to_string())
+                ctx.signature_of(emitter).unwrap_or_else(|| "(not retained)".to_string())
             })
             .clone();
         let mut by_fn: BTreeMap<u32, Vec<NodeIdx>> = BTreeMap::new();
@@ -261,9 +261,9 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             let n_emitters = grp.emitters.len();
             let first = grp.emitters[0].0;
             let at = ctx
-                .spt
+                .paths
                 .path_to(first)
-                .map(|p| crate::paths::holder(ctx.g, p).text)
+                .map(|p| ctx.paths.text(&p, EdgeStyle::Exact))
                 .unwrap_or_else(|| "(not retained)".to_string());
             let on = if n_emitters == 1 {
                 format!("{at} ({})", grp.emitter_class)

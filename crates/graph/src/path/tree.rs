@@ -1,0 +1,240 @@
+//! [`PathTree`]: one chosen retaining path for every retained object, in one search.
+
+use heapsnap_format::{EdgeIdx, EdgeKind, NodeIdx};
+
+use super::policy::{HANDLE, INTERNAL, MAX_TIER, PathMode, Policy, RootKind, root_kind};
+use super::scopes::Scopes;
+use super::{PathCost, RetainerPath};
+use crate::analysis::{Analysis, NO_DISTANCE};
+use crate::graph::HeapGraph;
+
+const NONE: u32 = u32::MAX;
+const UNREACHED: u64 = u64::MAX;
+
+#[inline]
+pub(crate) fn pack(tier: u32, hops: u32) -> u64 {
+    (u64::from(tier) << 32) | u64::from(hops)
+}
+
+/// The key of a path start: tier 0, one link from the root.
+pub(crate) const START: u64 = 1;
+
+/// The chosen retaining path of every retained object, as a tree of parent edges (see the
+/// [module docs](crate::path) for the choice).
+///
+/// Every object that a path from the root retains (over edges that are not weak) gets exactly
+/// one path: [`PathTree::path_to`]. In [`PathMode::User`] paths may start at a module's
+/// top-level scope; the set of retained objects is the same in both modes.
+///
+/// # Complexity
+/// A breadth-first search per penalty level over a bucketed queue: `O(nodes + edges)` time
+/// for the usual heap (each node is settled once per penalty level it is reached at, and
+/// almost all are reached at one), 12 bytes per node, plus the queue.
+#[derive(Debug)]
+pub struct PathTree {
+    pub(crate) mode: PathMode,
+    /// `pack(penalty, links)` per node; `UNREACHED` when nothing retains it.
+    key: Vec<u64>,
+    /// The edge through which each node is held on its chosen path; `NONE` for path starts
+    /// and unretained nodes.
+    parent: Vec<u32>,
+    pub(crate) scopes: Option<Scopes>,
+    pub(crate) policy: Policy,
+}
+
+impl PathTree {
+    /// Chooses a path for every retained object of `g` (`a` is its analysis: its distances
+    /// tell which module scopes are retained before the search starts).
+    pub fn new(g: &HeapGraph<'_>, a: &Analysis, mode: PathMode) -> PathTree {
+        let scopes = (mode == PathMode::User).then(|| Scopes::new(g));
+        let policy = Policy::new(g, mode);
+        let n = g.node_count();
+        let root = g.root();
+        let mut key = vec![UNREACHED; n];
+        let mut parent = vec![NONE; n];
+        let mut pending: Vec<Vec<u64>> = Vec::new();
+        let push = |pending: &mut Vec<Vec<u64>>, tier: u32, hops: u32, v: NodeIdx| {
+            let t = tier as usize;
+            if pending.len() <= t {
+                pending.resize_with(t + 1, Vec::new);
+            }
+            pending[t].push((u64::from(hops) << 32) | u64::from(v.0));
+        };
+        for (_, t) in g.edges(root) {
+            if t == root {
+                continue;
+            }
+            let tier = root_tier(g, mode, t);
+            let k = pack(tier, 1);
+            if k < key[t.index()] {
+                key[t.index()] = k;
+                push(&mut pending, tier, 1, t);
+            }
+        }
+        // Module scopes that DevTools' distances already show retained start paths now; any
+        // other one found retained during the search starts them from then on.
+        if let Some(sc) = &scopes {
+            for i in 0..n {
+                let v = NodeIdx(i as u32);
+                if sc.is_scope_start(v) && a.distance[i] != NO_DISTANCE && key[i] > START {
+                    key[i] = START;
+                    push(&mut pending, 0, 1, v);
+                }
+            }
+        }
+        let mut queue: Vec<u64> = Vec::new();
+        let mut lowest = 0usize;
+        while let Some(t) = (lowest..pending.len()).find(|&t| !pending[t].is_empty()) {
+            lowest = t + 1;
+            let tier = t as u32;
+            let mut list = std::mem::take(&mut pending[t]);
+            // Stable: equal lengths keep the order they were found in (DevTools' BFS order).
+            list.sort_by_key(|&x| x >> 32);
+            queue.clear();
+            let (mut li, mut qi) = (0usize, 0usize);
+            loop {
+                let next = match (list.get(li), queue.get(qi)) {
+                    (Some(&l), Some(&q)) if (q >> 32) < (l >> 32) => {
+                        qi += 1;
+                        q
+                    }
+                    (Some(&l), _) => {
+                        li += 1;
+                        l
+                    }
+                    (None, Some(&q)) => {
+                        qi += 1;
+                        q
+                    }
+                    (None, None) => break,
+                };
+                let (hops, v) = ((next >> 32) as u32, NodeIdx(next as u32));
+                if key[v.index()] != pack(tier, hops) {
+                    continue;
+                }
+                for (e, w) in g.edges(v) {
+                    if w == root || g.edge_kind(e) == EdgeKind::Weak {
+                        continue;
+                    }
+                    if let Some(sc) = &scopes
+                        && sc.is_scope_start(w)
+                    {
+                        if key[w.index()] != START {
+                            key[w.index()] = START;
+                            parent[w.index()] = NONE;
+                            push(&mut pending, 0, 1, w);
+                            lowest = 0;
+                        }
+                        continue;
+                    }
+                    let pen = policy.penalty(g, scopes_or_empty(&scopes), v, e, w);
+                    let nt = (tier + pen).min(MAX_TIER);
+                    let nk = pack(nt, hops + 1);
+                    if nk < key[w.index()] {
+                        key[w.index()] = nk;
+                        parent[w.index()] = e.0;
+                        let entry = (u64::from(hops + 1) << 32) | u64::from(w.0);
+                        if nt == tier {
+                            queue.push(entry);
+                        } else {
+                            push(&mut pending, nt, hops + 1, w);
+                        }
+                    }
+                }
+            }
+            list.clear();
+            if pending[t].is_empty() {
+                pending[t] = list;
+            }
+        }
+        PathTree { mode, key, parent, scopes, policy }
+    }
+
+    /// Which paths this tree holds.
+    pub fn mode(&self) -> PathMode {
+        self.mode
+    }
+
+    /// Whether a path retains `v` (it is neither unreachable nor held only by weak edges).
+    #[inline]
+    pub fn is_retained(&self, v: NodeIdx) -> bool {
+        self.key[v.index()] != UNREACHED
+    }
+
+    /// The cost of `v`'s chosen path: penalties first, then links (`None` when not retained).
+    #[inline]
+    pub fn cost(&self, v: NodeIdx) -> Option<PathCost> {
+        let k = self.key[v.index()];
+        (k != UNREACHED).then_some(PathCost { penalty: (k >> 32) as u32, links: k as u32 })
+    }
+
+    /// The cost as one number that orders like [`PathCost`] (`u64::MAX` when not retained).
+    #[inline]
+    pub(crate) fn key(&self, v: NodeIdx) -> u64 {
+        self.key[v.index()]
+    }
+
+    /// The scopes (empty in shortest mode).
+    pub(crate) fn scopes_ref(&self) -> &Scopes {
+        scopes_or_empty(&self.scopes)
+    }
+
+    /// The cost of a path that starts at `v` and ends there, if paths can start at `v`: a
+    /// child of the root, or (user mode) a module scope.
+    pub(crate) fn start_key(&self, g: &HeapGraph<'_>, v: NodeIdx) -> Option<u64> {
+        if self.scopes.as_ref().is_some_and(|s| s.is_scope_start(v)) {
+            return Some(START);
+        }
+        let root = g.root();
+        g.retainers(v).any(|(_, from)| from == root).then(|| pack(root_tier(g, self.mode, v), 1))
+    }
+
+    /// Whether `v` starts a path: a child of the root, or (user mode) a module scope.
+    #[inline]
+    pub fn is_start(&self, v: NodeIdx) -> bool {
+        self.key[v.index()] != UNREACHED && self.parent[v.index()] == NONE
+    }
+
+    /// The edge that holds `v` on its chosen path, and its source (`None` for path starts and
+    /// unretained objects).
+    pub fn parent(&self, g: &HeapGraph<'_>, v: NodeIdx) -> Option<(EdgeIdx, NodeIdx)> {
+        let e = self.parent[v.index()];
+        (e != NONE).then(|| (EdgeIdx(e), g.edge_source(EdgeIdx(e))))
+    }
+
+    /// The chosen retaining path of `target`, from its start to `target` (`None` when
+    /// nothing retains it).
+    pub fn path_to(&self, g: &HeapGraph<'_>, target: NodeIdx) -> Option<RetainerPath> {
+        if !self.is_retained(target) {
+            return None;
+        }
+        let mut nodes = vec![target];
+        let mut edges = Vec::new();
+        let mut v = target;
+        while let Some((e, from)) = self.parent(g, v) {
+            edges.push(e);
+            nodes.push(from);
+            v = from;
+            if edges.len() > self.key.len() {
+                break; // cannot happen: parents form a tree
+            }
+        }
+        nodes.reverse();
+        edges.reverse();
+        Some(RetainerPath { from_user_root: self.key[v.index()] == START, nodes, edges })
+    }
+}
+
+fn scopes_or_empty(s: &Option<Scopes>) -> &Scopes {
+    s.as_ref().unwrap_or(&super::scopes::EMPTY)
+}
+
+/// The tier a child of the root starts its paths at.
+fn root_tier(g: &HeapGraph<'_>, mode: PathMode, t: NodeIdx) -> u32 {
+    match (mode, root_kind(g, t)) {
+        (_, RootKind::User) => 0,
+        (PathMode::Shortest, _) => 1,
+        (_, RootKind::Handle) => HANDLE,
+        (_, RootKind::System) => INTERNAL,
+    }
+}
