@@ -20,5 +20,6 @@ mod leaks;
 mod malformed;
 mod npm;
 mod outputs;
+mod paths;
 mod redact;
 mod versions;

@@ -27,6 +27,31 @@ HUNTING A LEAK IN A RUNNING NODE.JS PROCESS:
 SHELL COMPLETIONS:
     heapsnap completions bash > ~/.local/share/bash-completion/completions/heapsnap";
 
+/// The notation of retaining paths, at the end of `leaks`, `diff` and `retainers --help`
+/// (a macro, so that `concat!` can append it to each command's examples).
+macro_rules! path_legend {
+    () => {
+        concat!(
+            "\n\nPATHS (how to read \"held by\"):\n",
+            "    server.js: userCache          the variable userCache at the top level of module server.js\n",
+            "    Window(file://) / app.js: x   a top-level let/const/class of the page script app.js\n",
+            "    global.x                      the property x of the global object\n",
+            "    Node / TCPSocketWrap          an active handle (an open socket or server)\n",
+            "    .name  [\"a b\"]                a property (quoted if its name has a space or a dot)\n",
+            "    [3]                           an array element ([*] in signatures)\n",
+            "    ->name                        a variable in a closure's context\n",
+            "    {context}                     an internal link: here, a closure's context\n",
+            "    {table}{17}                   a Map's or Set's table and one of its slots ({*})\n",
+            "    {ephemeron}                   a WeakMap entry\n",
+            "    [\"<symbol kEvents>\"]          a property keyed by the symbol kEvents\n",
+            "    (.next)×400                   one link 400 times: a linked list (×* in signatures)\n",
+            "Paths go through the program's own variables and avoid runtime internals (Node's timer\n",
+            "lists, engine objects) whenever such a path exists; \"held only by ...\" says when none\n",
+            "does. --path shortest shows DevTools' shortest path instead.",
+        )
+    };
+}
+
 /// Analyze, diff and capture V8 heap snapshots (.heapsnapshot, plain or gzipped).
 #[derive(Debug, Parser)]
 #[command(name = "heapsnap", version, about, after_help = EXAMPLES)]
@@ -110,22 +135,25 @@ pub(crate) enum Command {
         after_help = "EXAMPLES:\n    heapsnap top snapshots/shapes.heapsnapshot.gz\n    heapsnap top app.heapsnapshot.gz --depth 5 --limit 3"
     )]
     Top(TopArgs),
-    /// Why is this object alive: its shortest retaining paths from the roots.
-    #[command(
-        after_help = "EXAMPLES:\n    heapsnap retainers app.heapsnapshot.gz @12345\n    heapsnap retainers app.heapsnapshot.gz @12345 --paths 5 --json"
-    )]
+    /// Why is this object alive: its best retaining paths, through the program's own variables.
+    #[command(after_help = concat!(
+        "EXAMPLES:\n    heapsnap retainers app.heapsnapshot.gz @12345\n    heapsnap retainers app.heapsnapshot.gz @12345 --paths 5 --json\n    heapsnap retainers app.heapsnapshot.gz @12345 --path shortest    # DevTools' Retainers view",
+        path_legend!()
+    ))]
     Retainers(RetainersArgs),
     /// Compare two snapshots of one process: DevTools' Comparison view, what grew, what holds it.
-    #[command(
-        after_help = "EXAMPLES:\n    heapsnap diff before.heapsnapshot.gz after.heapsnapshot.gz\n    heapsnap diff a.heapsnapshot b.heapsnapshot --json | jq '.classes[0]'\n    heapsnap diff a b --fail-over 10MB --fail-class 'LeakyThing>100'    # CI gate: exit 1 when exceeded\n    heapsnap diff a b --emit growth.heapsnapshot    # open in Chrome DevTools' Memory panel"
-    )]
+    #[command(after_help = concat!(
+        "EXAMPLES:\n    heapsnap diff before.heapsnapshot.gz after.heapsnapshot.gz\n    heapsnap diff a.heapsnapshot b.heapsnapshot --json | jq '.classes[0]'\n    heapsnap diff a b --fail-over 10MB --fail-class 'LeakyThing>100'    # CI gate: exit 1 when exceeded\n    heapsnap diff a b --emit growth.heapsnapshot    # open in Chrome DevTools' Memory panel",
+        path_legend!()
+    ))]
     Diff(DiffArgs),
     /// Find leaks: listeners, timers, cycles, detached DOM, open handles, growing collections.
-    #[command(
-        after_help = "One snapshot runs the structural checks; two add growth; three (baseline, target, final) \
+    #[command(after_help = concat!(
+        "One snapshot runs the structural checks; two add growth; three (baseline, target, final) \
 apply the three-snapshot method: objects allocated between baseline and target that are still alive in final.\n\n\
-EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.heapsnapshot.gz target.heapsnapshot.gz final.heapsnapshot.gz\n    heapsnap leaks b t f --json | jq '.findings[] | {category, class, count, retained_size, growth}'\n    heapsnap leaks b t f --fail-on-leak --min-count 50 --min-retained 1MB    # CI gate\n    heapsnap leaks app.heapsnapshot.gz --category timers --category listeners"
-    )]
+EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.heapsnapshot.gz target.heapsnapshot.gz final.heapsnapshot.gz\n    heapsnap leaks b t f --json | jq '.findings[] | {category, class, count, retained_size, growth}'\n    heapsnap leaks b t f --fail-on-leak --min-count 50 --min-retained 1MB    # CI gate\n    heapsnap leaks app.heapsnapshot.gz --category timers --category listeners",
+        path_legend!()
+    ))]
     Leaks(LeaksArgs),
     /// Every node as JSON Lines (id, type, name, class, sizes, distance, dominator).
     #[command(
@@ -240,9 +268,9 @@ pub(crate) struct TopArgs {
 pub(crate) enum PathChoice {
     /// Through the program's own objects (a module's top-level scope, globals, what they
     /// hold), avoiding runtime internals (timer lists, engine objects) whenever possible.
+    #[default]
     User,
     /// DevTools' shortest path (from the global object first, then from the GC roots).
-    #[default]
     Shortest,
 }
 
@@ -266,7 +294,7 @@ pub(crate) struct RetainersArgs {
     #[arg(long, default_value_t = 3, value_name = "K")]
     pub(crate) paths: usize,
     /// Which paths: through the program's own objects (`user`), or DevTools' shortest.
-    #[arg(long, value_enum, default_value_t = PathChoice::Shortest)]
+    #[arg(long, value_enum, default_value_t = PathChoice::User)]
     pub(crate) path: PathChoice,
     /// Print one JSON document (schema `heapsnap.retainers/1`).
     #[arg(long)]
@@ -292,7 +320,7 @@ pub(crate) struct DiffArgs {
     #[arg(long, default_value_t = 3, value_name = "K")]
     pub(crate) paths: usize,
     /// Which paths: through the program's own objects (`user`), or DevTools' shortest.
-    #[arg(long, value_enum, default_value_t = PathChoice::Shortest)]
+    #[arg(long, value_enum, default_value_t = PathChoice::User)]
     pub(crate) path: PathChoice,
     /// Exit 1 when the total heap grew by more than SIZE (e.g. 10MB, 512KiB, 1000000).
     #[arg(long, value_name = "SIZE", value_parser = crate::values::parse_size)]
@@ -320,7 +348,7 @@ pub(crate) struct LeaksArgs {
     #[arg(long, default_value_t = 4, value_name = "K")]
     pub(crate) paths: usize,
     /// Which paths: through the program's own objects (`user`), or DevTools' shortest.
-    #[arg(long, value_enum, default_value_t = PathChoice::Shortest)]
+    #[arg(long, value_enum, default_value_t = PathChoice::User)]
     pub(crate) path: PathChoice,
     /// Exit 1 when any finding is reported (after --min-count and --min-retained): a CI gate.
     #[arg(long)]

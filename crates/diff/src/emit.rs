@@ -7,8 +7,9 @@ use crate::report::{DiffReport, Noise};
 
 /// The new objects of the report's regular rows (not noise), each with its retaining path
 /// as the report chose it, as a smaller snapshot; `None` when there are no new objects. A
-/// path that starts at a module scope also keeps DevTools' shortest path to that scope, so
-/// that every object is reachable from the root in the result.
+/// path that starts at a module scope also keeps DevTools' shortest path to that scope (so
+/// that every object is reachable from the root in the result) and what names the scope (a
+/// closure of it, with its function's script).
 pub fn new_objects_snapshot(
     g: &HeapGraph<'_>,
     a: &Analysis,
@@ -41,6 +42,9 @@ pub fn new_objects_snapshot(
             {
                 let tree = shortest.get_or_insert_with(|| PathTree::new(g, a, PathMode::Shortest));
                 mark(tree, start, &mut keep);
+                for v in chosen.scope_evidence(g, start) {
+                    mark(tree, v, &mut keep);
+                }
             }
         }
     }

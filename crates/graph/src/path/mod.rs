@@ -82,6 +82,9 @@ mod search;
 mod text;
 mod tree;
 
+#[cfg(test)]
+mod tests;
+
 use heapsnap_format::{EdgeIdx, NodeIdx};
 
 pub use edge::{EdgeStyle, edge_text, push_edge};

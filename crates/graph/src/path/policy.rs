@@ -9,7 +9,7 @@
 use heapsnap_format::{EdgeIdx, EdgeKind, NodeIdx, NodeKind};
 
 use super::edge::is_numeric;
-use super::scopes::{ROLE_RUNTIME, Scopes};
+use super::scopes::{ROLE_RUNTIME, Scopes, is_context_name};
 use crate::graph::HeapGraph;
 use crate::weakmap;
 
@@ -20,10 +20,10 @@ pub enum PathMode {
     /// The path a person can act on: through the application's own roots (a module's
     /// top-level scope, a page's scripts, globals, the objects they hold), avoiding runtime
     /// internals whenever such a path exists (see the [module docs](crate::path)).
+    #[default]
     User,
     /// DevTools' shortest path: fewest links, from the global object first, then from the GC
     /// roots.
-    #[default]
     Shortest,
 }
 
@@ -33,6 +33,9 @@ pub(crate) const INTERNAL: u32 = 4;
 const HIDDEN: u32 = 2;
 /// Penalty of starting at an active handle rather than at the application's own objects.
 pub(crate) const HANDLE: u32 = 1;
+/// Penalty of starting at `(GC roots)` or another engine or embedder root: the last resort,
+/// after any path from the program's own roots, even one through a few internals.
+pub(crate) const SYSTEM_ROOT: u32 = 4 * INTERNAL;
 /// Tiers above this are all one (paths that deep in internals are not ranked further).
 pub(crate) const MAX_TIER: u32 = 4095;
 
@@ -43,6 +46,9 @@ const S_FREE: u8 = 1;
 const S_TIMER: u8 = 2;
 /// Per string: `map` (the builtin module table is `BuiltinModule.map`).
 const S_MAP: u8 = 4;
+/// Per string: the name of an engine object (`system / Map`; newer V8 types them `native`),
+/// other than a context.
+const S_SYSTEM: u8 = 8;
 
 /// How a root child starts a path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +109,7 @@ impl Policy {
                     "_idleNext" | "_idlePrev" | "timerListMap" | "timerListQueue"
                     | "immediateQueue" => S_TIMER,
                     "map" => S_MAP,
+                    _ if s.starts_with("system / ") && !is_context_name(s) => S_SYSTEM,
                     _ if s.starts_with("bound_") || is_numeric(s) => S_FREE,
                     _ if weakmap::parse(s).is_some() => S_FREE,
                     _ => 0,
@@ -127,10 +134,8 @@ impl Policy {
         }
         let snap = g.snapshot();
         let names = snap.node_names();
-        let flags = |e: EdgeIdx| {
-            let s = snap.edge_names_or_indices()[e.index()] as usize;
-            self.strings.get(s).copied().unwrap_or(0)
-        };
+        let string = |s: u32| self.strings.get(s as usize).copied().unwrap_or(0);
+        let flags = |e: EdgeIdx| string(snap.edge_names_or_indices()[e.index()]);
         let mut w = match g.edge_kind(e) {
             EdgeKind::Element => 0,
             EdgeKind::Internal if flags(e) & S_FREE != 0 => 0,
@@ -150,6 +155,7 @@ impl Policy {
         w += match g.node_kind(v) {
             NodeKind::Code | NodeKind::ObjectShape | NodeKind::Synthetic => INTERNAL,
             NodeKind::Hidden if names[v.index()] != self.cell => INTERNAL,
+            NodeKind::Native if string(names[v.index()]) & S_SYSTEM != 0 => INTERNAL,
             NodeKind::Object if scopes.role(v) == ROLE_RUNTIME => INTERNAL,
             _ => 0,
         };

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use heapsnap_format::{EdgeKind, NodeIdx, NodeKind, StringIdx};
 
+use super::labels::script_name;
 use crate::graph::HeapGraph;
 
 /// [`Scopes::role`]: nothing special.
@@ -34,12 +35,18 @@ enum ScriptKind {
 
 /// Whose code a script is, by its name. User code has an absolute path (`/srv/app/server.js`,
 /// `C:\app\x.js`), a URL (`file:///...`, `https://...`), or is Node's `[eval]`; Node's own
-/// modules are `node:...` (Node 16+) or `internal/...` and bare `events.js` (older Node).
+/// modules are `node:...` (Node 16+) or `internal/...` and bare `events.js` (older Node),
+/// Chrome's are `extensions::...` and `v8/...`.
 fn script_kind(name: &str) -> ScriptKind {
+    let name = script_name(name);
     let b = name.as_bytes();
     if name.is_empty() {
         ScriptKind::Unknown
-    } else if name.starts_with("node:") || name.starts_with("internal/") {
+    } else if name.starts_with("node:")
+        || name.starts_with("internal/")
+        || name.starts_with("extensions::")
+        || name.starts_with("v8/")
+    {
         ScriptKind::Runtime
     } else if name.starts_with('/')
         || name.starts_with('[')
@@ -67,7 +74,8 @@ struct Ids {
     script_context_table: Option<u32>,
     global_object: Option<u32>,
     extension: Option<u32>,
-    system_context: Option<u32>,
+    /// `system / Context` and newer V8's `system / Context / scope @123`, sorted.
+    contexts: Vec<u32>,
     /// `system / NativeContext` and `system / NativeContext / <url>`, sorted.
     native_contexts: Vec<u32>,
 }
@@ -83,7 +91,7 @@ impl Ids {
             script_context_table: None,
             global_object: None,
             extension: None,
-            system_context: None,
+            contexts: Vec::new(),
             native_contexts: Vec::new(),
         };
         for (i, s) in g.snapshot().strings().iter().enumerate() {
@@ -97,7 +105,7 @@ impl Ids {
                 "script_context_table" => ids.script_context_table = ids.script_context_table.or(i),
                 "global_object" => ids.global_object = ids.global_object.or(i),
                 "extension" => ids.extension = ids.extension.or(i),
-                "system / Context" => ids.system_context = ids.system_context.or(i),
+                _ if is_context_name(s) => ids.contexts.extend(i),
                 _ if s.starts_with("system / NativeContext") => {
                     ids.native_contexts.extend(i);
                 }
@@ -110,6 +118,16 @@ impl Ids {
     fn is_native_context(&self, name: u32) -> bool {
         self.native_contexts.binary_search(&name).is_ok()
     }
+
+    fn is_context(&self, name: u32) -> bool {
+        self.contexts.binary_search(&name).is_ok()
+    }
+}
+
+/// A function, script or module context: `system / Context`, or `system / Context / scope
+/// @123` (newer V8 names each context after its scope info).
+pub(crate) fn is_context_name(s: &str) -> bool {
+    s == "system / Context" || s.starts_with("system / Context / ")
 }
 
 /// The first edge of `v` with a string name `name`, and its target.
@@ -125,6 +143,7 @@ fn named(g: &HeapGraph<'_>, v: NodeIdx, name: Option<u32>) -> Option<NodeIdx> {
 pub(crate) static EMPTY: Scopes = Scopes {
     role: Vec::new(),
     script: BTreeMap::new(),
+    namer: BTreeMap::new(),
     global: BTreeMap::new(),
     label: BTreeMap::new(),
 };
@@ -137,6 +156,8 @@ pub(crate) struct Scopes {
     /// Module, script and runtime scopes with a known script: (context node, script name
     /// string).
     script: BTreeMap<u32, u32>,
+    /// The closure each scope's script was found through: (context node, closure).
+    namer: BTreeMap<u32, u32>,
     /// Script scopes: (context node, the global object of its native context).
     global: BTreeMap<u32, u32>,
     /// Display name of each user script (by name string): the shortest trailing part of its
@@ -154,8 +175,9 @@ impl Scopes {
         let names = snap.node_names();
         let mut role = vec![ROLE_NONE; n];
         let mut script = BTreeMap::new();
+        let mut namer = BTreeMap::new();
         let mut global = BTreeMap::new();
-        let is_context = |v: NodeIdx| ids.system_context.is_some_and(|c| names[v.index()] == c);
+        let is_context = |v: NodeIdx| ids.is_context(names[v.index()]);
         // Script contexts of every native context.
         if !ids.native_contexts.is_empty() {
             for i in 0..n {
@@ -234,6 +256,7 @@ impl Scopes {
                 };
                 if kind == want {
                     script.insert(top.0, s);
+                    namer.insert(top.0, f.0);
                 }
             }
         }
@@ -241,7 +264,7 @@ impl Scopes {
             g,
             script.iter().filter(|(c, _)| role[**c as usize] != ROLE_RUNTIME).map(|(_, s)| *s),
         );
-        Scopes { role, script, global, label }
+        Scopes { role, script, namer, global, label }
     }
 
     /// The `ROLE_*` of node `v`.
@@ -264,8 +287,25 @@ impl Scopes {
         v: NodeIdx,
     ) -> Option<(&'a str, &'a str)> {
         let s = *self.script.get(&v.0)?;
-        let full = g.snapshot().strings().get(StringIdx(s))?;
+        let full = script_name(g.snapshot().strings().get(StringIdx(s))?);
         Some((full, self.label.get(&s).map(String::as_str).unwrap_or(full)))
+    }
+
+    /// What makes `v` a named scope: its native context (`previous`), the closure its script
+    /// was found through, that closure's shared function info and the script (empty when `v`
+    /// is not a named scope).
+    pub(crate) fn evidence(&self, g: &HeapGraph<'_>, v: NodeIdx) -> Vec<NodeIdx> {
+        let Some(&f) = self.namer.get(&v.0) else { return Vec::new() };
+        let f = NodeIdx(f);
+        let mut out: Vec<NodeIdx> = super::labels::edge_to(g, v, "previous").into_iter().collect();
+        out.push(f);
+        if let Some(sfi) = super::labels::edge_to(g, f, "shared") {
+            out.push(sfi);
+            let script = super::labels::edge_to(g, sfi, "script_or_debug_info")
+                .or_else(|| super::labels::edge_to(g, sfi, "script"));
+            out.extend(script);
+        }
+        out
     }
 
     /// The global object whose script scope `v` is.
@@ -283,7 +323,7 @@ fn labels(g: &HeapGraph<'_>, scripts: impl Iterator<Item = u32>) -> BTreeMap<u32
         .collect::<std::collections::BTreeSet<u32>>()
         .into_iter()
         .map(|s| {
-            let full = strings.get(StringIdx(s)).unwrap_or("");
+            let full = script_name(strings.get(StringIdx(s)).unwrap_or(""));
             let path = full.split_once("://").map_or(full, |(_, rest)| rest);
             let parts: Vec<&str> = path.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
             (s, parts)
@@ -301,7 +341,7 @@ fn labels(g: &HeapGraph<'_>, scripts: impl Iterator<Item = u32>) -> BTreeMap<u32
             let t = tail(parts);
             if count[&t] == 1 || parts.len() <= depth {
                 let label = if t.is_empty() {
-                    strings.get(StringIdx(*s)).unwrap_or("").to_string()
+                    script_name(strings.get(StringIdx(*s)).unwrap_or("")).to_string()
                 } else {
                     t
                 };
@@ -332,5 +372,8 @@ mod tests {
         assert_eq!(script_kind("events.js"), ScriptKind::Runtime);
         assert_eq!(script_kind("evalmachine.<anonymous>"), ScriptKind::Unknown);
         assert_eq!(script_kind(""), ScriptKind::Unknown);
+        assert_eq!(script_kind("system / Script / file:///a/page.html"), ScriptKind::User);
+        assert_eq!(script_kind("system / Script / extensions::SafeBuiltins"), ScriptKind::Runtime);
+        assert_eq!(script_kind("system / Script"), ScriptKind::Unknown);
     }
 }

@@ -2,7 +2,7 @@
 
 use heapsnap_format::{EdgeIdx, EdgeKind, NodeIdx};
 
-use super::policy::{HANDLE, INTERNAL, MAX_TIER, PathMode, Policy, RootKind, root_kind};
+use super::policy::{HANDLE, MAX_TIER, PathMode, Policy, RootKind, SYSTEM_ROOT, root_kind};
 use super::scopes::Scopes;
 use super::{PathCost, RetainerPath};
 use crate::analysis::{Analysis, NO_DISTANCE};
@@ -189,6 +189,16 @@ impl PathTree {
         g.retainers(v).any(|(_, from)| from == root).then(|| pack(root_tier(g, self.mode, v), 1))
     }
 
+    /// For a module or script scope: the nodes its name comes from (its native context, a
+    /// closure of the scope, its shared function info, the script); empty for any other node. A smaller snapshot
+    /// that keeps these still names the scope.
+    pub fn scope_evidence(&self, g: &HeapGraph<'_>, v: NodeIdx) -> Vec<NodeIdx> {
+        match &self.scopes {
+            Some(s) if s.is_scope_start(v) => s.evidence(g, v),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether `v` starts a path: a child of the root, or (user mode) a module scope.
     #[inline]
     pub fn is_start(&self, v: NodeIdx) -> bool {
@@ -235,6 +245,6 @@ fn root_tier(g: &HeapGraph<'_>, mode: PathMode, t: NodeIdx) -> u32 {
         (_, RootKind::User) => 0,
         (PathMode::Shortest, _) => 1,
         (_, RootKind::Handle) => HANDLE,
-        (_, RootKind::System) => INTERNAL,
+        (_, RootKind::System) => SYSTEM_ROOT,
     }
 }
