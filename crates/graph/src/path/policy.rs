@@ -61,21 +61,32 @@ pub(crate) enum RootKind {
     System,
 }
 
-/// The cost rule, with the per-string and per-node facts it needs.
+/// [`Policy::node_class`]: entering the node costs nothing.
+pub(crate) const NODE_FREE: u8 = 0;
+/// [`Policy::node_class`]: the node is a runtime internal.
+pub(crate) const NODE_INTERNAL: u8 = 1;
+/// [`Policy::node_class`]: a module or script scope, where paths start.
+pub(crate) const NODE_SCOPE: u8 = 2;
+
+/// The cost rule, with the per-string and per-node facts it needs, computed once so that the
+/// search reads one byte per edge target.
 #[derive(Debug)]
 pub(crate) struct Policy {
     pub(crate) mode: PathMode,
     /// `S_*` per string (empty in [`PathMode::Shortest`]).
     strings: Vec<u8>,
+    /// `NODE_*` per node (empty in [`PathMode::Shortest`]).
+    node: Vec<u8>,
     cell: u32,
     builtin_module: u32,
 }
 
 impl Policy {
-    pub(crate) fn new(g: &HeapGraph<'_>, mode: PathMode) -> Policy {
+    pub(crate) fn new(g: &HeapGraph<'_>, mode: PathMode, scopes: Option<&Scopes>) -> Policy {
         let mut cell = u32::MAX;
         let mut builtin_module = u32::MAX;
         let mut strings = Vec::new();
+        let mut node = Vec::new();
         if mode == PathMode::User {
             let all = g.snapshot().strings();
             strings = vec![0u8; all.len()];
@@ -115,51 +126,73 @@ impl Policy {
                     _ => 0,
                 };
             }
+            let names = g.snapshot().node_names();
+            node = (0..g.node_count())
+                .map(|i| {
+                    let v = NodeIdx(i as u32);
+                    let name = names[i];
+                    let internal = match g.kind_at(i) {
+                        NodeKind::Code | NodeKind::ObjectShape | NodeKind::Synthetic => true,
+                        NodeKind::Hidden => name != cell,
+                        NodeKind::Native => strings[name as usize] & S_SYSTEM != 0,
+                        NodeKind::Object => scopes.is_some_and(|s| s.role(v) == ROLE_RUNTIME),
+                        _ => false,
+                    };
+                    if scopes.is_some_and(|s| s.is_scope_start(v)) {
+                        NODE_SCOPE
+                    } else if internal {
+                        NODE_INTERNAL
+                    } else {
+                        NODE_FREE
+                    }
+                })
+                .collect();
         }
-        Policy { mode, strings, cell, builtin_module }
+        Policy { mode, strings, node, cell, builtin_module }
     }
 
-    /// The penalty of following edge `e` from `u` to `v` ([`PathMode::Shortest`]: none).
+    /// `NODE_*` of `v` (always [`NODE_FREE`] in [`PathMode::Shortest`]).
     #[inline]
-    pub(crate) fn penalty(
-        &self,
-        g: &HeapGraph<'_>,
-        scopes: &Scopes,
-        u: NodeIdx,
-        e: EdgeIdx,
-        v: NodeIdx,
-    ) -> u32 {
-        if self.mode == PathMode::Shortest {
-            return 0;
-        }
+    pub(crate) fn node_class(&self, v: NodeIdx) -> u8 {
+        self.node.get(v.index()).copied().unwrap_or(NODE_FREE)
+    }
+
+    /// The penalty of following edge `e` out of a node named `from_name` (a string index),
+    /// not counting its target.
+    #[inline]
+    pub(crate) fn edge_penalty(&self, g: &HeapGraph<'_>, from_name: u32, e: EdgeIdx) -> u32 {
         let snap = g.snapshot();
-        let names = snap.node_names();
-        let string = |s: u32| self.strings.get(s as usize).copied().unwrap_or(0);
-        let flags = |e: EdgeIdx| string(snap.edge_names_or_indices()[e.index()]);
-        let mut w = match g.edge_kind(e) {
+        let flags = || {
+            let s = snap.edge_names_or_indices()[e.index()] as usize;
+            self.strings.get(s).copied().unwrap_or(0)
+        };
+        match g.edge_kind(e) {
             EdgeKind::Element => 0,
-            EdgeKind::Internal if flags(e) & S_FREE != 0 => 0,
+            EdgeKind::Internal if flags() & S_FREE != 0 => 0,
             EdgeKind::Internal => INTERNAL,
-            EdgeKind::Hidden if names[u.index()] == self.cell => 0,
+            EdgeKind::Hidden if from_name == self.cell => 0,
             EdgeKind::Hidden => HIDDEN,
             EdgeKind::Property | EdgeKind::Shortcut | EdgeKind::Context => {
-                let f = flags(e);
-                if f & S_TIMER != 0 || (f & S_MAP != 0 && names[u.index()] == self.builtin_module) {
+                let f = flags();
+                if f & S_TIMER != 0 || (f & S_MAP != 0 && from_name == self.builtin_module) {
                     INTERNAL
                 } else {
                     0
                 }
             }
             _ => INTERNAL,
-        };
-        w += match g.node_kind(v) {
-            NodeKind::Code | NodeKind::ObjectShape | NodeKind::Synthetic => INTERNAL,
-            NodeKind::Hidden if names[v.index()] != self.cell => INTERNAL,
-            NodeKind::Native if string(names[v.index()]) & S_SYSTEM != 0 => INTERNAL,
-            NodeKind::Object if scopes.role(v) == ROLE_RUNTIME => INTERNAL,
-            _ => 0,
-        };
-        w
+        }
+    }
+
+    /// The penalty of following edge `e` from `u` to `v` ([`PathMode::Shortest`]: none).
+    #[inline]
+    pub(crate) fn penalty(&self, g: &HeapGraph<'_>, u: NodeIdx, e: EdgeIdx, v: NodeIdx) -> u32 {
+        if self.mode == PathMode::Shortest {
+            return 0;
+        }
+        let from_name = g.snapshot().node_names()[u.index()];
+        let node = if self.node_class(v) == NODE_INTERNAL { INTERNAL } else { 0 };
+        self.edge_penalty(g, from_name, e) + node
     }
 }
 

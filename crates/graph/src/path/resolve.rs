@@ -268,13 +268,10 @@ impl<'a, 's> PathFinder<'a, 's> {
 
     /// The penalty of each link of `path` under the user ranking.
     fn penalties(&self, path: &RetainerPath) -> Vec<u32> {
-        let scopes = self.tree.scopes_ref();
         path.edges
             .iter()
             .enumerate()
-            .map(|(i, &e)| {
-                self.tree.policy.penalty(self.g, scopes, path.nodes[i], e, path.nodes[i + 1])
-            })
+            .map(|(i, &e)| self.tree.policy.penalty(self.g, path.nodes[i], e, path.nodes[i + 1]))
             .collect()
     }
 

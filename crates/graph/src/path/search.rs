@@ -136,7 +136,7 @@ pub fn retainer_paths(
             if expansions > opts.max_expansions {
                 return out;
             }
-            let pen = tree.policy.penalty(g, tree.scopes_ref(), from, e, v);
+            let pen = tree.policy.penalty(g, from, e, v);
             let cost = cost + pack(pen.min(MAX_TIER), 1);
             let id = arena.len() as u32;
             arena.push(Partial { node: from.0, edge: e.0, parent: k, cost, done: false });

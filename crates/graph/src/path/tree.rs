@@ -2,7 +2,10 @@
 
 use heapsnap_format::{EdgeIdx, EdgeKind, NodeIdx};
 
-use super::policy::{HANDLE, MAX_TIER, PathMode, Policy, RootKind, SYSTEM_ROOT, root_kind};
+use super::policy::{
+    HANDLE, INTERNAL, MAX_TIER, NODE_INTERNAL, NODE_SCOPE, PathMode, Policy, RootKind, SYSTEM_ROOT,
+    root_kind,
+};
 use super::scopes::Scopes;
 use super::{PathCost, RetainerPath};
 use crate::analysis::{Analysis, NO_DISTANCE};
@@ -46,8 +49,11 @@ impl PathTree {
     /// Chooses a path for every retained object of `g` (`a` is its analysis: its distances
     /// tell which module scopes are retained before the search starts).
     pub fn new(g: &HeapGraph<'_>, a: &Analysis, mode: PathMode) -> PathTree {
+        let t = std::time::Instant::now();
         let scopes = (mode == PathMode::User).then(|| Scopes::new(g));
-        let policy = Policy::new(g, mode);
+        let policy = Policy::new(g, mode, scopes.as_ref());
+        log::debug!("paths: module scopes and the rank's tables took {:.2?}", t.elapsed());
+        let t = std::time::Instant::now();
         let n = g.node_count();
         let root = g.root();
         let mut key = vec![UNREACHED; n];
@@ -73,23 +79,27 @@ impl PathTree {
         }
         // Module scopes that DevTools' distances already show retained start paths now; any
         // other one found retained during the search starts them from then on.
-        if let Some(sc) = &scopes {
+        let user = mode == PathMode::User;
+        if user {
             for i in 0..n {
                 let v = NodeIdx(i as u32);
-                if sc.is_scope_start(v) && a.distance[i] != NO_DISTANCE && key[i] > START {
+                if policy.node_class(v) == NODE_SCOPE
+                    && a.distance[i] != NO_DISTANCE
+                    && key[i] > START
+                {
                     key[i] = START;
                     push(&mut pending, 0, 1, v);
                 }
             }
         }
+        let names = g.snapshot().node_names();
         let mut queue: Vec<u64> = Vec::new();
         let mut lowest = 0usize;
         while let Some(t) = (lowest..pending.len()).find(|&t| !pending[t].is_empty()) {
             lowest = t + 1;
             let tier = t as u32;
             let mut list = std::mem::take(&mut pending[t]);
-            // Stable: equal lengths keep the order they were found in (DevTools' BFS order).
-            list.sort_by_key(|&x| x >> 32);
+            sort_by_links(&mut list);
             queue.clear();
             let (mut li, mut qi) = (0usize, 0usize);
             loop {
@@ -112,22 +122,28 @@ impl PathTree {
                 if key[v.index()] != pack(tier, hops) {
                     continue;
                 }
+                let from_name = names[v.index()];
                 for (e, w) in g.edges(v) {
                     if w == root || g.edge_kind(e) == EdgeKind::Weak {
                         continue;
                     }
-                    if let Some(sc) = &scopes
-                        && sc.is_scope_start(w)
-                    {
-                        if key[w.index()] != START {
-                            key[w.index()] = START;
-                            parent[w.index()] = NONE;
-                            push(&mut pending, 0, 1, w);
-                            lowest = 0;
+                    let pen = if user {
+                        match policy.node_class(w) {
+                            NODE_SCOPE => {
+                                if key[w.index()] != START {
+                                    key[w.index()] = START;
+                                    parent[w.index()] = NONE;
+                                    push(&mut pending, 0, 1, w);
+                                    lowest = 0;
+                                }
+                                continue;
+                            }
+                            NODE_INTERNAL => INTERNAL + policy.edge_penalty(g, from_name, e),
+                            _ => policy.edge_penalty(g, from_name, e),
                         }
-                        continue;
-                    }
-                    let pen = policy.penalty(g, scopes_or_empty(&scopes), v, e, w);
+                    } else {
+                        0
+                    };
                     let nt = (tier + pen).min(MAX_TIER);
                     let nk = pack(nt, hops + 1);
                     if nk < key[w.index()] {
@@ -147,6 +163,7 @@ impl PathTree {
                 pending[t] = list;
             }
         }
+        log::debug!("paths: the {mode:?} path tree took {:.2?}", t.elapsed());
         PathTree { mode, key, parent, scopes, policy }
     }
 
@@ -233,6 +250,37 @@ impl PathTree {
         edges.reverse();
         Some(RetainerPath { from_user_root: self.key[v.index()] == START, nodes, edges })
     }
+}
+
+/// Sorts queue entries (`links << 32 | node`) by links, keeping the order of equal ones (the
+/// order they were found in: DevTools' breadth-first order). A counting sort when the range of
+/// lengths is small, as it is in a heap.
+fn sort_by_links(list: &mut Vec<u64>) {
+    if list.len() < 64 {
+        list.sort_by_key(|&x| x >> 32);
+        return;
+    }
+    let (lo, hi) =
+        list.iter().fold((u64::MAX, 0), |(lo, hi), &x| (lo.min(x >> 32), hi.max(x >> 32)));
+    let range = (hi - lo) as usize + 1;
+    if range > list.len() * 4 + 1024 {
+        list.sort_by_key(|&x| x >> 32);
+        return;
+    }
+    let mut start = vec![0usize; range + 1];
+    for &x in list.iter() {
+        start[((x >> 32) - lo) as usize + 1] += 1;
+    }
+    for i in 0..range {
+        start[i + 1] += start[i];
+    }
+    let mut out = vec![0u64; list.len()];
+    for &x in list.iter() {
+        let slot = &mut start[((x >> 32) - lo) as usize];
+        out[*slot] = x;
+        *slot += 1;
+    }
+    *list = out;
 }
 
 fn scopes_or_empty(s: &Option<Scopes>) -> &Scopes {
