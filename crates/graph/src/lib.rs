@@ -7,6 +7,11 @@
 //! sizes, distances, class names with `{a, b}` interface names and location-keyed class keys.
 //! [`class_summaries`] gives the Summary view.
 //!
+//! [`path`] answers "why is this alive": it chooses the retaining path a person can act on
+//! (through the program's own variables, `server.js: userCache`, avoiding runtime internals;
+//! or DevTools' shortest), and writes it ([`PathFinder`], [`Holder`]; the notation is in its
+//! docs). [`IdCheck`] tells whether two snapshots' object ids follow the same objects.
+//!
 //! ```
 //! use heapsnap_format::HeapSnapshot;
 //! use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, class_summaries};
@@ -57,3 +62,4 @@ pub use visit::{
     EdgeReferences, Edges, HeapEdgeRef, Neighbors, NodeIdentifiers, NodeReferences, NodeSet,
     NodeSetIter,
 };
+pub use weakmap::is_ephemeron_name;

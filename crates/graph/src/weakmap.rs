@@ -15,6 +15,19 @@ fn strip_digits_suffix(s: &str) -> Option<(&str, &str)> {
     if digits == 0 { None } else { Some(s.split_at(s.len() - digits)) }
 }
 
+/// Whether an internal edge's name is a WeakMap ephemeron edge name (`3 / part of key (Object
+/// @123) -> value (Foo @456) pair in WeakMap (table @789)`), by DevTools' own pattern: the
+/// one test of the workspace.
+///
+/// ```
+/// use heapsnap_graph::is_ephemeron_name;
+/// assert!(is_ephemeron_name("3 / part of key (Object @1) -> value (Foo @2) pair in WeakMap (table @5)"));
+/// assert!(!is_ephemeron_name("table"));
+/// ```
+pub fn is_ephemeron_name(name: &str) -> bool {
+    parse(name).is_some()
+}
+
 /// Matches `name` against the ephemeron pattern.
 pub(crate) fn parse(name: &str) -> Option<Ephemeron<'_>> {
     let lead = name.bytes().take_while(u8::is_ascii_digit).count();

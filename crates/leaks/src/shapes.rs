@@ -120,7 +120,7 @@ impl Names {
             if let Some(&w) = wanted.get(s) {
                 map.entry(w).or_insert(i as u32);
             }
-            if ephemerons && s.contains(" / part of key (") {
+            if ephemerons && heapsnap_graph::is_ephemeron_name(s) {
                 ephemeron_names.push(i as u32);
             }
         }

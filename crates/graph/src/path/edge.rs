@@ -33,7 +33,7 @@ pub fn push_edge(out: &mut String, g: &HeapGraph<'_>, e: EdgeIdx, style: EdgeSty
         EdgeKind::Element | EdgeKind::Hidden if generic => write!(out, "[*]"),
         EdgeKind::Element | EdgeKind::Hidden => write!(out, "[{}]", edge.name_or_index()),
         EdgeKind::Internal if numeric && generic => write!(out, "{{*}}"),
-        EdgeKind::Internal if weakmap::parse(name).is_some() => write!(out, "{{ephemeron}}"),
+        EdgeKind::Internal if weakmap::is_ephemeron_name(name) => write!(out, "{{ephemeron}}"),
         EdgeKind::Internal => write!(out, "{{{name}}}"),
         EdgeKind::Context => write!(out, "->{name}"),
         EdgeKind::Weak => write!(out, "[[{name}]]"),

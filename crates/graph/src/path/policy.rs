@@ -122,7 +122,7 @@ impl Policy {
                     "map" => S_MAP,
                     _ if s.starts_with("system / ") && !is_context_name(s) => S_SYSTEM,
                     _ if s.starts_with("bound_") || is_numeric(s) => S_FREE,
-                    _ if weakmap::parse(s).is_some() => S_FREE,
+                    _ if weakmap::is_ephemeron_name(s) => S_FREE,
                     _ => 0,
                 };
             }
