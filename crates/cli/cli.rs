@@ -489,8 +489,8 @@ pub(crate) struct CaptureArgs {
     pub(crate) numeric_values: bool,
     /// Worker threads (NodeWorker domain): `list` them, capture `all` (the main thread under
     /// the output name, then each worker), or one by its thread id.
-    #[arg(long, value_name = "all|ID|list", value_parser = crate::cmd::capture::parse_worker)]
-    pub(crate) worker: Option<crate::cmd::capture::WorkerChoice>,
+    #[arg(long, value_name = "all|ID|list", value_parser = crate::values::parse_worker)]
+    pub(crate) worker: Option<crate::values::WorkerChoice>,
     /// With --pid of a cluster primary: capture each Node.js child process in turn (each one's
     /// inspector is opened, used and closed before the next, so ports never clash).
     #[arg(long, conflicts_with_all = ["port", "ws"])]
@@ -504,7 +504,7 @@ pub(crate) struct CaptureArgs {
         long,
         value_name = "DURATION",
         default_value = "60s",
-        value_parser = crate::cmd::watch::parse_duration
+        value_parser = crate::values::parse_duration
     )]
     pub(crate) timeout: std::time::Duration,
     /// Give up on any one snapshot after this long in total, however busy the target keeps
@@ -513,7 +513,7 @@ pub(crate) struct CaptureArgs {
         long,
         value_name = "DURATION",
         default_value = "30m",
-        value_parser = crate::cmd::watch::parse_duration
+        value_parser = crate::values::parse_duration
     )]
     pub(crate) max_time: std::time::Duration,
     /// Do not parse the written snapshot to check it (parsing needs memory of the order of the
@@ -542,12 +542,12 @@ pub(crate) struct WatchArgs {
         long,
         value_name = "DURATION",
         default_value = "5s",
-        value_parser = crate::cmd::watch::parse_duration
+        value_parser = crate::values::parse_duration
     )]
     pub(crate) interval: std::time::Duration,
     /// Stop after this long (default: until Ctrl-C); an --auto-capture series already started
     /// is finished first.
-    #[arg(long, value_name = "DURATION", value_parser = crate::cmd::watch::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::values::parse_duration)]
     pub(crate) duration: Option<std::time::Duration>,
     /// Do not force a GC before each sample (the leak rule then sees garbage too).
     #[arg(long)]
@@ -568,7 +568,7 @@ pub(crate) struct WatchArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
     /// On growth, write baseline, target and final snapshots into DIR (N samples apart) and
-    /// run `heapsnap leaks` on them when that command exists.
+    /// print what `heapsnap leaks` finds in them.
     #[arg(long, value_name = "DIR")]
     pub(crate) auto_capture: Option<PathBuf>,
     /// Print one JSON object per sample on stdout (JSON Lines) instead of text.
@@ -587,7 +587,7 @@ pub(crate) struct WatchArgs {
         long,
         value_name = "DURATION",
         default_value = "60s",
-        value_parser = crate::cmd::watch::parse_duration
+        value_parser = crate::values::parse_duration
     )]
     pub(crate) timeout: std::time::Duration,
     /// Give up on any one sample or snapshot after this long in total.
@@ -595,7 +595,7 @@ pub(crate) struct WatchArgs {
         long,
         value_name = "DURATION",
         default_value = "30m",
-        value_parser = crate::cmd::watch::parse_duration
+        value_parser = crate::values::parse_duration
     )]
     pub(crate) max_time: std::time::Duration,
 }
@@ -625,7 +625,7 @@ pub(crate) struct HuntArgs {
     #[arg(long, value_name = "CMD", conflicts_with = "every")]
     pub(crate) drive: Option<String>,
     /// Between snapshots, wait this long (the app is exercised by its own traffic).
-    #[arg(long, value_name = "DURATION", value_parser = crate::cmd::watch::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::values::parse_duration)]
     pub(crate) every: Option<std::time::Duration>,
     /// Snapshots in the series: 3 (baseline, target, final) or 2 (baseline, final).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
@@ -651,7 +651,7 @@ pub(crate) struct HuntArgs {
         long,
         value_name = "DURATION",
         default_value = "60s",
-        value_parser = crate::cmd::watch::parse_duration
+        value_parser = crate::values::parse_duration
     )]
     pub(crate) timeout: std::time::Duration,
     /// Give up on any one snapshot after this long in total.
@@ -659,7 +659,7 @@ pub(crate) struct HuntArgs {
         long,
         value_name = "DURATION",
         default_value = "30m",
-        value_parser = crate::cmd::watch::parse_duration
+        value_parser = crate::values::parse_duration
     )]
     pub(crate) max_time: std::time::Duration,
 }

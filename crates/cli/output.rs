@@ -72,6 +72,13 @@ pub(crate) fn table(
     Ok(())
 }
 
+/// The `gate` of a JSON document (`leaks`, `diff`): whether a CI limit was passed, and why.
+#[derive(serde::Serialize)]
+pub(crate) struct Gate<'a> {
+    pub(crate) failed: bool,
+    pub(crate) reasons: &'a [String],
+}
+
 /// Writes one compact JSON document and a newline.
 pub(crate) fn json_doc(out: &mut impl Write, v: &impl serde::Serialize) -> io::Result<()> {
     serde_json::to_writer(&mut *out, v)?;

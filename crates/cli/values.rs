@@ -1,5 +1,8 @@
-//! Parsers of option values (`--fail-over 10MB`, `--fail-class 'Name>100'`, `--category`),
-//! in one place that the argument definitions and the commands both import.
+//! Parsers of option values (`--fail-over 10MB`, `--fail-class 'Name>100'`, `--category`,
+//! `--interval 5s`, `--worker all`), in one place that the argument definitions and the
+//! commands both import (so that `cli` and `cmd` do not import each other).
+
+use std::time::Duration;
 
 use heapsnap_diff::{ClassRule, Limit};
 use heapsnap_leaks::Category;
@@ -54,6 +57,46 @@ pub(crate) fn parse_category(s: &str) -> Result<Category, String> {
     })
 }
 
+/// Parses `500ms`, `5s`, `1.5s`, `10m`, `1h`, or a plain number of seconds.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let bad = || format!("`{s}` is not a duration (like 500ms, 5s, 10m, 1h)");
+    let v: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit.trim() {
+        "ms" => v / 1000.0,
+        "" | "s" | "sec" | "secs" => v,
+        "m" | "min" | "mins" => v * 60.0,
+        "h" | "hr" | "hrs" => v * 3600.0,
+        _ => return Err(bad()),
+    };
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(format!("`{s}`: the duration must be positive"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `--worker all|ID|list`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WorkerChoice {
+    /// Every worker thread.
+    All,
+    /// Print the worker threads and capture nothing.
+    List,
+    /// The worker with this id.
+    Id(String),
+}
+
+pub(crate) fn parse_worker(s: &str) -> Result<WorkerChoice, String> {
+    match s.trim() {
+        "" => Err("expected all, list or a worker id".into()),
+        "all" => Ok(WorkerChoice::All),
+        "list" => Ok(WorkerChoice::List),
+        id => Ok(WorkerChoice::Id(id.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +125,29 @@ mod tests {
         assert_eq!(parse_category("timers"), Ok(Category::Timers));
         assert_eq!(parse_category("detached-dom"), Ok(Category::DetachedDom));
         assert!(parse_category("leaks").unwrap_err().contains("listeners"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration(" 2 "), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("2 min"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("ms").is_err());
+    }
+
+    #[test]
+    fn worker_choice() {
+        assert_eq!(parse_worker("all"), Ok(WorkerChoice::All));
+        assert_eq!(parse_worker("list"), Ok(WorkerChoice::List));
+        assert_eq!(parse_worker("3"), Ok(WorkerChoice::Id("3".into())));
+        assert!(parse_worker("").is_err());
     }
 }

@@ -20,26 +20,7 @@ use serde_json::{Value, json};
 use crate::cli::{CaptureArgs, GlobalArgs};
 use crate::cmd::attach::{self, Limits};
 use crate::output::human_bytes;
-
-/// `--worker all|ID|list`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum WorkerChoice {
-    /// Every worker thread.
-    All,
-    /// Print the worker threads and capture nothing.
-    List,
-    /// The worker with this id.
-    Id(String),
-}
-
-pub(crate) fn parse_worker(s: &str) -> Result<WorkerChoice, String> {
-    match s.trim() {
-        "" => Err("expected all, list or a worker id".into()),
-        "all" => Ok(WorkerChoice::All),
-        "list" => Ok(WorkerChoice::List),
-        id => Ok(WorkerChoice::Id(id.to_string())),
-    }
-}
+use crate::values::WorkerChoice;
 
 pub(crate) fn run(args: &CaptureArgs, global: &GlobalArgs) -> Result<ExitCode> {
     heapsnap_capture::catch_interrupts();
@@ -499,14 +480,6 @@ mod tests {
         assert_eq!(worker_tag("1", "[worker 1] my worker!"), "worker-1-my-worker");
         assert_eq!(worker_tag("2", "[worker 2]"), "worker-2");
         assert_eq!(worker_tag("3", ""), "worker-3");
-    }
-
-    #[test]
-    fn worker_choice() {
-        assert_eq!(parse_worker("all"), Ok(WorkerChoice::All));
-        assert_eq!(parse_worker("list"), Ok(WorkerChoice::List));
-        assert_eq!(parse_worker("3"), Ok(WorkerChoice::Id("3".into())));
-        assert!(parse_worker("").is_err());
     }
 
     #[test]

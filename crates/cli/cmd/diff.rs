@@ -16,9 +16,8 @@ use heapsnap_graph::{Analysis, HeapGraph, IdCheck, IdVerdict, PathMode};
 use serde::Serialize;
 
 use crate::cli::{DiffArgs, GlobalArgs};
-use crate::cmd::leaks::Gate as GateJson;
 use crate::input::{Analyzed, display, load};
-use crate::output::{Align, human_bytes, human_delta, json_doc, table};
+use crate::output::{Align, Gate as GateJson, human_bytes, human_delta, json_doc, table};
 
 /// The JSON document.
 #[derive(Serialize)]

@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use crate::cli::{GlobalArgs, LeaksArgs};
 use crate::input::{Analyzed, display, load};
-use crate::output::{human_bytes, json_doc};
+use crate::output::{Gate, human_bytes, json_doc};
 
 /// The JSON document.
 #[derive(Serialize)]
@@ -79,12 +79,6 @@ struct FindingJson<'a> {
 /// Facts as one object: `{"event": "config-changed", "emitters": 1}`.
 fn facts_map<S: serde::Serializer>(facts: &&[Fact], s: S) -> Result<S::Ok, S::Error> {
     s.collect_map(facts.iter().map(|f| (f.key, &f.value)))
-}
-
-#[derive(Serialize)]
-pub(crate) struct Gate<'a> {
-    pub(crate) failed: bool,
-    pub(crate) reasons: &'a [String],
 }
 
 impl<'a> FindingJson<'a> {

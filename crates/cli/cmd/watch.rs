@@ -12,9 +12,8 @@
 //! The JSON documents are specified in `docs/json.md` (`heapsnap.watch/1`).
 //!
 //! `--auto-capture DIR`: at the first warning a `baseline` snapshot is taken, N samples later a
-//! `target`, N samples after that a `final` one (DIR/baseline.heapsnapshot, ...). Then
-//! `heapsnap leaks BASELINE TARGET FINAL` runs if this build has a `leaks` command; otherwise the
-//! three files are left for `heapsnap diff`.
+//! `target`, N samples after that a `final` one (DIR/baseline.heapsnapshot, ...). Then the
+//! leaks analysis runs on them (the report `heapsnap leaks BASELINE TARGET FINAL` prints).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -28,26 +27,6 @@ use serde_json::json;
 use crate::cli::{GlobalArgs, WatchArgs};
 use crate::cmd::attach::{self, Attached, Limits};
 use crate::output::{human_bytes, human_delta};
-
-/// Parses `500ms`, `5s`, `1.5s`, `10m`, `1h`, or a plain number of seconds.
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let bad = || format!("`{s}` is not a duration (like 500ms, 5s, 10m, 1h)");
-    let v: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit.trim() {
-        "ms" => v / 1000.0,
-        "" | "s" | "sec" | "secs" => v,
-        "m" | "min" | "mins" => v * 60.0,
-        "h" | "hr" | "hrs" => v * 3600.0,
-        _ => return Err(bad()),
-    };
-    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
-        return Err(format!("`{s}`: the duration must be positive"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
 
 struct Sample {
     t: Duration,
@@ -231,7 +210,7 @@ fn watch(
                 Ok(p) => {
                     a.written.push(p);
                     if a.written.len() == 3 {
-                        run_leaks(&a.written, args.json)?;
+                        run_leaks(&a.written, args.json, global)?;
                     }
                 }
                 Err(e) if is_interrupted(&e) => break,
@@ -323,24 +302,32 @@ fn auto_capture(session: &mut Session, dir: &Path, k: usize, stage: &str) -> Res
     Ok(path)
 }
 
-/// Runs `heapsnap leaks BASELINE TARGET FINAL` (its report on stdout, or on stderr when stdout
-/// carries JSON Lines).
-fn run_leaks(files: &[PathBuf], json_lines: bool) -> Result<()> {
-    let exe = std::env::current_exe().context("finding the heapsnap binary")?;
+/// Runs the leaks analysis on BASELINE TARGET FINAL, as `heapsnap leaks` would, and prints its
+/// report on stdout (on stderr when stdout carries JSON Lines). A failed analysis is a warning:
+/// the snapshots stay for another try.
+fn run_leaks(files: &[PathBuf], json_lines: bool, global: &GlobalArgs) -> Result<()> {
     let shown: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     let _ = writeln!(
         io::stderr(),
         "heapsnap: auto-capture: running heapsnap leaks {}",
         shown.join(" ")
     );
-    let mut cmd = std::process::Command::new(&exe);
-    cmd.arg("leaks").args(files);
-    if json_lines && let Ok(fd) = std::os::fd::AsFd::as_fd(&io::stderr()).try_clone_to_owned() {
-        cmd.stdout(std::process::Stdio::from(fd));
-    }
-    let status = cmd.status().context("running heapsnap leaks")?;
-    if !status.success() {
-        log::warn!("heapsnap leaks exited with {status}");
+    let opts = heapsnap_leaks::LeakOptions::default();
+    let report = match crate::cmd::leaks::analyze(files, &opts, global, json_lines) {
+        Ok(r) => r,
+        Err(e) => {
+            log::warn!("heapsnap leaks {}: {e:#}", shown.join(" "));
+            return Ok(());
+        }
+    };
+    if json_lines {
+        let mut err = io::stderr().lock();
+        crate::cmd::leaks::write_text(&mut err, &report, 10)?;
+        err.flush()?;
+    } else {
+        let mut out = io::stdout().lock();
+        crate::cmd::leaks::write_text(&mut out, &report, 10)?;
+        out.flush()?;
     }
     Ok(())
 }
@@ -526,22 +513,6 @@ fn show_secs(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration(" 2 "), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("2 min"), Ok(Duration::from_secs(120)));
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("-1s").is_err());
-        assert!(parse_duration("ms").is_err());
-    }
 
     #[test]
     fn trend() {
