@@ -43,6 +43,20 @@ export interface ExpectNoLeakOptions {
   bin?: string;
 }
 
+/** A retaining path of a finding (see "Paths" in docs/json.md). */
+export interface RetainingPath {
+  /** `server.js: sessions`, `global.cache[3]`: what holds the objects. */
+  text: string;
+  signature: string;
+  /** Where the path starts. */
+  origin: 'global' | 'module-scope' | 'script-scope' | 'handle' | 'gc-root';
+  /** For a module or script scope: its script's path or URL. */
+  script: string | null;
+  /** When only runtime internals hold the objects: what does, in words. */
+  note: string | null;
+  steps: unknown[];
+}
+
 /** A finding of `heapsnap leaks --json` (schema `heapsnap.leaks/1`; see docs/json.md). */
 export interface LeakFinding {
   rank: number;
@@ -55,8 +69,8 @@ export interface LeakFinding {
   growth: number[] | null;
   survivors: number | null;
   growing: boolean;
-  path: { text: string; signature: string; steps: unknown[] };
-  holders: { text: string; signature: string; steps: unknown[] }[];
+  path: RetainingPath;
+  holders: RetainingPath[];
   retains: { class: string; count: number; size: number }[];
   ids: number[];
   [key: string]: unknown;
