@@ -66,7 +66,8 @@ pub struct RetainersPath {
     pub steps: Vec<RetainersStep>,
 }
 
-/// Why one object is alive: its best retaining paths.
+/// Why one object is alive: its best retaining paths, one per signature (paths that differ
+/// only in element indices or slot numbers are one).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RetainersReport {
     /// The object.
@@ -76,13 +77,19 @@ pub struct RetainersReport {
 }
 
 impl RetainersReport {
-    /// Up to `max_paths` retaining paths of `target`.
+    /// Up to `max_paths` retaining paths of `target`, best first, with distinct signatures.
     pub fn new(f: &PathFinder<'_, '_>, target: NodeIdx, max_paths: usize) -> RetainersReport {
         let g = f.graph();
         let snap = g.snapshot();
-        let paths = f
-            .paths(target, &PathOptions::default().with_max_paths(max_paths))
+        // Paths that differ only in an index (the 3rd, 4th, 5th listener of one array) say
+        // the same thing: keep the best of each signature, looking a little further for them.
+        let mut seen = std::collections::BTreeSet::new();
+        let wanted = max_paths.saturating_mul(16).max(64);
+        let candidates = f.paths(target, &PathOptions::default().with_max_paths(wanted));
+        let paths = candidates
             .into_iter()
+            .filter(|p| seen.insert(f.text(p, EdgeStyle::Generic)))
+            .take(max_paths)
             .enumerate()
             .map(|(k, p)| {
                 let steps = p
