@@ -52,6 +52,11 @@
 //! is not what the reader needs. `heapsnap retainers` on the module's `system / Context`
 //! itself shows what holds it.
 //!
+//! Limits of the rule: in a page, the scope of a *call* of a top-level function of a classic
+//! script without top-level `let`/`const` also sits directly under the native context, and is
+//! named as its script's scope; and a module that was unloaded (a hot reload) but is kept by
+//! a closure of its own is still shown as a module scope (its `retainers` show who keeps it).
+//!
 //! # Notation
 //!
 //! | text | meaning |
