@@ -335,7 +335,7 @@ pub(crate) struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct LeaksArgs {
-    /// One to three snapshots of one process, oldest first: [BASELINE [TARGET]] LAST.
+    /// One to three snapshots of one process, oldest first: `[BASELINE [TARGET]] LAST`.
     #[arg(required = true, num_args = 1..=3, value_name = "SNAPSHOT")]
     pub(crate) files: Vec<PathBuf>,
     /// Print one JSON document (schema `heapsnap.leaks/1`).
