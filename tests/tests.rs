@@ -5,6 +5,7 @@
 mod util;
 
 mod analysis_cli;
+mod browser;
 mod capture;
 mod conformance;
 mod devtools;
@@ -18,3 +19,4 @@ mod leaks;
 mod malformed;
 mod outputs;
 mod redact;
+mod report;

@@ -150,66 +150,10 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
         emit(&g, &report, out_path, &[&args.before, &args.after])?;
     }
 
-    let visible: Vec<&heapsnap_diff::ClassReport> =
-        report.classes.iter().filter(|c| args.all || c.noise == Noise::None).collect();
-    let mut hidden: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    if !args.all {
-        for c in report.classes.iter().filter(|c| c.noise != Noise::None) {
-            *hidden.entry(c.noise.label()).or_default() += 1;
-        }
-    }
-    let verdict = match report.ids.verdict {
-        IdVerdict::Comparable => "comparable",
-        IdVerdict::DifferentProcesses => "different-processes",
-        IdVerdict::Reused => "reused",
-        _ => "unknown",
-    };
+    let (visible, hidden) = visible_rows(&report, args.all);
     let mut out = io::stdout().lock();
     if args.json {
-        let classes: Vec<serde_json::Value> = visible
-            .iter()
-            .take(args.top.unwrap_or(usize::MAX))
-            .map(|c| {
-                let r = &c.row;
-                json!({
-                    "name": r.name, "key": r.key, "new_count": r.new_count, "deleted_count": r.deleted_count,
-                    "count_delta": r.count_delta(), "alloc_size": r.alloc_size, "freed_size": r.freed_size,
-                    "size_delta": r.size_delta(), "retained_before": r.retained_before,
-                    "retained_after": r.retained_after, "retained_delta": r.retained_delta(),
-                    "new_retained": c.new_retained,
-                    "noise": (c.noise != Noise::None).then(|| c.noise.label()),
-                    "holders": holders_json(&g, &a, &c.holders), "holders_sampled": c.holders_sampled,
-                    "breakdown": c.breakdown.iter().map(|b| json!({"label": b.label, "new_count": b.new_count, "alloc_size": b.alloc_size})).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let by_name = report.by_name.as_ref().map(|rows| {
-            rows.iter()
-                .map(|r| {
-                    json!({
-                        "name": r.name, "count_before": r.count_before, "count_after": r.count_after,
-                        "count_delta": r.count_after as i64 - r.count_before as i64,
-                        "size_before": r.size_before, "size_after": r.size_after,
-                        "size_delta": r.size_after as i64 - r.size_before as i64,
-                        "holders": holders_json(&g, &a, &r.holders),
-                    })
-                })
-                .collect::<Vec<_>>()
-        });
-        json_doc(
-            &mut out,
-            &json!({
-                "schema": "heapsnap.diff/1",
-                "before": display(&args.before), "after": display(&args.after),
-                "total_before": report.total_before, "total_after": report.total_after, "total_delta": total_delta,
-                "ids": {"base_ids": report.ids.base_ids, "after_ids": report.ids.after_ids, "shared": report.ids.shared,
-                        "mismatched": report.ids.mismatched, "verdict": verdict},
-                "classes": classes,
-                "hidden": hidden,
-                "by_name": by_name,
-                "gate": {"failed": !reasons.is_empty(), "reasons": reasons},
-            }),
-        )?;
+        json_doc(&mut out, &document(args, &report, &g, &a, &reasons))?;
     } else {
         write_text(&mut out, args, &report, &visible, &hidden, &g, &a, total_delta)?;
     }
@@ -221,6 +165,81 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The rows shown (noise only with `all`) and the hidden ones counted by reason.
+fn visible_rows(
+    report: &DiffReport,
+    all: bool,
+) -> (Vec<&heapsnap_diff::ClassReport>, std::collections::BTreeMap<&'static str, usize>) {
+    let visible: Vec<&heapsnap_diff::ClassReport> =
+        report.classes.iter().filter(|c| all || c.noise == Noise::None).collect();
+    let mut hidden: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    if !all {
+        for c in report.classes.iter().filter(|c| c.noise != Noise::None) {
+            *hidden.entry(c.noise.label()).or_default() += 1;
+        }
+    }
+    (visible, hidden)
+}
+
+/// The `heapsnap.diff/1` document (`heapsnap report` shows it too).
+pub(crate) fn document(
+    args: &DiffArgs,
+    report: &DiffReport,
+    g: &HeapGraph<'_>,
+    a: &Analysis,
+    reasons: &[String],
+) -> serde_json::Value {
+    let (visible, hidden) = visible_rows(report, args.all);
+    let total_delta = report.total_after as i64 - report.total_before as i64;
+    let verdict = match report.ids.verdict {
+        IdVerdict::Comparable => "comparable",
+        IdVerdict::DifferentProcesses => "different-processes",
+        IdVerdict::Reused => "reused",
+        _ => "unknown",
+    };
+    let classes: Vec<serde_json::Value> = visible
+        .iter()
+        .take(args.top.unwrap_or(usize::MAX))
+        .map(|c| {
+            let r = &c.row;
+            json!({
+                "name": r.name, "key": r.key, "new_count": r.new_count, "deleted_count": r.deleted_count,
+                "count_delta": r.count_delta(), "alloc_size": r.alloc_size, "freed_size": r.freed_size,
+                "size_delta": r.size_delta(), "retained_before": r.retained_before,
+                "retained_after": r.retained_after, "retained_delta": r.retained_delta(),
+                "new_retained": c.new_retained,
+                "noise": (c.noise != Noise::None).then(|| c.noise.label()),
+                "holders": holders_json(g, a, &c.holders), "holders_sampled": c.holders_sampled,
+                "breakdown": c.breakdown.iter().map(|b| json!({"label": b.label, "new_count": b.new_count, "alloc_size": b.alloc_size})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let by_name = report.by_name.as_ref().map(|rows| {
+        rows.iter()
+            .map(|r| {
+                json!({
+                    "name": r.name, "count_before": r.count_before, "count_after": r.count_after,
+                    "count_delta": r.count_after as i64 - r.count_before as i64,
+                    "size_before": r.size_before, "size_after": r.size_after,
+                    "size_delta": r.size_after as i64 - r.size_before as i64,
+                    "holders": holders_json(g, a, &r.holders),
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    json!({
+            "schema": "heapsnap.diff/1",
+            "before": display(&args.before), "after": display(&args.after),
+            "total_before": report.total_before, "total_after": report.total_after, "total_delta": total_delta,
+            "ids": {"base_ids": report.ids.base_ids, "after_ids": report.ids.after_ids, "shared": report.ids.shared,
+                    "mismatched": report.ids.mismatched, "verdict": verdict},
+            "classes": classes,
+            "hidden": hidden,
+            "by_name": by_name,
+            "gate": {"failed": !reasons.is_empty(), "reasons": reasons},
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

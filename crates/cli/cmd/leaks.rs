@@ -118,31 +118,12 @@ pub(crate) fn report(
     let Some((_, last)) = pending else { anyhow::bail!("no snapshot given") };
     let loaded = Analyzed { snap: last };
     let (g, a) = loaded.analyze();
-    let mut opts = LeakOptions::default();
-    opts.min_growth = args.min_growth;
-    opts.min_count = args.min_count;
-    opts.min_retained = args.min_retained.unwrap_or(0);
-    opts.max_holders = args.paths.max(1);
-    if !args.categories.is_empty() {
-        opts.categories = Some(args.categories.clone());
-    }
+    let opts = options(args);
     let t = std::time::Instant::now();
     let report = LeakReport::new(&priors, &g, &a, &opts);
     log::debug!("leak detection took {:.2?}", t.elapsed());
 
-    let mut reasons = Vec::new();
-    if args.fail_on_leak && !report.findings.is_empty() {
-        let n = report.findings.len();
-        let top = &report.findings[0];
-        reasons.push(format!(
-            "{n} leak finding{} (the first: {} {} x{}, retaining {})",
-            if n == 1 { "" } else { "s" },
-            top.category,
-            top.class,
-            top.count,
-            human_bytes(top.retained_size)
-        ));
-    }
+    let reasons = gate_reasons(args.fail_on_leak, &report);
     let mut out = io::stdout().lock();
     if args.json {
         let mut doc = report_json(args, &report, &g, &a, &reasons);
@@ -161,6 +142,37 @@ pub(crate) fn report(
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The library's options from the command line.
+pub(crate) fn options(args: &LeaksArgs) -> LeakOptions {
+    let mut opts = LeakOptions::default();
+    opts.min_growth = args.min_growth;
+    opts.min_count = args.min_count;
+    opts.min_retained = args.min_retained.unwrap_or(0);
+    opts.max_holders = args.paths.max(1);
+    if !args.categories.is_empty() {
+        opts.categories = Some(args.categories.clone());
+    }
+    opts
+}
+
+/// Why `--fail-on-leak` fails (empty: it passes, or was not asked for).
+pub(crate) fn gate_reasons(fail_on_leak: bool, report: &LeakReport) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if fail_on_leak && !report.findings.is_empty() {
+        let n = report.findings.len();
+        let top = &report.findings[0];
+        reasons.push(format!(
+            "{n} leak finding{} (the first: {} {} x{}, retaining {})",
+            if n == 1 { "" } else { "s" },
+            top.category,
+            top.class,
+            top.count,
+            human_bytes(top.retained_size)
+        ));
+    }
+    reasons
 }
 
 fn basis_name(b: GrowthBasis) -> &'static str {
@@ -230,7 +242,8 @@ fn finding_json(g: &HeapGraph<'_>, a: &Analysis, rank: usize, f: &Finding) -> se
     })
 }
 
-fn report_json(
+/// The `heapsnap.leaks/1` document (`heapsnap report` shows it too).
+pub(crate) fn report_json(
     args: &LeaksArgs,
     r: &LeakReport,
     g: &HeapGraph<'_>,

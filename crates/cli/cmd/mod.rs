@@ -9,6 +9,7 @@ mod hunt;
 mod info;
 pub(crate) mod leaks;
 mod redact;
+mod report;
 mod retainers;
 mod summary;
 mod top;
@@ -34,5 +35,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Capture(args) => capture::run(&args, &cli.global),
         Command::Watch(args) => watch::run(&args, &cli.global),
         Command::Hunt(args) => hunt::run(&args, &cli.global),
+        Command::Report(args) => report::run(&args, &cli.global),
     }
 }

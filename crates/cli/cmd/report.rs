@@ -1,0 +1,228 @@
+//! `heapsnap report S1 [S2 [S3]]`: one self-contained HTML file with the heap and its leaks.
+//!
+//! The report is drawn from the documents the other commands print with `--json` (built by
+//! the same functions: `leaks`, `summary`, `info`, and `diff` of the last snapshot against the
+//! first), plus the treemap of the last snapshot's dominator tree. Earlier snapshots are read
+//! on a thread while the later ones are: each is reduced to a census (and the first also to
+//! the comparison's base index) and dropped.
+//!
+//! Exit codes as `leaks`: 0, or 1 with `--fail-on-leak` when a finding is reported (the
+//! report is written first); 2 on errors, and then no report file is left behind.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use heapsnap_diff::{BaseIndex, DiffOptions, DiffReport};
+use heapsnap_format::{HeapSnapshot, OutputFile, OutputPolicy};
+use heapsnap_graph::DominatorTree;
+use heapsnap_leaks::{Census, LeakReport};
+use heapsnap_report::{Overview, Report, Treemap, TreemapOptions, WatchSeries};
+
+use crate::cli::{DiffArgs, GlobalArgs, LeaksArgs, ReportArgs, SortBy};
+use crate::cmd::{diff, info, leaks, summary};
+use crate::input::{Analyzed, display, load};
+use crate::output::{check_distinct_inputs, check_not_input, human_bytes};
+
+/// Rows of the Summary and Comparison tables without `--top`.
+const DEFAULT_ROWS: usize = 500;
+
+/// The `leaks` arguments the report's options amount to (its `--json` document).
+fn leaks_args(args: &ReportArgs) -> LeaksArgs {
+    LeaksArgs {
+        files: args.files.clone(),
+        json: true,
+        top: args.top,
+        paths: args.paths,
+        fail_on_leak: args.fail_on_leak,
+        min_count: args.min_count,
+        min_retained: args.min_retained,
+        min_growth: args.min_growth,
+        categories: args.categories.clone(),
+    }
+}
+
+/// The `diff` arguments of the Comparison: the first snapshot against the last.
+fn diff_args(args: &ReportArgs) -> Option<DiffArgs> {
+    let (first, last) = (args.files.first()?, args.files.last()?);
+    (args.files.len() > 1).then(|| DiffArgs {
+        before: first.clone(),
+        after: last.clone(),
+        json: true,
+        top: Some(args.top.unwrap_or(DEFAULT_ROWS)),
+        all: false,
+        paths: 3,
+        fail_over: None,
+        fail_class: Vec::new(),
+        emit: None,
+    })
+}
+
+fn read_watch(path: &Path) -> Result<WatchSeries> {
+    let f = std::fs::File::open(path).with_context(|| format!("reading {}", display(path)))?;
+    WatchSeries::read(io::BufReader::new(f)).with_context(|| format!("reading {}", display(path)))
+}
+
+/// The first snapshot as a census and a comparison base (on its own thread), the others but
+/// the last as censuses, and the last parsed.
+fn read_series(
+    args: &ReportArgs,
+    global: &GlobalArgs,
+) -> Result<(Vec<Census>, Option<BaseIndex>, HeapSnapshot)> {
+    let Some((last, earlier)) = args.files.split_last() else { anyhow::bail!("no snapshot given") };
+    let Some((first, middle)) = earlier.split_first() else {
+        return Ok((Vec::new(), None, load(last, global, false)?));
+    };
+    std::thread::scope(|s| {
+        let base = s.spawn(|| -> Result<(Census, BaseIndex)> {
+            // Its progress bar would fight the others' for the terminal line.
+            let snap = load(first, global, true)?;
+            let t = std::time::Instant::now();
+            let (census, base) = rayon::join(|| Census::new(&snap), || BaseIndex::new(&snap));
+            log::debug!("census and base index of {} took {:.2?}", display(first), t.elapsed());
+            Ok((census, base))
+        });
+        let mut censuses = Vec::new();
+        let rest = (|| -> Result<HeapSnapshot> {
+            for p in middle {
+                let snap = load(p, global, false)?;
+                censuses.push(Census::new(&snap));
+            }
+            load(last, global, false)
+        })();
+        let (census, base) = base
+            .join()
+            .map_err(|_| anyhow::anyhow!("the thread reading the first snapshot panicked"))??;
+        let last = rest?;
+        censuses.insert(0, census);
+        Ok((censuses, Some(base), last))
+    })
+}
+
+pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
+    check_distinct_inputs(&args.files)?;
+    let mut inputs: Vec<&Path> = args.files.iter().map(|p| p.as_path()).collect();
+    inputs.extend(args.watch.as_deref());
+    // Fail before the work, not after it.
+    check_not_input(&args.output, &inputs)?;
+    let watch = match &args.watch {
+        Some(p) => Some((display(p), read_watch(p)?)),
+        None => None,
+    };
+    let (priors, base, last) = read_series(args, global)?;
+    let last_path = args.files.last().map(|p| p.as_path()).unwrap_or(Path::new("-"));
+    let loaded = Analyzed { snap: last };
+    let (g, a) = loaded.analyze();
+
+    let leak_args = leaks_args(args);
+    let t = std::time::Instant::now();
+    let ((leak_report, leaks_time), (diff_report, tree, rows)) = rayon::join(
+        || {
+            let t = std::time::Instant::now();
+            let r = LeakReport::new(&priors, &g, &a, &leaks::options(&leak_args));
+            (r, t.elapsed())
+        },
+        || {
+            let d = base.as_ref().map(|b| DiffReport::new(b, &g, &a, &DiffOptions::default()));
+            let rows = summary::rows(
+                &a,
+                g.root(),
+                SortBy::Retained,
+                Some(args.top.unwrap_or(DEFAULT_ROWS)),
+                true,
+            );
+            (d, DominatorTree::new(&a), rows)
+        },
+    );
+    log::debug!("leak detection took {leaks_time:.2?}; with the rest {:.2?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let reasons = leaks::gate_reasons(args.fail_on_leak, &leak_report);
+    let leaks_doc = leaks::report_json(&leak_args, &leak_report, &g, &a, &reasons);
+    let diff_doc =
+        diff_args(args).zip(diff_report.as_ref()).map(|(d, r)| diff::document(&d, r, &g, &a, &[]));
+    let (rows, class_count) = rows;
+    let summary_doc =
+        summary::document(last_path, &loaded.snap, &a, &rows, class_count, SortBy::Retained);
+    let treemap =
+        Treemap::new(&g, &a, &tree, &TreemapOptions::default().with_max_cells(args.cells));
+    let title = args.title.clone().unwrap_or_else(|| {
+        let name = last_path
+            .file_name()
+            .map_or_else(|| display(last_path), |n| n.to_string_lossy().into_owned());
+        format!("heapsnap report: {name}")
+    });
+    let report = Report {
+        title,
+        snapshots: args.files.iter().map(|p| display(p)).collect(),
+        overview: Overview::new(&g, &a),
+        info: info::report(&loaded.snap, &display(last_path)),
+        summary: summary_doc,
+        leaks: leaks_doc,
+        diff: diff_doc,
+        treemap,
+        watch,
+    };
+    log::debug!("report data took {:.2?}", t.elapsed());
+    let bytes = write(&report, &args.output)?;
+    if !global.quiet {
+        let n = report.leaks["findings"].as_array().map_or(0, Vec::len);
+        eprintln!(
+            "heapsnap: wrote {} ({}): {}",
+            display(&args.output),
+            human_bytes(bytes),
+            match n {
+                0 => "no leaks found".to_string(),
+                1 => "1 leak finding".to_string(),
+                n => format!("{n} leak findings"),
+            }
+        );
+    }
+    if !reasons.is_empty() {
+        for r in &reasons {
+            eprintln!("heapsnap: FAIL: {r}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the page to `out` (`-`: stdout) through a temporary file renamed into place, removed
+/// on errors and on SIGINT, SIGTERM and SIGHUP. Returns the bytes written.
+fn write(report: &Report, out: &Path) -> Result<u64> {
+    let mut page = Vec::with_capacity(1 << 20);
+    heapsnap_report::write_html(report, &mut page)?;
+    if out == Path::new("-") {
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(&page).context("writing <stdout>")?;
+        stdout.flush().context("writing <stdout>")?;
+        return Ok(page.len() as u64);
+    }
+    let what = || format!("writing {}", display(out));
+    let mut f = OutputFile::create(out, &OutputPolicy::default()).with_context(what)?;
+    let guard = crate::cleanup::TempGuard::register(f.temp_path());
+    f.write_all(&page).with_context(what)?;
+    f.finish().with_context(what)?;
+    drop(guard);
+    Ok(page.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report writes bytes exactly as the CLI does.
+    #[test]
+    fn bytes_as_the_cli_writes_them() {
+        let mut n: u64 = 0;
+        while n < 1 << 50 {
+            for m in [n, n + 1, n.saturating_sub(1), n * 5 / 4, n * 3 / 2] {
+                assert_eq!(heapsnap_report::human_bytes(m), human_bytes(m), "{m}");
+                let d = m as i64;
+                assert_eq!(heapsnap_report::human_delta(d), crate::output::human_delta(d));
+                assert_eq!(heapsnap_report::human_delta(-d), crate::output::human_delta(-d));
+            }
+            n = n * 2 + 1;
+        }
+    }
+}
