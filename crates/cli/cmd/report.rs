@@ -116,14 +116,16 @@ pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let (g, a) = loaded.analyze();
 
     let leak_args = leaks_args(args);
+    // Leak detection on one side; the Comparison, the Summary and the treemap on the other.
     let t = std::time::Instant::now();
-    let ((leak_report, leaks_time), (diff_report, tree, rows)) = rayon::join(
+    let ((leak_report, leaks_time), (diff_report, rows, treemap, other_time)) = rayon::join(
         || {
             let t = std::time::Instant::now();
             let r = LeakReport::new(&priors, &g, &a, &leaks::options(&leak_args));
             (r, t.elapsed())
         },
         || {
+            let t = std::time::Instant::now();
             let d = base.as_ref().map(|b| DiffReport::new(b, &g, &a, &DiffOptions::default()));
             let rows = summary::rows(
                 &a,
@@ -132,10 +134,21 @@ pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
                 Some(args.top.unwrap_or(DEFAULT_ROWS)),
                 true,
             );
-            (d, DominatorTree::new(&a), rows)
+            log::debug!("comparison and summary took {:.2?}", t.elapsed());
+            let t2 = std::time::Instant::now();
+            let tree = DominatorTree::new(&a);
+            log::debug!("dominator tree took {:.2?}", t2.elapsed());
+            let treemap =
+                Treemap::new(&g, &a, &tree, &TreemapOptions::default().with_max_cells(args.cells));
+            log::debug!("treemap took {:.2?}", t2.elapsed());
+            (d, rows, treemap, t.elapsed())
         },
     );
-    log::debug!("leak detection took {leaks_time:.2?}; with the rest {:.2?}", t.elapsed());
+    log::debug!(
+        "leak detection took {leaks_time:.2?}; comparison, summary and treemap {other_time:.2?}; \
+         both {:.2?}",
+        t.elapsed()
+    );
     let t = std::time::Instant::now();
     let reasons = leaks::gate_reasons(args.fail_on_leak, &leak_report);
     let leaks_doc = leaks::report_json(&leak_args, &leak_report, &g, &a, &reasons);
@@ -144,8 +157,6 @@ pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let (rows, class_count) = rows;
     let summary_doc =
         summary::document(last_path, &loaded.snap, &a, &rows, class_count, SortBy::Retained);
-    let treemap =
-        Treemap::new(&g, &a, &tree, &TreemapOptions::default().with_max_cells(args.cells));
     let title = args.title.clone().unwrap_or_else(|| {
         let name = last_path
             .file_name()
