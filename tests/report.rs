@@ -20,6 +20,46 @@ fn files(scenario: &str, phases: &[&str]) -> Vec<String> {
     phases.iter().map(|p| format!("snapshots/leaks/{scenario}-{p}.heapsnapshot.gz")).collect()
 }
 
+/// Runs `heapsnap ARGS` like `util::heapsnap`, but kills it and fails after two minutes (a
+/// hang must fail the test, not stall CI).
+fn heapsnap_timed(args: &[&str]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heapsnap"))
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut v).unwrap();
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut v).unwrap();
+        v
+    });
+    let until = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("heapsnap {args:?} did not finish in 2 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    }
+}
+
 /// Runs `heapsnap report FILES ARGS -o DIR/NAME.html`, asserting exit code `code`.
 fn report(dir: &Path, name: &str, files: &[String], args: &[&str], code: i32) -> PathBuf {
     let out = dir.join(format!("{name}.html"));
@@ -28,7 +68,7 @@ fn report(dir: &Path, name: &str, files: &[String], args: &[&str], code: i32) ->
     all.extend(args);
     let o = out.to_str().unwrap().to_string();
     all.extend(["-o", &o]);
-    let r = heapsnap(&all);
+    let r = heapsnap_timed(&all);
     assert_eq!(
         r.status.code(),
         Some(code),

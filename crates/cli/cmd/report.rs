@@ -10,7 +10,7 @@
 //! report is written first); 2 on errors, and then no report file is left behind.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -64,40 +64,48 @@ fn read_watch(path: &Path) -> Result<WatchSeries> {
     WatchSeries::read(io::BufReader::new(f)).with_context(|| format!("reading {}", display(path)))
 }
 
-/// The first snapshot as a census and a comparison base (on its own thread), the others but
-/// the last as censuses, and the last parsed.
-fn read_series(
-    args: &ReportArgs,
-    global: &GlobalArgs,
-) -> Result<(Vec<Census>, Option<BaseIndex>, HeapSnapshot)> {
-    let Some((last, earlier)) = args.files.split_last() else { anyhow::bail!("no snapshot given") };
+type BaseThread<'s> = std::thread::ScopedJoinHandle<'s, Result<BaseIndex>>;
+
+/// Reads the snapshots: the first on a thread of its own, which hands over its census and then
+/// goes on to build the Comparison's base index (the slow part: a whole analysis) while the
+/// others are read and the last is analyzed; the others but the last as censuses; the last
+/// parsed. Returns the censuses (oldest first), the base thread, and the last snapshot.
+fn read_series<'s>(
+    s: &'s std::thread::Scope<'s, '_>,
+    files: &'s [PathBuf],
+    global: &'s GlobalArgs,
+) -> Result<(Vec<Census>, Option<BaseThread<'s>>, HeapSnapshot)> {
+    let Some((last, earlier)) = files.split_last() else { anyhow::bail!("no snapshot given") };
     let Some((first, middle)) = earlier.split_first() else {
         return Ok((Vec::new(), None, load(last, global, false)?));
     };
-    std::thread::scope(|s| {
-        let base = s.spawn(|| -> Result<(Census, BaseIndex)> {
-            // Its progress bar would fight the others' for the terminal line.
-            let snap = load(first, global, true)?;
-            let t = std::time::Instant::now();
-            let (census, base) = rayon::join(|| Census::new(&snap), || BaseIndex::new(&snap));
-            log::debug!("census and base index of {} took {:.2?}", display(first), t.elapsed());
-            Ok((census, base))
-        });
-        let mut censuses = Vec::new();
-        let rest = (|| -> Result<HeapSnapshot> {
-            for p in middle {
-                let snap = load(p, global, false)?;
-                censuses.push(Census::new(&snap));
-            }
-            load(last, global, false)
-        })();
-        let (census, base) = base
-            .join()
-            .map_err(|_| anyhow::anyhow!("the thread reading the first snapshot panicked"))??;
-        let last = rest?;
-        censuses.insert(0, census);
-        Ok((censuses, Some(base), last))
-    })
+    let (tx, rx) = std::sync::mpsc::channel();
+    let base = s.spawn(move || -> Result<BaseIndex> {
+        // Its progress bar would fight the others' for the terminal line.
+        let snap = load(first, global, true)?;
+        let _ = tx.send(Census::new(&snap));
+        let t = std::time::Instant::now();
+        let base = BaseIndex::new(&snap);
+        log::debug!("base index of {} took {:.2?}", display(first), t.elapsed());
+        Ok(base)
+    });
+    let mut censuses = Vec::new();
+    for p in middle {
+        censuses.push(Census::new(&load(p, global, false)?));
+    }
+    let last = load(last, global, false)?;
+    match rx.recv() {
+        Ok(census) => censuses.insert(0, census),
+        // The thread failed before its census: its error says why.
+        Err(_) => {
+            return Err(join_base(base).err().unwrap_or_else(|| anyhow::anyhow!("no census")));
+        }
+    }
+    Ok((censuses, Some(base), last))
+}
+
+fn join_base(h: BaseThread<'_>) -> Result<BaseIndex> {
+    h.join().map_err(|_| anyhow::anyhow!("the thread reading the first snapshot panicked"))?
 }
 
 pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
@@ -110,10 +118,44 @@ pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
         Some(p) => Some((display(p), read_watch(p)?)),
         None => None,
     };
-    let (priors, base, last) = read_series(args, global)?;
+    let (report, reasons) = std::thread::scope(|s| build(s, args, global, watch))?;
+    let bytes = write(&report, &args.output)?;
+    if !global.quiet {
+        let n = report.leaks["findings"].as_array().map_or(0, Vec::len);
+        eprintln!(
+            "heapsnap: wrote {} ({}): {}",
+            display(&args.output),
+            human_bytes(bytes),
+            match n {
+                0 => "no leaks found".to_string(),
+                1 => "1 leak finding".to_string(),
+                n => format!("{n} leak findings"),
+            }
+        );
+    }
+    if !reasons.is_empty() {
+        for r in &reasons {
+            eprintln!("heapsnap: FAIL: {r}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report's data, and the reasons `--fail-on-leak` fails.
+fn build<'s>(
+    s: &'s std::thread::Scope<'s, '_>,
+    args: &'s ReportArgs,
+    global: &'s GlobalArgs,
+    watch: Option<(String, WatchSeries)>,
+) -> Result<(Report, Vec<String>)> {
+    let (priors, base, last) = read_series(s, &args.files, global)?;
     let last_path = args.files.last().map(|p| p.as_path()).unwrap_or(Path::new("-"));
     let loaded = Analyzed { snap: last };
     let (g, a) = loaded.analyze();
+    // Joined here, not in a rayon task below: a pool thread blocked on it could not run the
+    // base thread's own rayon work, and both would wait forever.
+    let base = base.map(join_base).transpose()?;
 
     let leak_args = leaks_args(args);
     // Leak detection on one side; the Comparison, the Summary and the treemap on the other.
@@ -175,27 +217,7 @@ pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
         watch,
     };
     log::debug!("report data took {:.2?}", t.elapsed());
-    let bytes = write(&report, &args.output)?;
-    if !global.quiet {
-        let n = report.leaks["findings"].as_array().map_or(0, Vec::len);
-        eprintln!(
-            "heapsnap: wrote {} ({}): {}",
-            display(&args.output),
-            human_bytes(bytes),
-            match n {
-                0 => "no leaks found".to_string(),
-                1 => "1 leak finding".to_string(),
-                n => format!("{n} leak findings"),
-            }
-        );
-    }
-    if !reasons.is_empty() {
-        for r in &reasons {
-            eprintln!("heapsnap: FAIL: {r}");
-        }
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok((report, reasons))
 }
 
 /// Writes the page to `out` (`-`: stdout) through a temporary file renamed into place, removed
