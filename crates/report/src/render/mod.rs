@@ -184,6 +184,79 @@ fn page_into(h: &mut String, r: &Report) -> fmt::Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Overview, Treemap, WatchSample, WatchSeries};
+
+    /// A report whose every text comes from the heap, all of it hostile.
+    fn hostile() -> Report {
+        let evil = "</script><script>alert(1)</script><img src=x onerror=alert(2)>";
+        let steps = serde_json::json!([
+            {"edge": null, "node": {"id": 1, "name": evil, "class": evil}},
+            {"edge": format!(".{evil}"), "node": {"id": 2, "name": evil, "class": "Foo"}},
+        ]);
+        let finding = serde_json::json!({
+            "rank": 1, "category": evil, "class": evil, "title": evil, "count": 3,
+            "self_size": 10, "retained_size": 1536, "growth": [0, 1, 3], "survivors": 1,
+            "path": {"text": evil, "steps": steps}, "holders": [{"text": evil, "steps": steps}],
+            "retains": [{"class": evil, "count": 1, "size": 5}], "facts": {evil: evil},
+            "ids": [1, 2], "allocation_site": {"function": "makeThing", "script": "app.js",
+                "line": 12, "column": 3},
+        });
+        Report {
+            title: evil.to_string(),
+            snapshots: vec![evil.to_string()],
+            overview: Overview {
+                total_size: 100,
+                node_count: 1,
+                unreachable: 0,
+                user_roots: 0,
+                types: Vec::new(),
+            },
+            info: serde_json::json!({"warnings": [evil]}),
+            summary: serde_json::json!({"file": evil, "classes": [{"name": evil, "key": evil,
+                "count": 1, "self_size": 1, "retained_size": 1, "distance": 1}]}),
+            leaks: serde_json::json!({"findings": [finding], "gate": {"failed": true,
+                "reasons": [evil]}}),
+            diff: Some(
+                serde_json::json!({"before": evil, "after": evil, "classes": [{"name": evil,
+                "key": evil, "noise": evil, "holders": [{"signature": evil, "count": 1}]}],
+                "hidden": {evil: 1}, "by_name": [{"name": evil}]}),
+            ),
+            treemap: Treemap { total: 100, threshold: 1, cells: Vec::new() },
+            watch: Some((
+                evil.to_string(),
+                WatchSeries {
+                    target: Some(evil.to_string()),
+                    gc: None,
+                    samples: vec![WatchSample {
+                        t_ms: 0,
+                        used_size: 1,
+                        total_size: 2,
+                        warning: true,
+                    }],
+                },
+            )),
+        }
+    }
+
+    #[test]
+    fn heap_texts_cannot_become_markup() {
+        let r = hostile();
+        let html = page(&r).unwrap();
+        assert!(!html.contains("<script>alert"), "a script tag from the heap");
+        assert!(!html.contains("<img"), "an element from the heap");
+        assert_eq!(html.matches("<script").count(), 2, "the data block and our script only");
+        // The data block still parses back to the same documents.
+        let open = format!("<script type=\"application/json\" id=\"{DATA_ID}\">");
+        let start = html.find(&open).unwrap() + open.len();
+        let end = start + html[start..].find("</script>").unwrap();
+        let back: Value = serde_json::from_str(&html[start..end]).unwrap();
+        assert_eq!(back, data(&r));
+        // The allocation site, the growth and the gate are shown.
+        assert!(html.contains("<h4>Allocation site</h4>"));
+        assert!(html.contains("makeThing (app.js:12:3)"));
+        assert!(html.contains("aria-label=\"objects per snapshot: 0, 1, 3\""));
+        assert!(html.contains("retains 1.5 KiB"));
+    }
 
     #[test]
     fn escaping() {

@@ -111,6 +111,13 @@ fn fit(text: &str, width: f64, font: f64) -> Option<String> {
 }
 
 pub(crate) fn section(h: &mut String, t: &Treemap) -> fmt::Result {
+    if t.cells.is_empty() {
+        h.push_str(
+            "<section id=\"treemap\" aria-labelledby=\"treemap-h\">\n<h2 id=\"treemap-h\">Largest \
+             retainers</h2>\n<p class=\"muted\">no treemap in this report</p>\n</section>\n",
+        );
+        return Ok(());
+    }
     writeln!(
         h,
         "<section id=\"treemap\" aria-labelledby=\"treemap-h\">\n<h2 id=\"treemap-h\">Largest \
