@@ -6,6 +6,7 @@ mod util;
 
 mod analysis_cli;
 mod bombs;
+mod browser;
 mod capture;
 mod completions;
 mod conformance;
@@ -22,4 +23,5 @@ mod npm;
 mod outputs;
 mod paths;
 mod redact;
+mod report;
 mod versions;

@@ -177,6 +177,9 @@ EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.h
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
+    /// One self-contained HTML file to look at a heap and its leaks: treemap, tables, paths.
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
 }
 
 const COMPLETIONS_HELP: &str = "\
@@ -191,6 +194,69 @@ pub(crate) struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub(crate) shell: clap_complete::Shell,
+}
+
+const REPORT_HELP: &str = "\
+The report holds what `heapsnap leaks`, `summary` and (with two or three snapshots) `diff`
+print with --json, the same texts: an overview (sizes, objects by type, what V8 wrote), the leak
+findings with their retaining paths as trees, growth charts, a zoomable treemap of retained size
+down the dominator tree, DevTools' Summary and Comparison tables (sortable, filterable), and with
+--watch the heap over time. Everything is inline: it opens from a CI artifact or an e-mail with
+no network access. The Comparison is of the last snapshot against the first. Exit codes as
+`leaks`: 1 with --fail-on-leak when a finding is reported (the report is written anyway), 2 on
+errors. With --redact the report holds no string values from the heap.
+
+EXAMPLES:
+    heapsnap report app.heapsnapshot.gz -o app.html
+    heapsnap report baseline.heapsnapshot.gz target.heapsnapshot.gz final.heapsnapshot.gz
+    heapsnap report b t f --fail-on-leak -o leak-report.html        # CI: artifact and gate
+    heapsnap watch --pid 4242 --json > series.jsonl; heapsnap report app.heapsnapshot.gz --watch series.jsonl
+    heapsnap report --redact app.heapsnapshot.gz -o shareable.html";
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// One to three snapshots of one process, oldest first: [BASELINE [TARGET]] LAST.
+    #[arg(required = true, num_args = 1..=3, value_name = "SNAPSHOT")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Output file (`-` for stdout); written to a temporary file and renamed when complete.
+    #[arg(short, long, value_name = "FILE", default_value = "heapsnap-report.html")]
+    pub(crate) output: PathBuf,
+    /// The page title (default: `heapsnap report: ` and the last snapshot's file name).
+    #[arg(long, value_name = "TITLE")]
+    pub(crate) title: Option<String>,
+    /// Rows of the Summary and Comparison tables (default 500), and findings shown (default all).
+    #[arg(long, value_name = "N")]
+    pub(crate) top: Option<usize>,
+    /// Cells of the treemap at most (objects, classes grouped below the size threshold).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub(crate) cells: usize,
+    /// Include a `heapsnap watch --json` series (JSON Lines, or a `--out` JSON file) as a chart
+    /// of the heap over time.
+    #[arg(long, value_name = "SERIES.jsonl")]
+    pub(crate) watch: Option<PathBuf>,
+    /// Retaining paths shown per finding when its objects have several independent holders.
+    #[arg(long, default_value_t = 4, value_name = "K")]
+    pub(crate) paths: usize,
+    /// Exit 1 when any finding is reported (after --min-count and --min-retained): a CI gate.
+    #[arg(long)]
+    pub(crate) fail_on_leak: bool,
+    /// Report only findings with at least N objects.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub(crate) min_count: u64,
+    /// Report only findings that keep at least SIZE alive (e.g. 100KB, 1MiB, 50000).
+    #[arg(long, value_name = "SIZE", value_parser = crate::values::parse_size)]
+    pub(crate) min_retained: Option<u64>,
+    /// A cluster grows when it gains at least N objects at every step between snapshots.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub(crate) min_growth: u64,
+    /// Run only this detector (repeatable): detached-dom, listeners, timers, resources, closures,
+    /// cycles, collections, growth, duplicate-strings.
+    #[arg(long = "category", value_name = "CATEGORY", value_parser = crate::values::parse_category)]
+    pub(crate) categories: Vec<heapsnap_leaks::Category>,
+    /// Which retaining path to show per holder: `user` (through the program's own variables
+    /// and objects, avoiding runtime internals; the default) or `shortest` (DevTools' order).
+    #[arg(long, value_enum, default_value_t = PathChoice::User)]
+    pub(crate) path: PathChoice,
 }
 
 const HUNT_HELP: &str = "\
