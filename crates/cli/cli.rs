@@ -27,29 +27,16 @@ HUNTING A LEAK IN A RUNNING NODE.JS PROCESS:
 SHELL COMPLETIONS:
     heapsnap completions bash > ~/.local/share/bash-completion/completions/heapsnap";
 
-/// The notation of retaining paths, at the end of `leaks`, `diff` and `retainers --help`
-/// (a macro, so that `concat!` can append it to each command's examples).
-macro_rules! path_legend {
-    () => {
-        concat!(
-            "\n\nPATHS (how to read \"held by\"):\n",
-            "    server.js: userCache          the variable userCache at the top level of module server.js\n",
-            "    Window(file://) / app.js: x   a top-level let/const/class of the page script app.js\n",
-            "    global.x                      the property x of the global object\n",
-            "    Node / TCPSocketWrap          an active handle (an open socket or server)\n",
-            "    .name  [\"a b\"]                a property (quoted if its name has a space or a dot)\n",
-            "    [3]                           an array element ([*] in signatures)\n",
-            "    ->name                        a variable in a closure's context\n",
-            "    {context}                     an internal link: here, a closure's context\n",
-            "    {table}{17}                   a Map's or Set's table and one of its slots ({*})\n",
-            "    {ephemeron}                   a WeakMap entry\n",
-            "    [\"<symbol kEvents>\"]          a property keyed by the symbol kEvents\n",
-            "    (.next)×400                   one link 400 times: a linked list (×* in signatures)\n",
-            "Paths go through the program's own variables and avoid runtime internals (Node's timer\n",
-            "lists, engine objects) whenever such a path exists; \"held only by ...\" says when none\n",
-            "does. --path shortest shows DevTools' shortest path instead.",
-        )
-    };
+/// `examples` followed by the notation of retaining paths (heapsnap-graph's `NOTATION`, the
+/// same table as the HTML report's legend), for the end of `leaks`, `diff` and `retainers --help`.
+fn with_path_legend(examples: &str) -> String {
+    let mut s = format!("{examples}\n\nPATHS (how to read \"held by\"):\n");
+    let width = heapsnap_graph::NOTATION.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    for (k, v) in heapsnap_graph::NOTATION {
+        s.push_str(&format!("    {k:<width$}  {v}\n"));
+    }
+    s.push_str(heapsnap_graph::NOTATION_NOTE);
+    s
 }
 
 /// Analyze, diff and capture V8 heap snapshots (.heapsnapshot, plain or gzipped).
@@ -136,24 +123,21 @@ pub(crate) enum Command {
     )]
     Top(TopArgs),
     /// Why is this object alive: its best retaining paths, through the program's own variables.
-    #[command(after_help = concat!(
+    #[command(after_help = with_path_legend(concat!(
         "EXAMPLES:\n    heapsnap retainers app.heapsnapshot.gz @12345\n    heapsnap retainers app.heapsnapshot.gz @12345 --paths 5 --json\n    heapsnap retainers app.heapsnapshot.gz @12345 --path shortest    # DevTools' Retainers view",
-        path_legend!()
-    ))]
+    )))]
     Retainers(RetainersArgs),
     /// Compare two snapshots of one process: DevTools' Comparison view, what grew, what holds it.
-    #[command(after_help = concat!(
+    #[command(after_help = with_path_legend(concat!(
         "EXAMPLES:\n    heapsnap diff before.heapsnapshot.gz after.heapsnapshot.gz\n    heapsnap diff a.heapsnapshot b.heapsnapshot --json | jq '.classes[0]'\n    heapsnap diff a b --fail-over 10MB --fail-class 'LeakyThing>100'    # CI gate: exit 1 when exceeded\n    heapsnap diff a b --emit growth.heapsnapshot    # open in Chrome DevTools' Memory panel",
-        path_legend!()
-    ))]
+    )))]
     Diff(DiffArgs),
     /// Find leaks: listeners, timers, cycles, detached DOM, open handles, growing collections.
-    #[command(after_help = concat!(
+    #[command(after_help = with_path_legend(concat!(
         "One snapshot runs the structural checks; two add growth; three (baseline, target, final) \
 apply the three-snapshot method: objects allocated between baseline and target that are still alive in final.\n\n\
 EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.heapsnapshot.gz target.heapsnapshot.gz final.heapsnapshot.gz\n    heapsnap leaks b t f --json | jq '.findings[] | {category, class, count, retained_size, growth}'\n    heapsnap leaks b t f --fail-on-leak --min-count 50 --min-retained 1MB    # CI gate\n    heapsnap leaks app.heapsnapshot.gz --category timers --category listeners",
-        path_legend!()
-    ))]
+    )))]
     Leaks(LeaksArgs),
     /// Every node as JSON Lines (id, type, name, class, sizes, distance, dominator).
     #[command(

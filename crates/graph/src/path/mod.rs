@@ -99,7 +99,7 @@ pub use policy::PathMode;
 pub use report::{EdgeInfo, NodeInfo, RetainersPath, RetainersReport, RetainersStep, node_info};
 pub use resolve::{Holder, Origin, PathFinder, Step, StepNode};
 pub use search::{PathOptions, retainer_paths};
-pub use text::{Runs, collapse_runs, start_label};
+pub use text::{NOTATION, NOTATION_NOTE, Runs, collapse_runs, start_label};
 pub use tree::PathTree;
 
 /// One retaining path, from the node it starts at to the object.

@@ -8,29 +8,15 @@ use serde_json::Value;
 use super::{Esc, arr, charts, cut, s, u};
 use crate::{Report, human_bytes};
 
-/// The path notation, as the CLI writes paths.
-const LEGEND: &[(&str, &str)] = &[
-    ("global, Window(url)", "where the path starts: a global object (a page's URL in parentheses)"),
-    (".name", "a property"),
-    ("[\"a b\"]", "a property whose name has spaces or dots"),
-    ("[3]", "an array element (or a numbered slot)"),
-    ("->name", "a variable a closure captured (its context)"),
-    (
-        "{name}",
-        "a field V8 keeps internally (not visible to JavaScript); {ephemeron}: a WeakMap entry",
-    ),
-    ("[[name]]", "a weak reference"),
-    ("(block)×N", "the block repeated N times (linked lists, closure chains)"),
-];
-
 pub(crate) fn legend(h: &mut String) -> fmt::Result {
     h.push_str(
         "<aside class=\"legend\" aria-labelledby=\"legend-h\"><h3 id=\"legend-h\">Path notation</h3><dl>",
     );
-    for (k, v) in LEGEND {
+    // The CLI's table (heapsnap-graph), so the page and `leaks --help` never disagree.
+    for (k, v) in heapsnap_graph::NOTATION {
         write!(h, "<dt><code>{}</code></dt><dd>{}</dd>", Esc(k), Esc(v))?;
     }
-    h.push_str("</dl></aside>\n");
+    write!(h, "</dl><p>{}</p></aside>\n", Esc(heapsnap_graph::NOTATION_NOTE))?;
     Ok(())
 }
 
