@@ -16,7 +16,7 @@ pub(crate) fn legend(h: &mut String) -> fmt::Result {
     for (k, v) in heapsnap_graph::NOTATION {
         write!(h, "<dt><code>{}</code></dt><dd>{}</dd>", Esc(k), Esc(v))?;
     }
-    write!(h, "</dl><p>{}</p></aside>\n", Esc(heapsnap_graph::NOTATION_NOTE))?;
+    writeln!(h, "</dl><p>{}</p></aside>", Esc(heapsnap_graph::NOTATION_NOTE))?;
     Ok(())
 }
 
