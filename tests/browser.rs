@@ -297,7 +297,7 @@ impl Page {
     }
 }
 
-fn decode_base64(s: &str) -> Vec<u8> {
+pub(crate) fn decode_base64(s: &str) -> Vec<u8> {
     let val = |c: u8| -> u32 {
         match c {
             b'A'..=b'Z' => u32::from(c - b'A'),

@@ -14,6 +14,7 @@ mod devtools;
 mod diff_cli;
 mod diff_conformance;
 mod diff_leaks;
+mod firefox;
 mod fixtures;
 mod hunt;
 mod info;
