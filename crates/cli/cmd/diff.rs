@@ -196,14 +196,11 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
     };
     let loaded = Analyzed::load(&args.after, global, quiet)?;
     let (g, a) = loaded.analyze();
-    let mut opts = DiffOptions::default();
-    opts.holder_groups = args.paths;
-    opts.path_mode = args.path.mode();
+    let opts = options(args);
     let report = DiffReport::new(&base, &g, &a, &opts);
 
     let total_delta = report.total_after as i64 - report.total_before as i64;
-    let gate = Gate::new(args.fail_over, args.fail_class.clone());
-    let reasons: Vec<String> = report.check(&gate).iter().map(failure_text).collect();
+    let reasons = gate_reasons(args, &report);
 
     if let Some(out_path) = &args.emit {
         emit(&g, &a, &report, opts.path_mode, out_path, &[&args.before, &args.after])?;
@@ -224,6 +221,20 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The library's options from the command line.
+pub(crate) fn options(args: &DiffArgs) -> DiffOptions {
+    let mut opts = DiffOptions::default();
+    opts.holder_groups = args.paths;
+    opts.path_mode = args.path.mode();
+    opts
+}
+
+/// Why the CI gate (`--fail-over`, `--fail-class`) fails: empty when it passes.
+pub(crate) fn gate_reasons(args: &DiffArgs, report: &DiffReport) -> Vec<String> {
+    let gate = Gate::new(args.fail_over, args.fail_class.clone());
+    report.check(&gate).iter().map(failure_text).collect()
 }
 
 fn write_text(

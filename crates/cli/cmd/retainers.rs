@@ -3,9 +3,11 @@
 //! The `--json` document is specified in `docs/json.md` (`heapsnap.retainers/1`).
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use heapsnap_format::{HeapSnapshot, NodeIdx, ObjectId};
 use heapsnap_graph::path::{NodeInfo, RetainersReport};
 use heapsnap_graph::{Origin, PathFinder};
 use serde::Serialize;
@@ -16,7 +18,7 @@ use crate::output::{human_bytes, json_doc};
 
 /// The JSON document.
 #[derive(Serialize)]
-struct Doc<'a> {
+pub(crate) struct Doc<'a> {
     schema: &'static str,
     file: String,
     #[serde(flatten)]
@@ -46,20 +48,29 @@ pub(crate) fn origin_text(o: Origin) -> &'static str {
     }
 }
 
+/// The object with V8 id `id` in the snapshot read from `file`, or the error saying there is
+/// none.
+pub(crate) fn find(file: &Path, snap: &HeapSnapshot, id: ObjectId) -> Result<NodeIdx> {
+    let Some(target) = snap.find(id) else {
+        bail!("{}: no object with id {}", display(file), id);
+    };
+    Ok(target)
+}
+
+/// The `heapsnap.retainers/1` document of `report` (`heapsnap mcp` returns it too).
+pub(crate) fn document<'a>(file: &Path, report: &'a RetainersReport) -> Doc<'a> {
+    Doc { schema: "heapsnap.retainers/1", file: display(file), report }
+}
+
 pub(crate) fn run(args: &RetainersArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let loaded = Analyzed::load(&args.file, global, args.json)?;
-    let Some(target) = loaded.snap.find(args.id) else {
-        bail!("{}: no object with id {}", display(&args.file), args.id);
-    };
+    let target = find(&args.file, &loaded.snap, args.id)?;
     let (g, a) = loaded.analyze();
     let finder = PathFinder::new(&g, &a, args.path.mode());
     let report = RetainersReport::new(&finder, target, args.paths);
     let mut out = io::stdout().lock();
     if args.json {
-        json_doc(
-            &mut out,
-            &Doc { schema: "heapsnap.retainers/1", file: display(&args.file), report: &report },
-        )?;
+        json_doc(&mut out, &document(&args.file, &report))?;
     } else {
         write_text(&mut out, &report)?;
     }

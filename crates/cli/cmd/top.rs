@@ -3,6 +3,7 @@
 //! The `--json` document is specified in `docs/json.md` (`heapsnap.top/1`).
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -47,6 +48,23 @@ fn node_json(
     })
 }
 
+/// The `heapsnap.top/1` document: the dominator tree below the root, `limit` children per
+/// object, `depth` levels (`heapsnap mcp` returns it too).
+pub(crate) fn document(
+    file: &Path,
+    g: &HeapGraph<'_>,
+    a: &Analysis,
+    tree: &DominatorTree,
+    depth: usize,
+    limit: usize,
+) -> serde_json::Value {
+    json!({
+        "schema": "heapsnap.top/1", "file": display(file), "total_size": a.total_size,
+        "depth": depth, "limit": limit,
+        "root": node_json(g, a, tree, g.root(), depth, limit),
+    })
+}
+
 pub(crate) fn run(args: &TopArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let loaded = Analyzed::load(&args.file, global, args.json)?;
     let (g, a) = loaded.analyze();
@@ -54,12 +72,7 @@ pub(crate) fn run(args: &TopArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let root = g.root();
     let mut out = io::stdout().lock();
     if args.json {
-        let doc = json!({
-            "schema": "heapsnap.top/1", "file": display(&args.file), "total_size": a.total_size,
-            "depth": args.depth, "limit": args.limit,
-            "root": node_json(&g, &a, &tree, root, args.depth, args.limit),
-        });
-        json_doc(&mut out, &doc)?;
+        json_doc(&mut out, &document(&args.file, &g, &a, &tree, args.depth, args.limit))?;
     } else {
         writeln!(out, "{:>10}  {:>10}  {:>8}  object", "retained", "shallow", "distance")?;
         let mut stack: Vec<(NodeIdx, usize)> = vec![(root, 0)];
