@@ -20,6 +20,7 @@ mod hunt;
 mod info;
 mod leaks;
 mod malformed;
+mod mcp;
 mod npm;
 mod outputs;
 mod paths;

@@ -49,7 +49,7 @@ pub(crate) struct Cli {
     pub(crate) global: GlobalArgs,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub(crate) struct GlobalArgs {
     /// More log output on stderr (-v, -vv, -vvv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -164,6 +164,41 @@ EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.h
     /// One self-contained HTML file to look at a heap and its leaks: treemap, tables, paths.
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
+    /// Serve summary, top, retainers, diff, leaks and inspect to coding agents: a Model
+    /// Context Protocol server on stdin/stdout.
+    #[command(after_help = MCP_HELP)]
+    Mcp(McpArgs),
+}
+
+const MCP_HELP: &str = "\
+Tools: summary, top, retainers, diff, leaks (the documents of `--json`, see docs/json.md) and
+inspect (one object: its edges and retainers). Each takes snapshot paths (relative ones are
+resolved against the server's working directory) and the command's options; long lists come
+in pages (`limit`, `offset`; the answer's `page` gives `next_offset`), and no answer is longer
+than --max-output. Snapshots and what was computed on them are kept between calls, by path,
+size and modification time, within --cache-size; the least recently used go first. --redact
+applies to every answer. Stdout carries only protocol messages; logs go to stderr (-v: what was
+read and what came from the cache).
+
+CONFIGURATION (Claude Code: `claude mcp add heapsnap -- heapsnap mcp`; Claude Desktop, Cursor:
+`mcpServers` in their JSON settings; VS Code: `servers` in .vscode/mcp.json):
+    {\"mcpServers\": {\"heapsnap\": {\"command\": \"heapsnap\", \"args\": [\"mcp\"]}}}
+
+EXAMPLES:
+    heapsnap mcp                                   # started by the agent's client
+    heapsnap --redact mcp --cache-size 8GiB         # heap data never reaches the agent";
+
+#[derive(Debug, Args)]
+pub(crate) struct McpArgs {
+    /// Memory for snapshots, their analyses and answers kept between calls (an estimate from
+    /// the columns each holds; the least recently used are dropped first, the last call's
+    /// never).
+    #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = crate::values::parse_size)]
+    pub(crate) cache_size: u64,
+    /// The longest answer, in bytes of JSON: a page holds fewer items than its `limit` when
+    /// they would not fit (at least one).
+    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = crate::values::parse_size)]
+    pub(crate) max_output: u64,
 }
 
 const COMPLETIONS_HELP: &str = "\

@@ -172,7 +172,8 @@ fn document<'a>(
     }
 }
 
-/// The `heapsnap diff --json` document as a value (for `report`, which embeds it).
+/// The `heapsnap diff --json` document as a value (for `report`, which embeds it, and
+/// `heapsnap mcp`, which returns it).
 pub(crate) fn document_json(
     args: &DiffArgs,
     report: &DiffReport,

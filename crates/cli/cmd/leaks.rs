@@ -217,7 +217,8 @@ fn document<'a>(
     }
 }
 
-/// The `heapsnap leaks --json` document as a value (for `report`, which embeds it).
+/// The `heapsnap leaks --json` document as a value (for `report`, which embeds it, and
+/// `heapsnap mcp`, which returns it).
 pub(crate) fn report_json(
     args: &LeaksArgs,
     report: &LeakReport,

@@ -9,6 +9,7 @@ mod dump;
 mod hunt;
 mod info;
 pub(crate) mod leaks;
+mod mcp;
 mod redact;
 mod report;
 mod retainers;
@@ -38,5 +39,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Hunt(args) => hunt::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
         Command::Report(args) => report::run(&args, &cli.global),
+        Command::Mcp(args) => mcp::run(&args, &cli.global),
     }
 }
