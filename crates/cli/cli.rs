@@ -24,6 +24,9 @@ HUNTING A LEAK IN A RUNNING NODE.JS PROCESS:
     heapsnap leaks baseline.heapsnapshot.gz target.heapsnapshot.gz final.heapsnapshot.gz
     heapsnap diff baseline.heapsnapshot.gz target.heapsnapshot.gz    # what grew, what holds it
 
+CODING AGENTS (a Model Context Protocol server on stdio):
+    claude mcp add heapsnap -- heapsnap mcp    # then ask the agent about your snapshots
+
 SHELL COMPLETIONS:
     heapsnap completions bash > ~/.local/share/bash-completion/completions/heapsnap";
 
@@ -798,6 +801,15 @@ mod tests {
         assert!(Cli::try_parse_from(["heapsnap", "info", "a.heapsnapshot", "--json"]).is_ok());
         assert!(Cli::try_parse_from(["heapsnap", "completions", "zsh"]).is_ok());
         assert!(Cli::try_parse_from(["heapsnap", "completions", "tcsh"]).is_err());
+        let mcp = Cli::try_parse_from(["heapsnap", "--redact", "mcp", "--cache-size", "1GiB"]);
+        match mcp.map(|c| (c.command, c.global.redact)) {
+            Ok((Command::Mcp(a), Some(RedactMode::Data))) => {
+                assert_eq!((a.cache_size, a.max_output), (1 << 30, 64 << 10));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["heapsnap", "mcp", "--max-output", "lots"]).is_err());
+        assert!(Cli::try_parse_from(["heapsnap", "mcp", "snapshot.heapsnapshot"]).is_err());
         assert!(Cli::try_parse_from(["heapsnap", "convert", "a", "b", "--gzip"]).is_ok());
         assert!(
             Cli::try_parse_from(["heapsnap", "convert", "a", "b", "--gzip", "--no-gzip"]).is_err()

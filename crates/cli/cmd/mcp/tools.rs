@@ -15,7 +15,7 @@ use rmcp::schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::cache::{Cache, Entry, FileKey};
+use super::cache::Cache;
 use crate::cli::{DiffArgs, GlobalArgs, LeaksArgs, PathChoice, SortBy};
 use crate::cmd::{diff, leaks, retainers, summary, top};
 use crate::input::display;
@@ -130,9 +130,11 @@ pub(crate) struct SummaryParams {
     file: String,
     /// Sort order of the classes.
     #[serde(default)]
+    #[schemars(extend("default" = "retained"))]
     sort: Sort,
     /// Classes in this page (default 50, at most 1000).
-    #[schemars(range(min = 1, max = 1000))]
+    #[serde(default)]
+    #[schemars(with = "usize", range(min = 1, max = 1000), extend("default" = 50))]
     limit: Option<usize>,
     /// Classes to skip: the previous page's `page.classes.next_offset` (default 0).
     #[serde(default)]
@@ -147,9 +149,13 @@ pub(crate) struct TopParams {
     #[schemars(description = FILE_DOC)]
     file: String,
     /// Levels of the dominator tree below the root (default 3).
+    #[serde(default)]
+    #[schemars(with = "usize", extend("default" = 3))]
     depth: Option<usize>,
     /// Largest children shown per object (default 10). The tree may hold at most 2000
     /// objects: lower depth or limit when it would be larger.
+    #[serde(default)]
+    #[schemars(with = "usize", extend("default" = 10))]
     limit: Option<usize>,
 }
 
@@ -164,9 +170,11 @@ pub(crate) struct RetainersParams {
     id: Id,
     /// Which retaining paths.
     #[serde(default)]
+    #[schemars(extend("default" = "user"))]
     path: Paths,
     /// Paths in this page, best first (default 3, at most 50).
-    #[schemars(range(min = 1, max = 50))]
+    #[serde(default)]
+    #[schemars(with = "usize", range(min = 1, max = 50), extend("default" = 3))]
     limit: Option<usize>,
     /// Paths to skip: the previous page's `page.paths.next_offset` (default 0). The first 100
     /// paths can be paged through.
@@ -188,19 +196,25 @@ pub(crate) struct DiffParams {
     #[serde(default)]
     all: bool,
     /// Retainer-path groups per growing class (default 3).
+    #[serde(default)]
+    #[schemars(with = "usize", extend("default" = 3))]
     paths: Option<usize>,
     /// Which retaining paths.
     #[serde(default)]
+    #[schemars(extend("default" = "user"))]
     path: Paths,
     /// Gate: fail (`gate.failed`) when the total heap grew by more than this (bytes, or
     /// `"10MB"`).
+    #[serde(default)]
+    #[schemars(with = "Size")]
     fail_over: Option<Size>,
     /// Gate: fail when a class grew by more than a count or a size: `"Name>100"`,
     /// `"Name>2MB"`.
     #[serde(default)]
     fail_class: Vec<String>,
     /// Classes in this page, largest growth first (default 20, at most 500).
-    #[schemars(range(min = 1, max = 500))]
+    #[serde(default)]
+    #[schemars(with = "usize", range(min = 1, max = 500), extend("default" = 20))]
     limit: Option<usize>,
     /// Classes to skip: the previous page's `page.classes.next_offset` (default 0).
     #[serde(default)]
@@ -220,25 +234,35 @@ pub(crate) struct LeaksParams {
     files: Vec<String>,
     /// Retaining paths per finding when its objects have several independent holders
     /// (default 4).
+    #[serde(default)]
+    #[schemars(with = "usize", extend("default" = 4))]
     paths: Option<usize>,
     /// Which retaining paths.
     #[serde(default)]
+    #[schemars(extend("default" = "user"))]
     path: Paths,
     /// Gate: fail (`gate.failed`) when any finding is reported.
     #[serde(default)]
     fail_on_leak: bool,
     /// Report only findings with at least this many objects (default 1).
+    #[serde(default)]
+    #[schemars(with = "u64", extend("default" = 1))]
     min_count: Option<u64>,
     /// Report only findings that keep at least this much alive (bytes, or `"1MB"`).
+    #[serde(default)]
+    #[schemars(with = "Size")]
     min_retained: Option<Size>,
     /// A cluster grows when it gains at least this many objects at every step (default 10).
+    #[serde(default)]
+    #[schemars(with = "u64", extend("default" = 10))]
     min_growth: Option<u64>,
     /// Run only these detectors: detached-dom, listeners, timers, resources, closures,
     /// cycles, collections, growth, duplicate-strings.
     #[serde(default)]
     categories: Vec<String>,
     /// Findings in this page, most important first (default 10, at most 200).
-    #[schemars(range(min = 1, max = 200))]
+    #[serde(default)]
+    #[schemars(with = "usize", range(min = 1, max = 200), extend("default" = 10))]
     limit: Option<usize>,
     /// Findings to skip: the previous page's `page.findings.next_offset` (default 0).
     #[serde(default)]
@@ -255,7 +279,8 @@ pub(crate) struct InspectParams {
     /// The object's id (`@1234`).
     id: Id,
     /// Edges and retainers in this page, each (default 50, at most 1000).
-    #[schemars(range(min = 1, max = 1000))]
+    #[serde(default)]
+    #[schemars(with = "usize", range(min = 1, max = 1000), extend("default" = 50))]
     limit: Option<usize>,
     /// Outgoing edges to skip: the previous page's `page.edges.next_offset` (default 0).
     #[serde(default)]
@@ -343,16 +368,12 @@ fn paged(mut doc: Value, lists: &[List], max: usize) -> Result<String> {
 }
 
 /// A document from the cache, or built by `build` and kept.
-fn cached(
-    st: &mut State,
-    key: String,
-    build: impl FnOnce(&mut State) -> Result<String>,
-) -> Result<Arc<str>> {
+fn cached(st: &mut State, key: String, build: impl FnOnce() -> Result<String>) -> Result<Arc<str>> {
     if let Some(doc) = st.cache.doc(&key) {
         log::info!("mcp: answer from the cache");
         return Ok(doc);
     }
-    let doc: Arc<str> = build(st)?.into();
+    let doc: Arc<str> = build()?.into();
     st.cache.put_doc(key, Arc::clone(&doc));
     Ok(doc)
 }
@@ -366,7 +387,7 @@ pub(crate) fn summary(st: &mut State, p: SummaryParams) -> Result<String> {
     let limit = limit(p.limit, 50, 1000)?;
     let (entry, key) = st.cache.snapshot(Path::new(&p.file), &st.global)?;
     let doc_key = format!("summary|{}|{}|{:?}", p.file, key.text(), p.sort);
-    let doc = cached(st, doc_key, |_| {
+    let doc = cached(st, doc_key, || {
         let a = entry.analysis();
         let sort = p.sort.cli();
         let (rows, count) = summary::rows(a, entry.graph().root(), sort, None, true);
@@ -444,12 +465,6 @@ pub(crate) fn retainers(st: &mut State, p: RetainersParams) -> Result<String> {
     paged(doc, &[list], st.max_output)
 }
 
-/// The snapshots at `paths`, from the cache or read (missing ones two at a time, as `leaks`
-/// reads a series).
-fn snapshots(st: &mut State, paths: &[PathBuf]) -> Result<Vec<(Arc<Entry>, FileKey)>> {
-    st.cache.snapshots(paths, &st.global)
-}
-
 /// `diff`: the `heapsnap.diff/1` document, classes in pages.
 pub(crate) fn diff(st: &mut State, p: DiffParams) -> Result<String> {
     let limit = limit(p.limit, 20, 500)?;
@@ -472,7 +487,7 @@ pub(crate) fn diff(st: &mut State, p: DiffParams) -> Result<String> {
         fail_class,
         emit: None,
     };
-    let both = snapshots(st, &[args.before.clone(), args.after.clone()])?;
+    let both = st.cache.snapshots(&[args.before.clone(), args.after.clone()], &st.global)?;
     let (before, after) = (&both[0], &both[1]);
     let doc_key = format!(
         "diff|{}|{}|{}|{}|{:?}",
@@ -482,7 +497,7 @@ pub(crate) fn diff(st: &mut State, p: DiffParams) -> Result<String> {
         after.1.text(),
         (p.all, args.paths, p.path, &args.fail_over, &p.fail_class)
     );
-    let doc = cached(st, doc_key, |_| {
+    let doc = cached(st, doc_key, || {
         let report = DiffReport::new(
             before.0.base(),
             after.0.graph(),
@@ -522,7 +537,7 @@ pub(crate) fn leaks(st: &mut State, p: LeaksParams) -> Result<String> {
         categories,
     };
     crate::output::check_distinct_inputs(&args.files)?;
-    let all = snapshots(st, &args.files)?;
+    let all = st.cache.snapshots(&args.files, &st.global)?;
     let doc_key = format!(
         "leaks|{:?}|{:?}|{:?}",
         p.files,
@@ -537,7 +552,7 @@ pub(crate) fn leaks(st: &mut State, p: LeaksParams) -> Result<String> {
             &p.categories
         )
     );
-    let doc = cached(st, doc_key, |_| {
+    let doc = cached(st, doc_key, || {
         let Some(((last, _), earlier)) = all.split_last() else { bail!("no snapshot given") };
         let priors: Vec<_> = earlier.iter().map(|(e, _)| e.census().clone()).collect();
         let t = std::time::Instant::now();
