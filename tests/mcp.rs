@@ -126,6 +126,20 @@ impl Server {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// Calls a tool that must succeed: its document and what it found in the cache (the
+    /// result's `_meta["heapsnap/cache"]`): whether each snapshot was cached, and whether the
+    /// answer was (null when the tool does not keep answers).
+    fn doc_cached(&mut self, tool: &str, args: Value) -> (Value, Vec<bool>, Value) {
+        let r = self.request("tools/call", json!({"name": tool, "arguments": args}));
+        let result = &r["result"];
+        assert_ne!(result["isError"], json!(true), "{tool} {args}: {r}");
+        let doc = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+        let cache = &result["_meta"]["heapsnap/cache"];
+        let snapshots = cache["snapshots"].as_array().unwrap_or_else(|| panic!("no cache: {r}"));
+        let hits = snapshots.iter().map(|s| s["cached"].as_bool().unwrap()).collect();
+        (doc, hits, cache["answer"]["cached"].clone())
+    }
+
     /// Calls a tool that must fail and returns its error text.
     fn error(&mut self, tool: &str, args: Value) -> String {
         let (failed, text) = self.call(tool, args.clone());
@@ -502,11 +516,13 @@ fn a_second_call_comes_from_the_cache_and_a_changed_file_is_read_again() {
     let mut s = Server::start(&["-v"], &[]);
     let args = json!({"files": &files, "limit": 1});
     let t0 = Instant::now();
-    let first = s.doc("leaks", args.clone());
+    let (first, hits, answer) = s.doc_cached("leaks", args.clone());
     let cold = t0.elapsed();
+    assert_eq!((hits, answer), (vec![false; 3], json!(false)));
     let t0 = Instant::now();
-    let second = s.doc("leaks", args.clone());
+    let (second, hits, answer) = s.doc_cached("leaks", args.clone());
     let warm = t0.elapsed();
+    assert_eq!((hits, answer), (vec![true; 3], json!(true)));
     assert_eq!(first, second);
     let log = s.stderr();
     for file in &files {
@@ -514,11 +530,16 @@ fn a_second_call_comes_from_the_cache_and_a_changed_file_is_read_again() {
         assert_eq!(log.matches(&format!("mcp: {file} from the cache")).count(), 1, "{log}");
     }
     assert_eq!(log.matches("mcp: answer from the cache").count(), 1, "{log}");
-    assert!(warm < cold, "cached {warm:?}, first {cold:?}");
+    eprintln!("leaks on three snapshots: first call {cold:?}, from the cache {warm:?}");
     // Another page of the same report, another tool on the same snapshot: no reading.
-    s.doc("leaks", json!({"files": &files, "limit": 1, "offset": 1}));
-    s.doc("summary", json!({"file": &files[2]}));
-    s.doc("retainers", json!({"file": &files[2], "id": first["findings"][0]["ids"][0]}));
+    let (_, hits, answer) =
+        s.doc_cached("leaks", json!({"files": &files, "limit": 1, "offset": 1}));
+    assert_eq!((hits, answer), (vec![true; 3], json!(true)));
+    let (_, hits, answer) = s.doc_cached("summary", json!({"file": &files[2]}));
+    assert_eq!((hits, answer), (vec![true], json!(false)));
+    let id = &first["findings"][0]["ids"][0];
+    let (_, hits, answer) = s.doc_cached("retainers", json!({"file": &files[2], "id": id}));
+    assert_eq!((hits, answer), (vec![true], Value::Null));
     let log = s.stderr();
     assert_eq!(log.matches("mcp: read ").count(), 3, "{log}");
 
@@ -526,7 +547,8 @@ fn a_second_call_comes_from_the_cache_and_a_changed_file_is_read_again() {
     // the CLI's on the new contents.
     let healthy = root().join(&series("steady")[2]);
     std::fs::copy(&healthy, &files[2]).unwrap();
-    let doc = s.doc("leaks", json!({"files": [&files[2]]}));
+    let (doc, hits, _) = s.doc_cached("leaks", json!({"files": [&files[2]]}));
+    assert_eq!(hits, [false]);
     let path = files[2].as_str();
     assert_eq!(unpaged(doc, "findings").0, cli_json(&["leaks", path, "--json"]));
     let log = s.stderr();
@@ -538,9 +560,18 @@ fn a_small_cache_drops_the_least_recently_used() {
     // Room for nothing but what the last call used: each call evicts the one before.
     let mut s = Server::start(&["-v"], &["--cache-size", "1"]);
     let [b, _, f] = series("listeners");
-    for file in [&b, &f, &b] {
-        s.doc("summary", json!({"file": file, "limit": 1}));
-    }
+    let hits: Vec<Vec<bool>> = [&b, &f, &b]
+        .iter()
+        .map(|file| s.doc_cached("summary", json!({"file": file, "limit": 1})).1)
+        .collect();
+    assert_eq!(hits, [[false], [false], [false]]);
+    // With the default size, the first snapshot is still there.
+    let mut roomy = Server::start(&[], &[]);
+    let hits: Vec<Vec<bool>> = [&b, &f, &b]
+        .iter()
+        .map(|file| roomy.doc_cached("summary", json!({"file": file, "limit": 1})).1)
+        .collect();
+    assert_eq!(hits, [[false], [false], [true]]);
     let log = s.stderr();
     assert_eq!(log.matches(&format!("mcp: read {b} (")).count(), 2, "{log}");
     assert!(log.contains(&format!("dropped {}", root().join(&b).display())), "{log}");
@@ -557,6 +588,15 @@ fn errors_are_tool_errors_with_the_cli_text() {
         let err = s.error("leaks", json!({"files": [f, bad]}));
         assert_eq!(err, cli_error(&["leaks", f, bad]), "{bad}");
     }
+    // A snapshot cut short: the file, the section and the byte offset.
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.heapsnapshot");
+    let whole = heapsnap_ok(&["convert", SHAPES, "-", "--no-gzip"]);
+    std::fs::write(&cut, &whole.as_bytes()[..whole.len() / 2]).unwrap();
+    let cut = cut.to_str().unwrap();
+    let err = s.error("summary", json!({"file": cut}));
+    assert_eq!(err, cli_error(&["summary", cut]));
+    assert!(err.contains(cut) && err.contains("byte offset"), "{err}");
     // An unknown id, the same file twice.
     let err = s.error("retainers", json!({"file": f, "id": "@999999999"}));
     assert_eq!(err, cli_error(&["retainers", f, "@999999999"]));
@@ -569,6 +609,12 @@ fn errors_are_tool_errors_with_the_cli_text() {
     assert!(err.starts_with("invalid arguments for summary"), "{err}");
     let err = s.error("summary", json!({"file": f, "top": 3}));
     assert!(err.contains("unknown field `top`"), "{err}");
+    let err = s.error("summary", json!({"limit": 3}));
+    assert!(err.contains("missing field `file`"), "{err}");
+    let err = s.error("summary", json!({"file": f, "limit": "ten"}));
+    assert!(err.starts_with("invalid arguments for summary"), "{err}");
+    let err = s.error("leaks", json!({"files": []}));
+    assert!(err.contains("one to three snapshots"), "{err}");
     let err = s.error("summary", json!({"file": f, "limit": 0}));
     assert_eq!(err, "limit must be at least 1");
     let err = s.error("retainers", json!({"file": f, "id": "@abc"}));

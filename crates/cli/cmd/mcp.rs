@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    JsonObject, ListToolsResult, MetaObject, PaginatedRequestParams, ServerCapabilities,
+    ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::schemars::JsonSchema;
 use rmcp::service::RequestContext;
@@ -142,6 +142,25 @@ fn call(st: &mut State, name: &str, args: JsonObject) -> Result<String> {
     answer
 }
 
+/// The result's `_meta`: `heapsnap/cache` says what the call found in the cache, `snapshots`
+/// (each file used, as given, with `cached`) and `answer` (whether the whole answer was kept
+/// from an earlier call; absent for tools that do not keep answers).
+fn cache_meta(hits: &cache::Hits) -> JsonObject {
+    let snapshots: Vec<serde_json::Value> = hits
+        .snapshots
+        .iter()
+        .map(|(file, hit)| serde_json::json!({"file": file, "cached": hit}))
+        .collect();
+    let mut cache = serde_json::Map::new();
+    cache.insert("snapshots".into(), snapshots.into());
+    if let Some(hit) = hits.answer {
+        cache.insert("answer".into(), serde_json::json!({"cached": hit}));
+    }
+    let mut meta = JsonObject::new();
+    meta.insert("heapsnap/cache".into(), cache.into());
+    meta
+}
+
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
@@ -178,16 +197,22 @@ impl ServerHandler for Server {
         let done = tokio::task::spawn_blocking(move || {
             // A call that panicked leaves nothing half-done in the state: use it on.
             let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-            call(&mut st, &name, args)
+            let answer = call(&mut st, &name, args);
+            (answer, cache_meta(&st.cache.hits))
         })
         .await;
-        let result = match done {
-            Ok(Ok(text)) => CallToolResult::success(vec![ContentBlock::text(text)]),
-            Ok(Err(err)) => CallToolResult::error(vec![ContentBlock::text(format!("{err:#}"))]),
+        let mut result = match &done {
+            Ok((Ok(text), _)) => CallToolResult::success(vec![ContentBlock::text(text.clone())]),
+            Ok((Err(err), _)) => {
+                CallToolResult::error(vec![ContentBlock::text(format!("{err:#}"))])
+            }
             Err(err) => CallToolResult::error(vec![ContentBlock::text(format!(
                 "internal error: heapsnap failed on this input ({err}); please report it"
             ))]),
         };
+        if let Ok((_, meta)) = done {
+            result.meta = Some(MetaObject(meta));
+        }
         Ok(result.into())
     }
 }

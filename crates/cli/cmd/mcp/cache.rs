@@ -230,12 +230,32 @@ pub(crate) struct Cache {
     entries: BTreeMap<FileKey, Slot<Arc<Entry>>>,
     docs: BTreeMap<String, Slot<Arc<str>>>,
     clock: u64,
+    /// What the call in progress found in the cache.
+    pub(crate) hits: Hits,
+}
+
+/// What one call found in the cache: each snapshot it used, and its answer when the tool
+/// keeps whole answers. The server returns it in the result's `_meta`, so that a client can
+/// tell (without timing) that a follow-up was served from memory.
+#[derive(Debug, Default)]
+pub(crate) struct Hits {
+    /// Each snapshot the call used, as given, and whether it was in the cache.
+    pub(crate) snapshots: Vec<(String, bool)>,
+    /// Whether the whole answer came from the cache (`None`: the tool does not keep answers,
+    /// or the call failed before it got there).
+    pub(crate) answer: Option<bool>,
 }
 
 impl Cache {
     /// An empty cache holding at most about `budget` bytes once a call is done.
     pub(crate) fn new(budget: u64) -> Cache {
-        Cache { budget, entries: BTreeMap::new(), docs: BTreeMap::new(), clock: 0 }
+        Cache {
+            budget,
+            entries: BTreeMap::new(),
+            docs: BTreeMap::new(),
+            clock: 0,
+            hits: Hits::default(),
+        }
     }
 
     fn tick(&mut self) -> u64 {
@@ -318,9 +338,11 @@ impl Cache {
                 anyhow::bail!("internal error: {} was not kept", display(&paths[i]));
             };
             slot.used = now;
-            if !misses.contains(&i) {
+            let hit = !misses.contains(&i);
+            if hit {
                 log::info!("mcp: {} from the cache", display(&paths[i]));
             }
+            self.hits.snapshots.push((display(&paths[i]), hit));
             out.push((Arc::clone(&slot.value), key));
         }
         Ok(out)
@@ -374,8 +396,10 @@ impl Cache {
         }
     }
 
-    /// The clock now: everything used from here on counts as this call's.
+    /// The clock now: everything used from here on counts as this call's (and [`Cache::hits`]
+    /// starts empty).
     pub(crate) fn now(&mut self) -> u64 {
+        self.hits = Hits::default();
         self.tick()
     }
 }

@@ -371,9 +371,11 @@ fn paged(mut doc: Value, lists: &[List], max: usize) -> Result<String> {
 fn cached(st: &mut State, key: String, build: impl FnOnce() -> Result<String>) -> Result<Arc<str>> {
     if let Some(doc) = st.cache.doc(&key) {
         log::info!("mcp: answer from the cache");
+        st.cache.hits.answer = Some(true);
         return Ok(doc);
     }
     let doc: Arc<str> = build()?.into();
+    st.cache.hits.answer = Some(false);
     st.cache.put_doc(key, Arc::clone(&doc));
     Ok(doc)
 }
