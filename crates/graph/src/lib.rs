@@ -11,6 +11,8 @@
 //! (through the program's own variables, `server.js: userCache`, avoiding runtime internals;
 //! or DevTools' shortest), and writes it ([`PathFinder`], [`Holder`]; the notation is in its
 //! docs). [`IdCheck`] tells whether two snapshots' object ids follow the same objects.
+//! [`AllocationTraces`] reads the allocation trace tree of snapshots taken while V8 tracked
+//! allocations: where each object was allocated, grouped into allocation sites.
 //!
 //! ```
 //! use heapsnap_format::HeapSnapshot;
@@ -33,6 +35,7 @@
 
 #![deny(missing_docs)]
 
+mod alloc;
 mod analysis;
 mod classes;
 mod dominators;
@@ -43,6 +46,7 @@ mod summary;
 mod visit;
 mod weakmap;
 
+pub use alloc::{AllocationSite, AllocationTraces, Allocations, Frame, SiteOptions};
 pub use analysis::{
     Analysis, AnalysisOptions, BASE_SYSTEM_DISTANCE, FLAG_CAN_BE_QUERIED, FLAG_DETACHED_DOM,
     FLAG_PAGE_OBJECT, NO_DISTANCE,
