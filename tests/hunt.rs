@@ -348,7 +348,59 @@ fn hunt_track_allocations_records_traces() {
         assert_eq!(c["trace_function_count"].as_u64().unwrap(), functions);
     }
     assert_eq!(doc["growth_basis"], "ids");
-    assert_eq!(finding(&doc, "UserSession").unwrap()["count"], 100);
+    let sessions = finding(&doc, "UserSession").unwrap();
+    assert_eq!(sessions["count"], 100);
+    // Where each leak was allocated: every UserSession by openSession (server.js line 69,
+    // where the function starts), called by handleLogin (line 58); every listener closure by
+    // handleLogin. All after the baseline, when tracking started.
+    let server = fixtures().join("server.js");
+    let site = |f: &Value| -> (u64, u64, Vec<(String, u64, u64)>) {
+        let a = &f["allocations"];
+        assert_eq!(a["sites"].as_array().unwrap().len(), 1, "{a:#}");
+        let first = &a["sites"][0];
+        let frames = first["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|fr| {
+                assert_eq!(fr["script"], s(&server), "{fr}");
+                (
+                    fr["function"].as_str().unwrap().to_string(),
+                    fr["line"].as_u64().unwrap(),
+                    fr["column"].as_u64().unwrap(),
+                )
+            })
+            .take(2)
+            .collect();
+        (a["traced"].as_u64().unwrap(), first["count"].as_u64().unwrap(), frames)
+    };
+    let (traced, count, frames) = site(sessions);
+    assert_eq!((traced, count), (100, 100));
+    assert_eq!(frames, [("openSession".to_string(), 69, 21), ("handleLogin".to_string(), 58, 21)]);
+    let listeners = finding(&doc, "onConfigChange()").unwrap();
+    let (traced, count, frames) = site(listeners);
+    assert_eq!((traced, count), (100, 100));
+    assert_eq!(frames[0], ("handleLogin".to_string(), 58, 21));
+    // The text report says the same.
+    let files: Vec<&str> =
+        doc["snapshots"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let report = heapsnap(&["leaks", files[0], files[1], files[2]]);
+    let t = out(&report);
+    assert!(
+        t.contains(&format!(
+            "     100  openSession ({}:69:21) <- handleLogin ({}:58:21)",
+            s(&server),
+            s(&server)
+        )),
+        "{t}"
+    );
+    // And the stacks are DevTools' own (when its code is installed).
+    if crate::util::require_devtools("hunt_track_allocations_records_traces (DevTools check)") {
+        let (compared, problems) =
+            crate::devtools::allocation_stack_differences(Path::new(files[2]));
+        assert!(compared >= 200, "{compared}");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
     // Tracking ended with the hunt: a later snapshot carries no traces.
     let later = dir.path().join("later.heapsnapshot");
     let o = heapsnap(&["capture", "--pid", &svc.pid(), "-o", s(&later), "--no-check", "-q"]);

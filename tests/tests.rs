@@ -4,6 +4,7 @@
 
 mod util;
 
+mod allocations;
 mod analysis_cli;
 mod bombs;
 mod browser;

@@ -17,7 +17,9 @@
 //! (the representative retaining path: `text`, `signature`, `origin`, `script`, `note`,
 //! `steps`; see "Paths" in `docs/json.md`), `holders` (every independent holder's path, same
 //! shape; the first is `path`), `retains` (`class`,
-//! `count`, `size` of what the cluster keeps alive), `facts` (detector details), `ids` (up to
+//! `count`, `size` of what the cluster keeps alive), `allocations` (where the members were
+//! allocated, or null without allocation traces: see docs/json.md), `facts` (detector
+//! details), `ids` (up to
 //! 20 member ids); `below_threshold`, `merged` (candidates not reported: under every
 //! threshold, or explained by a more specific finding); `gate` (`failed`, `reasons`).
 //!
@@ -30,13 +32,14 @@ use std::process::ExitCode;
 use anyhow::Result;
 use heapsnap_graph::{Holder, IdCheck, IdVerdict};
 use heapsnap_leaks::{
-    Category, Fact, Finding, GrowthBasis, LeakOptions, LeakReport, RetainedClass, read_series,
+    Allocations, Category, Fact, Finding, GrowthBasis, LeakOptions, LeakReport, RetainedClass,
+    read_series,
 };
 use serde::Serialize;
 
 use crate::cli::{GlobalArgs, LeaksArgs};
 use crate::input::{Analyzed, display, load};
-use crate::output::{Gate, human_bytes, json_doc};
+use crate::output::{Gate, allocation_lines, human_bytes, json_doc};
 
 /// The JSON document.
 #[derive(Serialize)]
@@ -71,6 +74,7 @@ struct FindingJson<'a> {
     path: Option<&'a Holder>,
     holders: &'a [Holder],
     retains: &'a [RetainedClass],
+    allocations: Option<&'a Allocations>,
     #[serde(serialize_with = "facts_map")]
     facts: &'a [Fact],
     ids: &'a [u32],
@@ -98,6 +102,7 @@ impl<'a> FindingJson<'a> {
             path: f.path(),
             holders: &f.holders,
             retains: &f.retains,
+            allocations: f.allocations.as_ref(),
             facts: &f.facts,
             ids: &f.ids[..f.ids.len().min(20)],
         }
@@ -299,6 +304,11 @@ pub(crate) fn write_text(out: &mut impl Write, r: &LeakReport, top: usize) -> io
             writeln!(out, "   {label} {}", h.text)?;
             if let Some(note) = &h.note {
                 writeln!(out, "           ({note})")?;
+            }
+        }
+        if let Some(a) = &f.allocations {
+            for line in allocation_lines(a, "   ", 3) {
+                writeln!(out, "{line}")?;
             }
         }
     }

@@ -71,11 +71,14 @@ mod testutil;
 mod tests;
 
 use heapsnap_format::{HeapSnapshot, NoProgress};
-use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, IdCheck, IdVerdict, PathMode};
+use heapsnap_graph::{
+    AllocationTraces, Analysis, AnalysisOptions, HeapGraph, IdCheck, IdVerdict, PathMode,
+    SiteOptions,
+};
 
 pub use census::Census;
 pub use finding::{Category, Fact, FactValue, Finding, RetainedClass};
-pub use heapsnap_graph::Holder;
+pub use heapsnap_graph::{AllocationSite, Allocations, Frame, Holder};
 pub use series::read_series;
 
 /// Thresholds and limits. `Default` is tuned so that healthy heaps (and the control
@@ -243,6 +246,27 @@ impl LeakReport {
             .filter(|f| f.count >= opts.min_count && f.retained_size >= opts.min_retained)
             .collect();
         triage::rank(&mut findings);
+        if let Some(traces) = AllocationTraces::new(g.snapshot()) {
+            let t = std::time::Instant::now();
+            let site_opts = SiteOptions::default();
+            let snap = g.snapshot();
+            for f in &mut findings {
+                // The finding's own objects: a collection's entries of its class, not their
+                // keys.
+                let of_class: Vec<heapsnap_format::NodeIdx> = f
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|&v| {
+                        let n = snap.node(v);
+                        shapes::simple_class(n.kind(), n.kind_name(), n.name()) == f.class
+                    })
+                    .collect();
+                let objects = if of_class.is_empty() { &f.members } else { &of_class };
+                f.allocations = Some(traces.sites(objects, &site_opts));
+            }
+            log::debug!("leaks: allocation sites took {:.2?}", t.elapsed());
+        }
         LeakReport {
             findings,
             snapshots: priors.len() + 1,

@@ -420,6 +420,7 @@ fn finish(
         holders,
         retains,
         facts: cand.facts,
+        allocations: None,
         members,
         ids,
     }
