@@ -26,4 +26,5 @@ mod outputs;
 mod paths;
 mod redact;
 mod report;
+mod separate;
 mod versions;
