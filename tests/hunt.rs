@@ -394,6 +394,11 @@ fn hunt_track_allocations_records_traces() {
         )),
         "{t}"
     );
+    // Given newest first, the series looks out of order by V8's own samples (tracking on).
+    let v: Value =
+        serde_json::from_str(&out(&heapsnap(&["leaks", "--json", files[2], files[1]]))).unwrap();
+    assert_eq!(v["warnings"][0]["kind"], "out-of-order", "{v:#}");
+    assert!(v["warnings"][0]["message"].as_str().unwrap().contains("from its samples"), "{v:#}");
     // And the stacks are DevTools' own (when its code is installed).
     if crate::util::require_devtools("hunt_track_allocations_records_traces (DevTools check)") {
         let (compared, problems) =

@@ -25,7 +25,7 @@ for (const series of manifest.series) {
   const doc = JSON.parse(execFileSync(heapsnap, ['leaks', '--json', ...files], { maxBuffer: 1 << 28 }));
   const want = series.map((s) => scenario.snapshots[s]);
   const findings = doc.findings;
-  const isLeak = (f, l) => f.category === l.category && f.class === l.class && (f.path?.text || '').includes(l.path);
+  const isLeak = (f, l) => f.class === l.class && (f.path?.text || '').includes(l.path);
   const ranks = [];
   for (const l of scenario.leaks) {
     const k = findings.findIndex((f) => isLeak(f, l));
@@ -39,7 +39,7 @@ for (const series of manifest.series) {
     const exact = JSON.stringify(findings[k].growth) === JSON.stringify(want);
     if (exact) totals.exact++;
     else bad++;
-    ranks.push(`#${k + 1} ${l.class} (${(findings[k].growth || []).join('→')}${exact ? '' : ', want ' + want.join('→')})`);
+    ranks.push(`#${k + 1} ${findings[k].category} ${l.class} (${(findings[k].growth || []).join('→')}${exact ? '' : ', want ' + want.join('→')})`);
   }
   const falseRanks = findings.map((f, k) => (scenario.leaks.some((l) => isLeak(f, l)) ? -1 : k)).filter((k) => k >= 0);
   const falseTop3 = falseRanks.filter((k) => k < 3).length;

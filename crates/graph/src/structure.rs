@@ -103,19 +103,49 @@ const T_PROPERTY: u64 = 8;
 const T_OTHER: u64 = 9;
 const T_ANY: u64 = 10;
 
-/// Hashes of strings, computed on first use.
+/// [`StringHashes::flags`]: the string is a number (`"17"`).
+const NUMERIC: u8 = 1;
+/// [`StringHashes::flags`]: a WeakMap entry's edge name.
+const EPHEMERON: u8 = 2;
+/// [`StringHashes::flags`]: `__proto__`.
+const PROTO: u8 = 4;
+
+/// Hashes and flags of strings, computed on first use (names only: string values are never
+/// looked at).
 struct StringHashes<'s> {
     snap: &'s heapsnap_format::HeapSnapshot,
     memo: Vec<u64>,
+    flags: Vec<u8>,
 }
 
 impl StringHashes<'_> {
     fn get(&mut self, s: u32) -> u64 {
-        let Some(slot) = self.memo.get_mut(s as usize) else { return 0 };
-        if *slot == UNSET {
-            *slot = fnv(self.snap.strings().get(StringIdx(s)).unwrap_or("").as_bytes()) | 1;
+        let Some(&h) = self.memo.get(s as usize) else { return 0 };
+        if h == UNSET {
+            self.fill(s);
         }
-        *slot
+        self.memo[s as usize]
+    }
+
+    fn flags(&mut self, s: u32) -> u8 {
+        self.get(s);
+        self.flags.get(s as usize).copied().unwrap_or(0)
+    }
+
+    fn fill(&mut self, s: u32) {
+        let text = self.snap.strings().get(StringIdx(s)).unwrap_or("");
+        let mut f = 0;
+        if crate::path::is_numeric_name(text) {
+            f |= NUMERIC;
+        }
+        if weakmap::is_ephemeron_name(text) {
+            f |= EPHEMERON;
+        }
+        if text == "__proto__" {
+            f |= PROTO;
+        }
+        self.memo[s as usize] = fnv(text.as_bytes()) | 1;
+        self.flags[s as usize] = f;
     }
 }
 
@@ -127,7 +157,8 @@ impl StructuralKeys {
         let tree = PathTree::without_analysis(g, PathMode::User);
         let snap = g.snapshot();
         let n = g.node_count();
-        let mut strings = StringHashes { snap, memo: vec![UNSET; snap.strings().len()] };
+        let count = snap.strings().len();
+        let mut strings = StringHashes { snap, memo: vec![UNSET; count], flags: vec![0; count] };
         let types = snap.node_types();
         let names = snap.node_names();
         let noi = snap.edge_names_or_indices();
@@ -168,13 +199,11 @@ impl StructuralKeys {
                 let edge = match g.edge_kind(e) {
                     EdgeKind::Element | EdgeKind::Hidden => mix(T_ELEMENT, T_ANY),
                     kind => {
-                        let text = snap.strings().get(StringIdx(name)).unwrap_or("");
-                        let numeric = crate::path::is_numeric_name(text);
+                        let flags = strings.flags(name);
+                        let numeric = flags & NUMERIC != 0;
                         match kind {
                             EdgeKind::Internal if numeric => mix(T_INTERNAL, T_ANY),
-                            EdgeKind::Internal if weakmap::is_ephemeron_name(text) => {
-                                mix(T_EPHEMERON, T_ANY)
-                            }
+                            EdgeKind::Internal if flags & EPHEMERON != 0 => mix(T_EPHEMERON, T_ANY),
                             EdgeKind::Internal => mix(T_INTERNAL, strings.get(name)),
                             EdgeKind::Context => mix(T_CONTEXT, strings.get(name)),
                             EdgeKind::Property | EdgeKind::Shortcut if numeric => {
@@ -213,8 +242,7 @@ impl StructuralKeys {
                 match g.edge_kind(e) {
                     EdgeKind::Property => {
                         let name = noi[e.index()];
-                        let text = snap.strings().get(StringIdx(name)).unwrap_or("");
-                        if !crate::path::is_numeric_name(text) && text != "__proto__" {
+                        if strings.flags(name) & (NUMERIC | PROTO) == 0 {
                             own = own.wrapping_add(spread(strings.get(name)));
                             count += 1;
                         }

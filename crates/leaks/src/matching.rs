@@ -26,36 +26,34 @@ pub(crate) struct Structure {
     collections: Vec<(u64, u32, u32)>,
 }
 
-/// Keys of every node and the rank of each node among the nodes of its key (by id, then
-/// position).
-fn keys_and_ranks(g: &HeapGraph<'_>) -> (Vec<u64>, Vec<u32>) {
+/// Keys of every node, the rank of each node among the nodes of its key (by id, then
+/// position), and the number of nodes per key (sorted by key).
+fn keys_and_ranks(g: &HeapGraph<'_>) -> (Vec<u64>, Vec<u32>, Vec<(u64, u32)>) {
     use rayon::prelude::*;
     let keys = StructuralKeys::new(g).keys().to_vec();
     let ids = g.snapshot().node_ids();
     let mut order: Vec<u32> = (0..keys.len() as u32).collect();
     order.par_sort_unstable_by_key(|&v| (keys[v as usize], ids[v as usize], v));
     let mut rank = vec![0u32; keys.len()];
-    for k in 1..order.len() {
-        let (a, b) = (order[k - 1] as usize, order[k] as usize);
-        rank[b] = if keys[a] == keys[b] { rank[a] + 1 } else { 0 };
+    let mut counts: Vec<(u64, u32)> = Vec::new();
+    for (k, &v) in order.iter().enumerate() {
+        let v = v as usize;
+        if k > 0 && keys[order[k - 1] as usize] == keys[v] {
+            rank[v] = rank[order[k - 1] as usize] + 1;
+        }
+        match counts.last_mut() {
+            Some(c) if c.0 == keys[v] => c.1 += 1,
+            _ => counts.push((keys[v], 1)),
+        }
     }
-    (keys, rank)
+    (keys, rank, counts)
 }
 
 impl Structure {
     /// The structure of a snapshot; `collections` are its collections with at least one
     /// entry, as (node position, entries).
     pub(crate) fn new(g: &HeapGraph<'_>, collections: &[(u32, u32)]) -> Structure {
-        let (keys, rank) = keys_and_ranks(g);
-        let mut sorted = keys.clone();
-        sorted.sort_unstable();
-        let mut counts: Vec<(u64, u32)> = Vec::new();
-        for k in sorted {
-            match counts.last_mut() {
-                Some(c) if c.0 == k => c.1 += 1,
-                _ => counts.push((k, 1)),
-            }
-        }
+        let (keys, rank, counts) = keys_and_ranks(g);
         let mut colls: Vec<(u64, u32, u32)> = collections
             .iter()
             .map(|&(v, size)| (keys[v as usize], rank[v as usize], size))
@@ -101,7 +99,7 @@ impl Matching {
         collections: &[(u32, u32)],
     ) -> Matching {
         let t = std::time::Instant::now();
-        let (keys, rank) = keys_and_ranks(g);
+        let (keys, rank, _) = keys_and_ranks(g);
         let n = keys.len();
         let present = priors
             .iter()

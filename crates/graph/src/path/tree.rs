@@ -208,7 +208,8 @@ impl PathTree {
         w: NodeIdx,
     ) -> bool {
         let (ku, kw) = (self.key[u.index()], self.key[w.index()]);
-        if ku == UNREACHED || kw == UNREACHED || w == g.root() || g.edge_kind(e) == EdgeKind::Weak {
+        // (The root is never retained: edges into it end here too.)
+        if ku == UNREACHED || kw == UNREACHED || g.edge_kind(e) == EdgeKind::Weak {
             return false;
         }
         let from_name = g.snapshot().node_names()[u.index()];
