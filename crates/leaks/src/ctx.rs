@@ -14,10 +14,13 @@ use crate::census::Census;
 use crate::matching::Matching;
 use crate::shapes::{Names, Oddballs, edge_named, simple_class};
 
-/// Path penalty from which an object counts as held only by runtime internals: a hidden
-/// (numbered internal) edge, or worse (see `heapsnap_graph::path`'s ranking; starting at an
-/// active handle alone costs 1).
-pub(crate) const RUNTIME_ONLY: u32 = 2;
+/// Path penalty from which an object counts as held only by runtime internals: a runtime
+/// internal on its path (an engine object, an internal edge, a timer list, Node's builtin
+/// module table; see `heapsnap_graph::path`'s ranking). Less is not enough: a hidden edge
+/// costs 2 and starting at an active handle 1, and V8 gives the variables of a block scope's
+/// context hidden edges (seen with V8 11.3: only declaration contexts' slots are named), so the
+/// objects of a program's `if (...) { const jobs = []; ... }` would be held "only by internals".
+pub(crate) const RUNTIME_ONLY: u32 = 4;
 
 /// The snapshots before the last one, and whether ids can be matched across them.
 #[derive(Debug)]
@@ -176,7 +179,7 @@ impl<'a, 's> Ctx<'a, 's> {
     }
 
     /// Whether `v` is the runtime's own lazily created machinery rather than the program's:
-    /// held only through runtime internals (a hidden edge or worse on its best path: builtin
+    /// held only through runtime internals (a runtime internal on its best path: builtin
     /// modules loaded on first use, V8's template and feedback caches), or the list of
     /// builtin modules Node has loaded (`process.moduleLoadList`).
     pub(crate) fn runtime_machinery(&self, v: NodeIdx) -> bool {
