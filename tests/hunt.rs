@@ -452,6 +452,69 @@ fn hunt_in_a_worker_thread() {
     assert_eq!(svc.status(), "inspector closed sessions 0");
 }
 
+/// What `hunt` exists to avoid, done anyway: three `heapsnap capture` runs, each its own
+/// inspector session, so V8 numbers the objects afresh each time. `leaks` says so once, points
+/// to `hunt`, matches objects by structure, and still ranks the two leaks first with exact
+/// growth and nothing else in its top 3 (Node's lazily created machinery included).
+#[test]
+fn separate_captures_of_the_service_rank_the_leaks_first() {
+    if !require_node("separate_captures_of_the_service_rank_the_leaks_first") {
+        return;
+    }
+    let mut svc = Service::start(&[]);
+    let run = |cmd: String| {
+        let st = Command::new("sh").arg("-c").arg(&cmd).status().unwrap();
+        assert!(st.success(), "{cmd}");
+    };
+    run(svc.load_cmd(20, "/health"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (k, name) in ["a", "b", "c"].iter().enumerate() {
+        if k > 0 {
+            run(svc.load_cmd(60, "/login"));
+        }
+        let file = dir.path().join(format!("{name}.heapsnapshot"));
+        let o = heapsnap(&["capture", "--pid", &svc.pid(), "-o", s(&file), "-q"]);
+        assert!(o.status.success(), "{}", text(&o));
+        files.push(s(&file).to_string());
+    }
+    let mut args = vec!["leaks", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let o = heapsnap(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["growth_basis"], "structure", "{doc:#}");
+    assert!(doc["ids"].as_array().unwrap().iter().all(|c| c["verdict"] != "comparable"));
+    let findings = doc["findings"].as_array().unwrap();
+    let top3: Vec<(&str, &str)> = findings
+        .iter()
+        .take(3)
+        .map(|f| (f["category"].as_str().unwrap(), f["class"].as_str().unwrap()))
+        .collect();
+    let mut sorted = top3.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [("collections", "UserSession"), ("listeners", "onConfigChange()")],
+        "the two leaks and nothing else in the top 3: {top3:?}"
+    );
+    for f in &findings[..2] {
+        assert_eq!(f["count"], 120, "{f:#}");
+        assert_eq!(f["growth"], serde_json::json!([0, 60, 120]), "{f:#}");
+    }
+    // The text report says why once, and what to do instead.
+    let mut args = vec!["leaks"];
+    args.extend(files.iter().map(String::as_str));
+    let t = out(&heapsnap(&args));
+    assert_eq!(t.matches("WARNING").count(), 1, "{t}");
+    assert!(
+        t.contains("snapshots 1 and 2, 2 and 3 were taken through separate inspector sessions"),
+        "{t}"
+    );
+    assert!(t.contains("heapsnap hunt --pid PID"), "{t}");
+    assert!(svc.alive());
+}
+
 #[test]
 fn hunt_run_folders_never_collide() {
     if !require_node("hunt_run_folders_never_collide") {
