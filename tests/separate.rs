@@ -110,3 +110,25 @@ fn separate_captures_text_says_why_once() {
         "{text}"
     );
 }
+
+#[test]
+fn report_matches_separate_captures_by_structure_too() {
+    // `heapsnap report` embeds the `leaks --json` document: the same structural matching.
+    let f = [
+        "snapshots/separate/sessions-other.heapsnapshot.gz",
+        "snapshots/separate/sessions-3.heapsnapshot.gz",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    heapsnap_ok(&["report", f[0], f[1], "-o", html.to_str().unwrap(), "-q"]);
+    let html = std::fs::read_to_string(&html).unwrap();
+    let open = "<script type=\"application/json\" id=\"heapsnap-data\">";
+    let start = html.find(open).unwrap() + open.len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let data: Value = serde_json::from_str(&html[start..end]).unwrap();
+    let leaks: Value =
+        serde_json::from_str(&heapsnap_ok(&["leaks", "--json", f[0], f[1]])).unwrap();
+    assert_eq!(leaks["growth_basis"], "structure");
+    assert_eq!(leaks["findings"].as_array().unwrap().len(), 3, "{leaks:#}");
+    assert_eq!(data["leaks"], leaks);
+}
