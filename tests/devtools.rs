@@ -70,3 +70,76 @@ fn devtools_sees_converted_output_node_by_node() {
     .concat();
     assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
 }
+
+/// Where our allocation stacks differ from DevTools' (`scripts/devtools/alloc.mjs`, its
+/// `allocationStack` of every node with a trace node id), and how many nodes were compared.
+/// DevTools' stacks end with the tree's `(root)`, which ours leave out.
+pub(crate) fn allocation_stack_differences(file: &Path) -> (usize, Vec<String>) {
+    let out = Command::new("node")
+        .arg(root().join("scripts/devtools/alloc.mjs"))
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "alloc.mjs {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap = HeapSnapshot::from_path(file).unwrap();
+    let traces = heapsnap_graph::AllocationTraces::new(&snap);
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    let mut theirs_nodes = std::collections::BTreeSet::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let i = v["i"].as_u64().unwrap() as u32;
+        theirs_nodes.insert(i);
+        let mut want: Vec<serde_json::Value> = v["frames"].as_array().unwrap().clone();
+        if want.last().is_some_and(|f| f[0] == "(root)") {
+            want.pop();
+        }
+        let Some(t) = &traces else {
+            problems.push(format!("node {i}: DevTools has a stack, we have no traces"));
+            continue;
+        };
+        let ours: Vec<serde_json::Value> = t
+            .stack(heapsnap_format::NodeIdx(i))
+            .into_iter()
+            .map(|f| {
+                serde_json::json!([
+                    f.function,
+                    f.script,
+                    f.script_id,
+                    f.line.unwrap_or(0),
+                    f.column.unwrap_or(0)
+                ])
+            })
+            .collect();
+        compared += 1;
+        if ours != want && problems.len() < 10 {
+            problems.push(format!("node {i}:\n  DevTools {want:?}\n  ours     {ours:?}"));
+        }
+    }
+    // Nodes DevTools gives no stack to must have none from us either.
+    if let Some(t) = &traces {
+        for i in 0..snap.node_count() as u32 {
+            if !theirs_nodes.contains(&i) && !t.stack(heapsnap_format::NodeIdx(i)).is_empty() {
+                problems.push(format!("node {i}: a stack from us, none from DevTools"));
+                break;
+            }
+        }
+    }
+    (compared, problems)
+}
+
+#[test]
+fn allocation_stacks_are_devtools() {
+    if !require_devtools("allocation_stacks_are_devtools") {
+        return;
+    }
+    let file = root().join("snapshots/tracking.heapsnapshot.gz");
+    let (compared, problems) = allocation_stack_differences(&file);
+    assert!(compared > 1000, "only {compared} nodes with a trace node id");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

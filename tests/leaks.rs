@@ -217,23 +217,41 @@ fn fail_on_leak_exit_codes() {
 }
 
 #[test]
-fn ids_not_comparable_fall_back_to_class_counts() {
-    // Baseline of another process: ids do not follow objects, and the report says so.
+fn ids_not_comparable_match_by_structure() {
+    // A baseline of another process (and another program): ids do not follow objects, the
+    // report says so once, with the cause and what to do, and matches objects by structure.
     let mixed = vec![
         "snapshots/leaks/listeners-baseline.heapsnapshot.gz".to_string(),
         "snapshots/leaks/intervals-target.heapsnapshot.gz".to_string(),
         "snapshots/leaks/intervals-final.heapsnapshot.gz".to_string(),
     ];
     let v = leaks_json(&mixed, &[]);
-    assert_eq!(v["growth_basis"], "class-counts");
-    assert_ne!(v["ids"][0]["verdict"], "comparable");
+    assert_eq!(v["growth_basis"], "structure");
+    assert_eq!(v["ids"][0]["verdict"], "reused");
+    assert_eq!(v["ids"][1]["verdict"], "comparable");
+    assert_eq!(v["warnings"], serde_json::json!([]));
     let f = &v["findings"][0];
     assert_eq!((f["category"].as_str(), f["class"].as_str()), (Some("timers"), Some("Timeout")));
-    assert_eq!(f["survivors"], serde_json::Value::Null);
+    // Per object, as ids would have it: none of the 400 intervals is in the other program's
+    // heap, 200 are in the target.
+    assert_eq!(f["growth"], serde_json::json!([0, 200, 400]));
+    assert_eq!(f["survivors"], 200);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v:#}");
     let text = heapsnap_ok(&["leaks", &mixed[0], &mixed[1], &mixed[2]]);
-    assert!(text.contains("WARNING: object ids are not comparable"), "{text}");
-    // Two unrelated heaps: the small drift of common classes is not growth (it must be a
-    // tenth of the class at least); a class only the second program has is, by class count.
+    assert_eq!(text.matches("WARNING").count(), 1, "{text}");
+    assert!(
+        text.contains("WARNING: object ids do not follow objects across these snapshots."),
+        "{text}"
+    );
+    assert!(
+        text.contains("snapshots 1 and 2 were taken through separate inspector sessions"),
+        "{text}"
+    );
+    assert!(text.contains("V8 clears its object id map when a session ends"), "{text}");
+    assert!(text.contains("matches objects by structure"), "{text}");
+    assert!(text.contains("heapsnap hunt --pid PID"), "{text}");
+    // Two unrelated heaps: what only the second program has is new, and nothing of the
+    // runtime's own (its builtin modules, V8's caches) is reported.
     let v = leaks_json(
         &[
             "snapshots/hello.heapsnapshot.gz".to_string(),
@@ -241,11 +259,40 @@ fn ids_not_comparable_fall_back_to_class_counts() {
         ],
         &[],
     );
-    for f in v["findings"].as_array().unwrap() {
-        assert_eq!(f["category"], "growth", "{f}");
-        assert_eq!(f["growth"][0], 0, "{f}");
-        assert_eq!(f["survivors"], serde_json::Value::Null);
-    }
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{v:#}");
+    assert_eq!(
+        (findings[0]["category"].as_str(), findings[0]["class"].as_str()),
+        (Some("growth"), Some("ControlCacheEntry"))
+    );
+    assert_eq!(findings[0]["growth"], serde_json::json!([0, 25]));
+    assert_eq!(findings[0]["survivors"], 25);
+}
+
+#[test]
+fn inputs_out_of_order_or_twice_are_warned_about() {
+    let f = files("listeners", &["baseline", "target", "final"]);
+    // The same content under two names.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.heapsnapshot.gz");
+    std::fs::copy(root().join(&f[1]), &copy).unwrap();
+    let copy = copy.to_str().unwrap().to_string();
+    let v = leaks_json(&[f[1].clone(), copy.clone()], &[]);
+    assert_eq!(v["warnings"][0]["kind"], "same-content", "{v:#}");
+    assert_eq!(v["warnings"][0]["snapshots"], serde_json::json!([1, 2]));
+    let text = heapsnap_ok(&["leaks", &f[1], &copy]);
+    assert!(text.contains("WARNING: snapshots 1 and 2 have the same content"), "{text}");
+    // Final before target: V8 numbers new objects upwards within a session.
+    let v = leaks_json(&[f[0].clone(), f[2].clone(), f[1].clone()], &[]);
+    let w = v["warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{v:#}");
+    assert_eq!(
+        (w[0]["kind"].as_str(), &w[0]["snapshots"]),
+        (Some("out-of-order"), &serde_json::json!([2, 3]))
+    );
+    assert!(w[0]["message"].as_str().unwrap().contains("largest object id"), "{w:?}");
+    // In order: nothing to say.
+    assert_eq!(leaks_json(&f, &[])["warnings"], serde_json::json!([]));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod util;
 
+mod allocations;
 mod analysis_cli;
 mod bombs;
 mod browser;
@@ -26,4 +27,5 @@ mod outputs;
 mod paths;
 mod redact;
 mod report;
+mod separate;
 mod versions;

@@ -722,7 +722,8 @@ pub(crate) struct HuntArgs {
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     pub(crate) output: PathBuf,
     /// Record allocation stacks after the baseline (V8's allocation tracking), so that the
-    /// later snapshots carry the allocation trace tree. Slows the target while it runs.
+    /// later snapshots carry the allocation trace tree and the report says where each
+    /// finding's objects were allocated. Slows the target while it runs.
     #[arg(long)]
     pub(crate) track_allocations: bool,
     /// Print one JSON document (schema `heapsnap.hunt/1`: the leaks report plus the run).

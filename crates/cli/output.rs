@@ -152,3 +152,61 @@ pub(crate) fn check_distinct_inputs(files: &[std::path::PathBuf]) -> anyhow::Res
     }
     Ok(())
 }
+
+/// An allocation stack as one line: its top frames, allocating function first, down to the
+/// first of the program's own functions and its caller when that is the program's too (at
+/// most all of `frames`):
+/// `Timeout (node:internal/timers:170:14) <- setInterval (node:timers:214:21) <- handleLogin (/srv/app/server.js:21:21)`.
+pub(crate) fn frames_text(frames: &[heapsnap_graph::Frame]) -> String {
+    let shown = match frames.iter().position(|f| !f.is_runtime()) {
+        Some(k) if frames.get(k + 1).is_some_and(|f| !f.is_runtime()) => k + 2,
+        Some(k) => k + 1,
+        None => frames.len(),
+    };
+    let parts: Vec<String> = frames[..shown].iter().map(|f| f.text()).collect();
+    if parts.is_empty() { "(no frames)".to_string() } else { parts.join(" <- ") }
+}
+
+/// Lines saying where objects were allocated, each starting with `indent`: a heading, then one
+/// line per allocation site (count, top frames), at most `max_sites`, then what is left.
+pub(crate) fn allocation_lines(
+    a: &heapsnap_graph::Allocations,
+    indent: &str,
+    max_sites: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if a.traced == 0 {
+        out.push(format!(
+            "{indent}allocated: all {} before allocation tracking started (no stacks)",
+            a.untraced
+        ));
+        return out;
+    }
+    out.push(format!("{indent}allocated at:"));
+    // Sites that differ only in frames the text leaves out are one line.
+    let mut lines: Vec<(u64, String)> = Vec::new();
+    for s in &a.sites {
+        let text = frames_text(&s.frames);
+        match lines.iter_mut().find(|l| l.1 == text) {
+            Some(l) => l.0 += s.count,
+            None => lines.push((s.count, text)),
+        }
+    }
+    lines.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| x.1.cmp(&y.1)));
+    let width = lines.iter().map(|l| l.0.to_string().len()).max().unwrap_or(1);
+    for (count, text) in lines.iter().take(max_sites) {
+        out.push(format!("{indent}  {count:>width$}  {text}"));
+    }
+    let hidden: u64 = lines.iter().skip(max_sites).map(|l| l.0).sum::<u64>() + a.other;
+    let mut rest = Vec::new();
+    if hidden > 0 {
+        rest.push(format!("{hidden} at other sites"));
+    }
+    if a.untraced > 0 {
+        rest.push(format!("{} before allocation tracking started", a.untraced));
+    }
+    if !rest.is_empty() {
+        out.push(format!("{indent}  ({})", rest.join("; ")));
+    }
+    out
+}

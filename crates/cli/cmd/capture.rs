@@ -49,10 +49,11 @@ pub(crate) fn run(args: &CaptureArgs, global: &GlobalArgs) -> Result<ExitCode> {
         let _ = writeln!(
             io::stderr(),
             "heapsnap: note: each capture opens its own inspector session, and V8 numbers objects \
-             afresh in every session, so `leaks` and `diff` cannot follow objects between this \
-             snapshot and others taken by separate captures (ids are reused for other objects). \
-             To compare snapshots of a leak, take the series in one session: heapsnap hunt \
-             --pid {who} --drive CMD (beside {} are other snapshots)",
+             afresh in every session, so `leaks` and `diff` cannot follow objects by id between \
+             this snapshot and others taken by separate captures (ids are reused for other \
+             objects; `leaks` matches objects by structure instead, less exactly). To compare \
+             snapshots of a leak, take the series in one session: heapsnap hunt --pid {who} \
+             --drive CMD (beside {} are other snapshots)",
             first.display()
         );
     }

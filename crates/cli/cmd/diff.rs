@@ -12,12 +12,14 @@ use heapsnap_diff::{
     BaseIndex, Breakdown, ClassReport, DiffOptions, DiffReport, Gate, GateFailure, HolderGroup,
     NameDiff, Noise, new_objects_snapshot,
 };
-use heapsnap_graph::{Analysis, HeapGraph, IdCheck, IdVerdict, PathMode};
+use heapsnap_graph::{Allocations, Analysis, HeapGraph, IdCheck, IdVerdict, PathMode};
 use serde::Serialize;
 
 use crate::cli::{DiffArgs, GlobalArgs};
 use crate::input::{Analyzed, display, load};
-use crate::output::{Align, Gate as GateJson, human_bytes, human_delta, json_doc, table};
+use crate::output::{
+    Align, Gate as GateJson, allocation_lines, human_bytes, human_delta, json_doc, table,
+};
 
 /// The JSON document.
 #[derive(Serialize)]
@@ -54,6 +56,7 @@ struct ClassJson<'a> {
     holders: &'a [HolderGroup],
     holders_sampled: u64,
     breakdown: &'a [Breakdown],
+    allocations: Option<&'a Allocations>,
 }
 
 impl<'a> ClassJson<'a> {
@@ -76,6 +79,7 @@ impl<'a> ClassJson<'a> {
             holders: &c.holders,
             holders_sampled: c.holders_sampled,
             breakdown: &c.breakdown,
+            allocations: c.allocations.as_ref(),
         }
     }
 }
@@ -323,7 +327,11 @@ fn write_text(
     let growing: Vec<&&ClassReport> = visible
         .iter()
         .take(top)
-        .filter(|c| !c.holders.is_empty() || !c.breakdown.is_empty())
+        .filter(|c| {
+            !c.holders.is_empty()
+                || !c.breakdown.is_empty()
+                || (c.row.count_delta() > 0 && c.allocations.as_ref().is_some_and(|a| a.traced > 0))
+        })
         .collect();
     if !growing.is_empty() {
         writeln!(out, "\nwhat holds the growth:")?;
@@ -355,6 +363,11 @@ fn write_text(
             )?;
             if let Some(note) = &h.note {
                 writeln!(out, "        ({note})")?;
+            }
+        }
+        if let Some(a) = c.allocations.as_ref().filter(|a| a.traced > 0) {
+            for line in allocation_lines(a, "      ", 3) {
+                writeln!(out, "{line}")?;
             }
         }
     }

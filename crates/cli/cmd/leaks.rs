@@ -6,8 +6,9 @@
 //! to a census (ids, class counts, collection sizes) and dropped before the next is read.
 //!
 //! JSON (`heapsnap.leaks/1`): `schema`, `snapshots` (file names, oldest first),
-//! `growth_basis` (`none` | `ids` | `class-counts`: ids are not comparable, growth is by class
-//! counts), `ids` (one id check per consecutive pair: `base_ids`, `after_ids`, `shared`,
+//! `growth_basis` (`none` | `ids` | `structure`: ids are not comparable, objects are matched
+//! by structure | `class-counts`), `warnings` (`kind`: `same-content` | `out-of-order`,
+//! `snapshots`, `message`), `ids` (one id check per consecutive pair: `base_ids`, `after_ids`, `shared`,
 //! `mismatched`, `verdict`: `comparable` | `different-processes` | `reused`), `findings`
 //! (most important first): `rank`, `category` (`detached-dom`, `listeners`, `timers`,
 //! `resources`, `closures`, `cycles`, `collections`, `growth`, `duplicate-strings`), `class`,
@@ -17,7 +18,9 @@
 //! (the representative retaining path: `text`, `signature`, `origin`, `script`, `note`,
 //! `steps`; see "Paths" in `docs/json.md`), `holders` (every independent holder's path, same
 //! shape; the first is `path`), `retains` (`class`,
-//! `count`, `size` of what the cluster keeps alive), `facts` (detector details), `ids` (up to
+//! `count`, `size` of what the cluster keeps alive), `allocations` (where the members were
+//! allocated, or null without allocation traces: see docs/json.md), `facts` (detector
+//! details), `ids` (up to
 //! 20 member ids); `below_threshold`, `merged` (candidates not reported: under every
 //! threshold, or explained by a more specific finding); `gate` (`failed`, `reasons`).
 //!
@@ -30,13 +33,14 @@ use std::process::ExitCode;
 use anyhow::Result;
 use heapsnap_graph::{Holder, IdCheck, IdVerdict};
 use heapsnap_leaks::{
-    Category, Fact, Finding, GrowthBasis, LeakOptions, LeakReport, RetainedClass, read_series,
+    Allocations, Category, Census, Fact, Finding, GrowthBasis, InputWarning, LeakOptions,
+    LeakReport, RetainedClass, read_series, read_structures,
 };
 use serde::Serialize;
 
 use crate::cli::{GlobalArgs, LeaksArgs};
 use crate::input::{Analyzed, display, load};
-use crate::output::{Gate, human_bytes, json_doc};
+use crate::output::{Gate, allocation_lines, human_bytes, json_doc};
 
 /// The JSON document.
 #[derive(Serialize)]
@@ -44,6 +48,7 @@ struct Doc<'a> {
     schema: String,
     snapshots: Vec<String>,
     growth_basis: GrowthBasis,
+    warnings: &'a [InputWarning],
     ids: &'a [IdCheck],
     findings: Vec<FindingJson<'a>>,
     below_threshold: usize,
@@ -71,6 +76,7 @@ struct FindingJson<'a> {
     path: Option<&'a Holder>,
     holders: &'a [Holder],
     retains: &'a [RetainedClass],
+    allocations: Option<&'a Allocations>,
     #[serde(serialize_with = "facts_map")]
     facts: &'a [Fact],
     ids: &'a [u32],
@@ -98,6 +104,7 @@ impl<'a> FindingJson<'a> {
             path: f.path(),
             holders: &f.holders,
             retains: &f.retains,
+            allocations: f.allocations.as_ref(),
             facts: &f.facts,
             ids: &f.ids[..f.ids.len().min(20)],
         }
@@ -128,8 +135,17 @@ pub(crate) fn analyze(
 ) -> Result<LeakReport> {
     let Some((last, earlier)) = files.split_last() else { anyhow::bail!("no snapshot given") };
     crate::output::check_distinct_inputs(files)?;
-    let (priors, last) =
-        read_series(earlier, last, |p, primary| load(p, global, quiet || !primary))?;
+    let read = |p: &std::path::Path, primary: bool| load(p, global, quiet || !primary);
+    let (mut priors, last) = read_series(earlier, last, read)?;
+    if !Census::ids_comparable(&priors, &last) {
+        // Separate inspector sessions or other processes: objects can only be matched by
+        // structure, which the plain censuses do not keep. Read the earlier files again.
+        log::info!(
+            "object ids are not comparable: reading the earlier snapshots again to match objects \
+             by structure"
+        );
+        priors = read_structures(earlier, read)?;
+    }
     let loaded = Analyzed { snap: last };
     let (g, a) = loaded.analyze();
     let t = std::time::Instant::now();
@@ -202,6 +218,7 @@ fn document<'a>(
         schema,
         snapshots: args.files.iter().map(|p| display(p)).collect(),
         growth_basis: report.growth_basis,
+        warnings: &report.warnings,
         ids: &report.ids,
         findings: report
             .findings
@@ -235,6 +252,61 @@ fn growth_text(f: &Finding) -> String {
     }
 }
 
+/// `snapshots 1 and 2`, `snapshots 1 and 2, 2 and 3`.
+fn pairs_text(pairs: &[usize]) -> String {
+    let list: Vec<String> = pairs.iter().map(|k| format!("{} and {}", k + 1, k + 2)).collect();
+    format!("snapshot{} {}", if list.is_empty() { "" } else { "s" }, list.join(", "))
+}
+
+/// The one warning about ids that do not follow objects: which pairs, why, what growth is
+/// measured by instead, and what to do.
+fn ids_warning(r: &LeakReport, basis: GrowthBasis) -> String {
+    let by = |v: IdVerdict| -> Vec<usize> {
+        r.ids.iter().enumerate().filter(|(_, c)| c.verdict == v).map(|(k, _)| k).collect()
+    };
+    let mut causes = Vec::new();
+    let reused = by(IdVerdict::Reused);
+    if !reused.is_empty() {
+        let (m, s) =
+            reused.iter().fold((0, 0), |(m, s), &k| (m + r.ids[k].mismatched, s + r.ids[k].shared));
+        causes.push(format!(
+            "{} were taken through separate inspector sessions (separate `heapsnap capture` \
+             runs, DevTools reconnected) or in different processes: V8 clears its object id \
+             map when a session ends, and each session numbers objects afresh ({m} of {s} \
+             shared ids name other objects)",
+            pairs_text(&reused)
+        ));
+    }
+    let other = by(IdVerdict::DifferentProcesses);
+    if !other.is_empty() {
+        let (sh, of) = other.iter().fold((0, 0), |(sh, of), &k| {
+            (sh + r.ids[k].shared, of + r.ids[k].base_ids.min(r.ids[k].after_ids))
+        });
+        causes.push(format!(
+            "{} come from different processes (or isolates): ids of one mean nothing in the \
+             other ({sh} of {of} ids shared)",
+            pairs_text(&other)
+        ));
+    }
+    let instead = match basis {
+        GrowthBasis::Structure => {
+            "Growth below matches objects by structure instead (retaining path, class and \
+             property names): less exact than ids."
+        }
+        _ => "Growth below is by class counts, not by object.",
+    };
+    let mut lines =
+        vec!["WARNING: object ids do not follow objects across these snapshots.".to_string()];
+    lines.extend(causes.into_iter().map(|c| format!("  {c}.")));
+    lines.push(format!("  {instead}"));
+    lines.push(
+        "  To follow objects by id, take the series in one inspector session: heapsnap hunt \
+         --pid PID"
+            .to_string(),
+    );
+    lines.join("\n")
+}
+
 /// Writes the report as text, the first `top` findings in full.
 pub(crate) fn write_text(out: &mut impl Write, r: &LeakReport, top: usize) -> io::Result<()> {
     let n = r.snapshots;
@@ -249,21 +321,12 @@ pub(crate) fn write_text(out: &mut impl Write, r: &LeakReport, top: usize) -> io
     };
     writeln!(out, "{mode}")?;
     match r.growth_basis {
-        GrowthBasis::ClassCounts => {
-            for c in r.ids.iter().filter(|c| c.verdict != IdVerdict::Comparable) {
-                writeln!(
-                    out,
-                    "WARNING: object ids are not comparable ({}: {} of {} shared, {} mismatched); \
-                     growth below is by class counts, not by object",
-                    c.verdict.name(),
-                    c.shared,
-                    c.base_ids.min(c.after_ids),
-                    c.mismatched
-                )?;
-            }
-        }
         GrowthBasis::Ids => writeln!(out, "object ids: comparable, growth follows objects")?,
-        _ => {}
+        GrowthBasis::None => {}
+        basis => writeln!(out, "{}", ids_warning(r, basis))?,
+    }
+    for w in &r.warnings {
+        writeln!(out, "WARNING: {}", w.message)?;
     }
     writeln!(out)?;
     if r.findings.is_empty() {
@@ -300,6 +363,11 @@ pub(crate) fn write_text(out: &mut impl Write, r: &LeakReport, top: usize) -> io
             writeln!(out, "   {label} {}", h.text)?;
             if let Some(note) = &h.note {
                 writeln!(out, "           ({note})")?;
+            }
+        }
+        if let Some(a) = &f.allocations {
+            for line in allocation_lines(a, "   ", 3) {
+                writeln!(out, "{line}")?;
             }
         }
     }

@@ -151,7 +151,13 @@ fn build<'s>(
     global: &'s GlobalArgs,
     watch: Option<(String, WatchSeries)>,
 ) -> Result<(Report, Vec<String>)> {
-    let (priors, base, last) = read_series(s, &args.files, global)?;
+    let (mut priors, base, last) = read_series(s, &args.files, global)?;
+    if !Census::ids_comparable(&priors, &last) {
+        // As `heapsnap leaks` does: objects are matched by structure, which plain censuses do
+        // not keep. Read the earlier files again (the leaks section must be `leaks --json`'s).
+        let earlier = &args.files[..args.files.len() - 1];
+        priors = heapsnap_leaks::read_structures(earlier, |p, _| load(p, global, true))?;
+    }
     let last_path = args.files.last().map(|p| p.as_path()).unwrap_or(Path::new("-"));
     let loaded = Analyzed { snap: last };
     let (g, a) = loaded.analyze();

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::cli::{GlobalArgs, RetainersArgs};
 use crate::input::{Analyzed, display};
-use crate::output::{human_bytes, json_doc};
+use crate::output::{frames_text, human_bytes, json_doc};
 
 /// The JSON document.
 #[derive(Serialize)]
@@ -88,6 +88,9 @@ fn write_text(out: &mut impl Write, r: &RetainersReport) -> io::Result<()> {
         human_bytes(t.retained_size),
         t.distance.map_or("-".to_string(), |d| d.to_string())
     )?;
+    if let Some(frames) = &r.allocation {
+        writeln!(out, "allocated at: {}", frames_text(&frames[..frames.len().min(4)]))?;
+    }
     if r.paths.is_empty() {
         writeln!(
             out,

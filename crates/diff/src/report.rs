@@ -1,14 +1,15 @@
 //! What `heapsnap diff` reports beyond DevTools' rows: noise classes set apart, what the new
 //! objects retain, who holds them (retainer paths grouped by signature), closures and contexts
-//! broken down by function, whether the two snapshots' ids are comparable at all, and a
-//! class-name comparison when they are not.
+//! broken down by function, where the new objects were allocated (snapshots with allocation
+//! traces), whether the two snapshots' ids are comparable at all, and a class-name comparison
+//! when they are not.
 
 use std::collections::{BTreeMap, HashMap};
 
 use heapsnap_format::{NodeIdx, NodeKind};
 use heapsnap_graph::{
-    Analysis, DominatorTree, HeapGraph, IdCheck, Origin, PathFinder, PathMode, RetainerPath, Step,
-    class_retained, closure_label, node_locations,
+    AllocationTraces, Allocations, Analysis, DominatorTree, HeapGraph, IdCheck, Origin, PathFinder,
+    PathMode, RetainerPath, SiteOptions, Step, class_retained, closure_label, node_locations,
 };
 use serde::Serialize;
 
@@ -118,6 +119,9 @@ pub struct ClassReport {
     pub holders_sampled: u64,
     /// Closures (`Function`) by function, contexts (`system / Context`) by owning function.
     pub breakdown: Vec<Breakdown>,
+    /// Where the new objects were allocated, when the newer snapshot carries allocation traces
+    /// (rows with new objects only).
+    pub allocations: Option<Allocations>,
 }
 
 /// A class compared by name only (used when ids are not comparable).
@@ -200,6 +204,7 @@ impl DiffReport {
                     holders: Vec::new(),
                     holders_sampled: 0,
                     breakdown,
+                    allocations: None,
                 }
             })
             .collect();
@@ -221,6 +226,13 @@ impl DiffReport {
             done += 1;
         }
         lap("holders");
+        if let Some(traces) = AllocationTraces::new(g.snapshot()) {
+            let site_opts = SiteOptions::default();
+            for c in classes.iter_mut().filter(|c| !c.row.new_nodes.is_empty()) {
+                c.allocations = Some(traces.sites(&c.row.new_nodes, &site_opts));
+            }
+            lap("allocation sites");
+        }
         let by_name = (ids.verdict != heapsnap_graph::IdVerdict::Comparable)
             .then(|| by_name(base, g, after, &paths, opts));
         DiffReport {

@@ -31,6 +31,34 @@ impl TraceTree {
     pub fn is_empty(&self) -> bool {
         self.flat.is_empty()
     }
+
+    /// Numbers per tree node before its child count: every field of
+    /// `meta.trace_node_fields` but the last (`children`), in that order.
+    pub fn value_fields(&self) -> usize {
+        self.value_fields
+    }
+
+    /// The tree, flat in pre-order: per node its [`value_fields`](TraceTree::value_fields)
+    /// numbers, then its child count; its children follow it, in order.
+    ///
+    /// ```
+    /// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id"],
+    /// #   "node_types":[["synthetic"]],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["element"]],
+    /// #   "trace_function_info_fields":["function_id","name","script_name","script_id","line","column"],
+    /// #   "trace_node_fields":["id","function_info_index","count","size","children"]},
+    /// #   "node_count":1,"edge_count":0,"trace_function_count":2},
+    /// #   "nodes":[0,0,1,0,0,2],"edges":[],"trace_function_infos":[1,0,0,0,0,0, 2,1,0,0,3,4],
+    /// #   "trace_tree":[1,0,0,0,[2,1,1,16,[]]],"strings":["(root)","f"]}"#;
+    /// let snap = heapsnap_format::HeapSnapshot::from_slice(json)?;
+    /// let tree = snap.trace_tree().unwrap();
+    /// assert_eq!(tree.value_fields(), 4);
+    /// // The root (id 1, function 0) with one child (id 2, function 1, 1 object of 16 bytes).
+    /// assert_eq!(tree.flat(), &[1, 0, 0, 0, 1, 2, 1, 1, 16, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn flat(&self) -> &[u32] {
+        &self.flat
+    }
 }
 
 /// A parsed V8 heap snapshot.

@@ -11,6 +11,10 @@
 //! (through the program's own variables, `server.js: userCache`, avoiding runtime internals;
 //! or DevTools' shortest), and writes it ([`PathFinder`], [`Holder`]; the notation is in its
 //! docs). [`IdCheck`] tells whether two snapshots' object ids follow the same objects.
+//! [`AllocationTraces`] reads the allocation trace tree of snapshots taken while V8 tracked
+//! allocations: where each object was allocated, grouped into allocation sites.
+//! [`StructuralKeys`] tell objects apart across snapshots whose ids do not follow objects
+//! (separate inspector sessions, other processes): by retaining path, class and properties.
 //!
 //! ```
 //! use heapsnap_format::HeapSnapshot;
@@ -33,16 +37,19 @@
 
 #![deny(missing_docs)]
 
+mod alloc;
 mod analysis;
 mod classes;
 mod dominators;
 mod graph;
 mod ids;
 pub mod path;
+mod structure;
 mod summary;
 mod visit;
 mod weakmap;
 
+pub use alloc::{AllocationSite, AllocationTraces, Allocations, Frame, SiteOptions};
 pub use analysis::{
     Analysis, AnalysisOptions, BASE_SYSTEM_DISTANCE, FLAG_CAN_BE_QUERIED, FLAG_DETACHED_DOM,
     FLAG_PAGE_OBJECT, NO_DISTANCE,
@@ -58,6 +65,7 @@ pub use path::{
     PathOptions, PathTree, RetainerPath, Runs, Step, StepNode, closure_label, collapse_runs,
     edge_text, retainer_paths, start_label,
 };
+pub use structure::{MAX_OWN_PROPERTIES, StructuralKeys};
 pub use summary::{ClassSummary, DominatorTree, class_retained, class_summaries};
 pub use visit::{
     EdgeReferences, Edges, HeapEdgeRef, Neighbors, NodeIdentifiers, NodeReferences, NodeSet,

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use heapsnap_format::{HeapSnapshot, NodeIdx, NodeKind};
 use heapsnap_graph::{HeapGraph, IdCheck};
 
+use crate::matching::Structure;
 use crate::shapes::{FxBuild, Names, Oddballs, collection, simple_class};
 
 /// One in this many JS object ids (by `id / 2`) is sampled for the id check.
@@ -31,6 +32,16 @@ pub struct Census {
     /// Entry count of each collection object with at least one entry: (id, entries), by id.
     collections: Vec<(u32, u32)>,
     nodes: usize,
+    /// A hash of the nodes' ids, types, names and sizes and of the edge targets: equal for
+    /// the same snapshot content.
+    fingerprint: u64,
+    /// The largest JS object (odd) id.
+    max_odd_id: u32,
+    /// The largest `last_assigned_id` of the `samples` section (written while V8 tracks
+    /// objects), if any.
+    last_assigned_id: Option<u32>,
+    /// Objects by structural key, when taken with [`Census::with_structure`].
+    structure: Option<Structure>,
 }
 
 impl Census {
@@ -55,6 +66,96 @@ impl Census {
     /// Takes the census of a snapshot through its graph (the retainer index is not needed).
     pub fn of_graph(g: &HeapGraph<'_>) -> Census {
         Census::with_collections(g).0
+    }
+
+    /// [`Census::new`], plus the objects' [structural keys](heapsnap_graph::StructuralKeys)
+    /// (counted by key) and collection sizes by key: what [`LeakReport`](crate::LeakReport)
+    /// needs to match objects between snapshots whose ids do not follow objects (separate
+    /// inspector sessions, other processes). It costs a retaining-path search and a sort of
+    /// the nodes on top of the plain census, and about 12 bytes per distinct key.
+    pub fn with_structure(snap: &HeapSnapshot) -> Census {
+        let g = HeapGraph::new(snap);
+        let (mut census, collections) = Census::with_collections(&g);
+        census.structure = Some(Structure::new(&g, &collections));
+        census
+    }
+
+    /// Only what the id check needs (ids, the sample): a single pass over the node ids.
+    fn ids_only(snap: &HeapSnapshot) -> Census {
+        let ids = snap.node_ids();
+        let types = snap.node_types();
+        let type_names = snap.meta().node_type_names();
+        let max_odd = ids.iter().filter(|&&id| id % 2 == 1).max().copied().unwrap_or(0);
+        let mut odd_ids = vec![0u64; (max_odd as usize / 2) / 64 + 1];
+        let mut sample = Vec::new();
+        for (i, &id) in ids.iter().enumerate() {
+            if id % 2 == 1 {
+                let k = (id / 2) as usize;
+                odd_ids[k / 64] |= 1 << (k % 64);
+                if (id / 2).is_multiple_of(SAMPLE) {
+                    let t = types[i];
+                    let tn = type_names.get(usize::from(t)).map(String::as_str).unwrap_or("");
+                    let name = snap.node(NodeIdx(i as u32)).identity_name();
+                    sample.push((id, fnv1a(tn.as_bytes(), fnv1a(name.as_bytes(), 0))));
+                }
+            }
+        }
+        sample.sort_unstable();
+        Census {
+            odd_ids,
+            even_ids: Vec::new(),
+            sample,
+            classes: Vec::new(),
+            collections: Vec::new(),
+            nodes: snap.node_count(),
+            fingerprint: 0,
+            max_odd_id: max_odd,
+            last_assigned_id: None,
+            structure: None,
+        }
+    }
+
+    /// Whether objects of `last` can only be followed into the snapshots of `priors` (oldest
+    /// first, all before `last`) by structure: some consecutive pair's ids are not comparable
+    /// (separate inspector sessions, other processes). Then [`LeakReport::new`] wants censuses
+    /// taken [with structure](Census::with_structure); without them it compares class counts.
+    /// Cheap: one pass over `last`'s ids.
+    ///
+    /// [`LeakReport::new`]: crate::LeakReport::new
+    pub fn ids_comparable(priors: &[Census], last: &HeapSnapshot) -> bool {
+        if priors.is_empty() {
+            return true;
+        }
+        let last = Census::ids_only(last);
+        let all: Vec<&Census> = priors.iter().chain(std::iter::once(&last)).collect();
+        all.windows(2)
+            .all(|w| id_check(w[0], w[1]).verdict == heapsnap_graph::IdVerdict::Comparable)
+    }
+
+    /// Whether the census has structural keys ([`Census::with_structure`]).
+    pub fn has_structure(&self) -> bool {
+        self.structure.is_some()
+    }
+
+    pub(crate) fn structure(&self) -> Option<&Structure> {
+        self.structure.as_ref()
+    }
+
+    /// A hash of the snapshot's content (node ids, types, names, sizes, edge targets): equal
+    /// for two files with the same snapshot.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The largest JS object id (odd ids; 0 when there is none).
+    pub fn max_object_id(&self) -> u32 {
+        self.max_odd_id
+    }
+
+    /// The largest `last_assigned_id` in the snapshot's `samples` (present when V8 tracked
+    /// objects while it was taken).
+    pub fn last_assigned_id(&self) -> Option<u32> {
+        self.last_assigned_id
     }
 
     /// [`Census::of_graph`], plus every collection of the snapshot with at least one entry as
@@ -109,6 +210,8 @@ impl Census {
                 by_node.push((i as u32, c.size));
             }
         }
+        let fingerprint = fingerprint(snap);
+        let last_assigned_id = last_assigned_id(snap);
         even_ids.sort_unstable();
         sample.sort_unstable();
         collections.sort_unstable();
@@ -136,6 +239,10 @@ impl Census {
             classes: classes.into_iter().collect(),
             collections,
             nodes: n,
+            fingerprint,
+            max_odd_id: max_odd,
+            last_assigned_id,
+            structure: None,
         };
         (census, by_node)
     }
@@ -180,6 +287,38 @@ impl Census {
     }
 }
 
+/// A hash of the node columns and edge targets (see [`Census::fingerprint`]).
+fn fingerprint(snap: &HeapSnapshot) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ snap.node_count() as u64;
+    let mut add = |x: u32| {
+        h = (h ^ u64::from(x)).wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    for i in 0..snap.node_count() {
+        add(snap.node_ids()[i]);
+        add(u32::from(snap.node_types()[i]));
+        add(snap.node_names()[i]);
+        add(snap.node_self_sizes()[i]);
+        add(snap.first_edges()[i]);
+    }
+    for &t in snap.edge_targets() {
+        add(t);
+    }
+    h
+}
+
+/// The largest `last_assigned_id` of the `samples` section (`meta.sample_fields`, V8:
+/// `timestamp_us`, `last_assigned_id`).
+fn last_assigned_id(snap: &HeapSnapshot) -> Option<u32> {
+    let samples = snap.samples().filter(|s| !s.is_empty())?;
+    let fields = snap.meta().field_list("sample_fields");
+    let width = fields.as_ref().map_or(2, |f| f.len()).max(1);
+    let at = match &fields {
+        Some(f) => f.iter().position(|x| x == "last_assigned_id")?,
+        None => 1,
+    };
+    samples.chunks_exact(width).filter_map(|r| r.get(at).copied()).max()
+}
+
 /// 32-bit FNV-1a, continuing from `seed` (0 starts a new hash).
 fn fnv1a(bytes: &[u8], seed: u32) -> u32 {
     let mut h: u32 = if seed == 0 { 0x811c_9dc5 } else { seed };
@@ -217,4 +356,63 @@ pub(crate) fn id_check(prev: &Census, next: &Census) -> IdCheck {
     let shared: u64 =
         prev.odd_ids.iter().zip(&next.odd_ids).map(|(x, y)| u64::from((x & y).count_ones())).sum();
     IdCheck::judge(base_ids, after_ids, shared, sampled_shared, sampled_mismatched)
+}
+
+/// What looks wrong with the inputs, from their censuses (oldest first, the last one's
+/// included) and the id checks of consecutive pairs: two with the same content; a pair whose
+/// ids are comparable but run backwards (V8 numbers new objects upwards within a session, and
+/// its `samples` record the last id it assigned).
+pub(crate) fn input_warnings(
+    priors: &[Census],
+    last: &Census,
+    ids: &[IdCheck],
+) -> Vec<crate::InputWarning> {
+    let all: Vec<&Census> = priors.iter().chain(std::iter::once(last)).collect();
+    let same = |a: &Census, b: &Census| a.fingerprint == b.fingerprint && a.nodes == b.nodes;
+    let mut out = Vec::new();
+    for i in 0..all.len() {
+        for j in i + 1..all.len() {
+            if same(all[i], all[j]) {
+                out.push(crate::InputWarning {
+                    kind: "same-content",
+                    snapshots: [i + 1, j + 1],
+                    message: format!(
+                        "snapshots {} and {} have the same content (the same snapshot given \
+                         twice?): nothing can grow between them",
+                        i + 1,
+                        j + 1
+                    ),
+                });
+            }
+        }
+    }
+    for (k, check) in ids.iter().enumerate() {
+        let (Some(a), Some(b)) = (all.get(k), all.get(k + 1)) else { break };
+        if check.verdict != heapsnap_graph::IdVerdict::Comparable || same(a, b) {
+            continue;
+        }
+        let (first, second) = (k + 1, k + 2);
+        let evidence = match (a.last_assigned_id, b.last_assigned_id) {
+            (Some(x), Some(y)) if y < x => Some(format!(
+                "the last object id V8 had assigned when snapshot {second} was taken ({y}, from \
+                 its samples) is below snapshot {first}'s ({x})"
+            )),
+            _ if b.max_odd_id < a.max_odd_id => Some(format!(
+                "snapshot {second}'s largest object id (@{}) is below snapshot {first}'s (@{})",
+                b.max_odd_id, a.max_odd_id
+            )),
+            _ => None,
+        };
+        if let Some(e) = evidence {
+            out.push(crate::InputWarning {
+                kind: "out-of-order",
+                snapshots: [first, second],
+                message: format!(
+                    "snapshots {first} and {second} look out of order: {e}, while V8 numbers \
+                     new objects upwards within a session; give the snapshots oldest first"
+                ),
+            });
+        }
+    }
+    out
 }

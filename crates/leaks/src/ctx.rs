@@ -11,7 +11,16 @@ use heapsnap_graph::{
 
 use crate::LeakOptions;
 use crate::census::Census;
+use crate::matching::Matching;
 use crate::shapes::{Names, Oddballs, edge_named, simple_class};
+
+/// Path penalty from which an object counts as held only by runtime internals: a runtime
+/// internal on its path (an engine object, an internal edge, a timer list, Node's builtin
+/// module table; see `heapsnap_graph::path`'s ranking). Less is not enough: a hidden edge
+/// costs 2 and starting at an active handle 1, and V8 gives the variables of a block scope's
+/// context hidden edges (seen with V8 11.3: only declaration contexts' slots are named), so the
+/// objects of a program's `if (...) { const jobs = []; ... }` would be held "only by internals".
+pub(crate) const RUNTIME_ONLY: u32 = 4;
 
 /// The snapshots before the last one, and whether ids can be matched across them.
 #[derive(Debug)]
@@ -24,12 +33,49 @@ pub(crate) struct History<'a> {
     pub(crate) comparable: bool,
     /// The last snapshot's collections with at least one entry: (node, entries), by node.
     pub(crate) last_collections: Vec<(u32, u32)>,
+    /// When ids are not comparable and the earlier censuses have structural keys: the last
+    /// snapshot's objects matched to them by structure.
+    pub(crate) matching: Option<Matching>,
 }
 
 impl History<'_> {
     /// Number of snapshots, the last included.
     pub(crate) fn len(&self) -> usize {
         self.priors.len() + 1
+    }
+
+    /// Whether objects of the last snapshot can be followed into the earlier ones: by id, or
+    /// by structure. (Otherwise only class counts compare.)
+    pub(crate) fn matched(&self) -> bool {
+        self.comparable || self.matching.is_some()
+    }
+
+    /// Whether object `v` (id `id`) of the last snapshot was in earlier snapshot `p`: by id
+    /// when ids are comparable, by structure when they are matched so, else never.
+    #[inline]
+    pub(crate) fn present(&self, p: usize, v: NodeIdx, id: u32) -> bool {
+        if self.comparable {
+            return self.priors.get(p).is_some_and(|c| c.contains(id));
+        }
+        self.matching.as_ref().is_some_and(|m| m.present(p, v))
+    }
+
+    /// The entry count of collection `v` (id `id`, `size` entries now) in every snapshot,
+    /// oldest first (`None` where it did not exist), when objects are matched.
+    pub(crate) fn collection_series(
+        &self,
+        v: NodeIdx,
+        id: u32,
+        size: u32,
+    ) -> Option<Vec<Option<u64>>> {
+        let mut s: Vec<Option<u64>> = if self.comparable {
+            self.priors.iter().map(|c| c.collection_size(id).map(u64::from)).collect()
+        } else {
+            let sizes = self.matching.as_ref()?.collection_sizes(v)?;
+            sizes.iter().map(|x| x.map(u64::from)).collect()
+        };
+        s.push(Some(u64::from(size)));
+        Some(s)
     }
 
     /// Class counts of `class` in every snapshot, oldest first.
@@ -130,6 +176,15 @@ impl<'a, 's> Ctx<'a, 's> {
     #[inline]
     pub(crate) fn path_rank(&self, v: NodeIdx) -> (u32, u32) {
         self.paths.cost(v).map_or((u32::MAX, u32::MAX), |c| (c.penalty, c.links))
+    }
+
+    /// Whether `v` is the runtime's own lazily created machinery rather than the program's:
+    /// held only through runtime internals (a runtime internal on its best path: builtin
+    /// modules loaded on first use, V8's template and feedback caches), or the list of
+    /// builtin modules Node has loaded (`process.moduleLoadList`).
+    pub(crate) fn runtime_machinery(&self, v: NodeIdx) -> bool {
+        self.path_rank(v).0 >= RUNTIME_ONLY
+            || self.signature_of(v).is_some_and(|s| s.ends_with(".moduleLoadList"))
     }
 
     /// The signature of `v`'s chosen path (`None` when nothing retains it).

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use heapsnap_format::NodeIdx;
-use heapsnap_graph::Holder;
+use heapsnap_graph::{Allocations, Holder};
 
 /// What kind of leak a finding is. The order is the precedence used when two detectors
 /// describe the same objects: the explanation of what holds them wins (a growing `Set` of
@@ -165,6 +165,11 @@ pub struct Finding {
     pub retains: Vec<RetainedClass>,
     /// Detector-specific details.
     pub facts: Vec<Fact>,
+    /// Where the cluster's objects of its [`class`](Finding::class) were allocated (all of
+    /// them when none is of the class; grouped by their top frames), when the last
+    /// snapshot carries allocation traces (taken with allocation tracking on: `heapsnap hunt
+    /// --track-allocations`, DevTools' "Allocation instrumentation on timeline").
+    pub allocations: Option<Allocations>,
     /// The cluster's objects (positions in the last snapshot), in id order.
     pub members: Vec<NodeIdx>,
     /// Their object ids, in the same order.

@@ -60,6 +60,7 @@ mod census;
 mod ctx;
 mod detect;
 mod finding;
+mod matching;
 mod series;
 mod shapes;
 mod triage;
@@ -71,12 +72,15 @@ mod testutil;
 mod tests;
 
 use heapsnap_format::{HeapSnapshot, NoProgress};
-use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, IdCheck, IdVerdict, PathMode};
+use heapsnap_graph::{
+    AllocationTraces, Analysis, AnalysisOptions, HeapGraph, IdCheck, IdVerdict, PathMode,
+    SiteOptions,
+};
 
 pub use census::Census;
 pub use finding::{Category, Fact, FactValue, Finding, RetainedClass};
-pub use heapsnap_graph::Holder;
-pub use series::read_series;
+pub use heapsnap_graph::{AllocationSite, Allocations, Frame, Holder};
+pub use series::{read_series, read_structures};
 
 /// Thresholds and limits. `Default` is tuned so that healthy heaps (and the control
 /// scenarios in `snapshots/leaks/`) report nothing.
@@ -149,8 +153,12 @@ pub enum GrowthBasis {
     None,
     /// Object ids: members followed across snapshots (collections: entries by collection id).
     Ids,
-    /// Class counts, because the snapshots' ids are not comparable.
+    /// Class counts, because the snapshots' ids are not comparable (and the earlier censuses
+    /// have no structural keys).
     ClassCounts,
+    /// Objects matched by structure (retaining path, class, own properties), because the
+    /// snapshots' ids are not comparable: see [`Census::with_structure`].
+    Structure,
 }
 
 /// The leaks found in a set of snapshots.
@@ -168,6 +176,20 @@ pub struct LeakReport {
     pub below_threshold: usize,
     /// Candidates whose objects a more specific finding already explains (not reported).
     pub merged: usize,
+    /// What looks wrong with the inputs (the same snapshot twice, snapshots out of order).
+    pub warnings: Vec<InputWarning>,
+}
+
+/// Something that looks wrong with the snapshots given.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct InputWarning {
+    /// What: `same-content` or `out-of-order`.
+    pub kind: &'static str,
+    /// The two snapshots concerned, 1-based, in the order given.
+    pub snapshots: [usize; 2],
+    /// In words, with the evidence.
+    pub message: String,
 }
 
 impl LeakReport {
@@ -200,12 +222,22 @@ impl LeakReport {
             prev = Some(c);
         }
         let comparable = ids.iter().all(|c| c.verdict == IdVerdict::Comparable);
-        let growth_basis = match (priors.is_empty(), comparable) {
-            (true, _) => GrowthBasis::None,
-            (false, true) => GrowthBasis::Ids,
-            (false, false) => GrowthBasis::ClassCounts,
+        let structures: Option<Vec<&matching::Structure>> =
+            priors.iter().map(Census::structure).collect();
+        let matching = match structures {
+            Some(s) if !comparable && !priors.is_empty() => {
+                Some(matching::Matching::new(&s, g, &last_collections))
+            }
+            _ => None,
         };
-        let hist = ctx::History { priors, last, comparable, last_collections };
+        let growth_basis = match (priors.is_empty(), comparable, matching.is_some()) {
+            (true, _, _) => GrowthBasis::None,
+            (false, true, _) => GrowthBasis::Ids,
+            (false, false, true) => GrowthBasis::Structure,
+            (false, false, false) => GrowthBasis::ClassCounts,
+        };
+        let warnings = census::input_warnings(priors, &last, &ids);
+        let hist = ctx::History { priors, last, comparable, last_collections, matching };
         let c = ctx::Ctx::assemble(g, a, opts, hist, parts);
 
         let mut out = triage::Triaged::default();
@@ -243,6 +275,27 @@ impl LeakReport {
             .filter(|f| f.count >= opts.min_count && f.retained_size >= opts.min_retained)
             .collect();
         triage::rank(&mut findings);
+        if let Some(traces) = AllocationTraces::new(g.snapshot()) {
+            let t = std::time::Instant::now();
+            let site_opts = SiteOptions::default();
+            let snap = g.snapshot();
+            for f in &mut findings {
+                // The finding's own objects: a collection's entries of its class, not their
+                // keys.
+                let of_class: Vec<heapsnap_format::NodeIdx> = f
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|&v| {
+                        let n = snap.node(v);
+                        shapes::simple_class(n.kind(), n.kind_name(), n.name()) == f.class
+                    })
+                    .collect();
+                let objects = if of_class.is_empty() { &f.members } else { &of_class };
+                f.allocations = Some(traces.sites(objects, &site_opts));
+            }
+            log::debug!("leaks: allocation sites took {:.2?}", t.elapsed());
+        }
         LeakReport {
             findings,
             snapshots: priors.len() + 1,
@@ -250,15 +303,19 @@ impl LeakReport {
             growth_basis,
             below_threshold: out.below,
             merged: out.merged,
+            warnings,
         }
     }
 
     /// Convenience for small inputs: analyzes `snapshots` (oldest first; all held in memory at
-    /// once) and reports. Large inputs should go through [`Census::new`] and
+    /// once) and reports (matching objects by structure when their ids are not comparable). Large inputs should go through [`Census::new`] and
     /// [`LeakReport::new`], which hold one full snapshot at a time.
     pub fn from_snapshots(snapshots: &[HeapSnapshot], opts: &LeakOptions) -> Option<LeakReport> {
         let (last, earlier) = snapshots.split_last()?;
-        let priors: Vec<Census> = earlier.iter().map(Census::new).collect();
+        let mut priors: Vec<Census> = earlier.iter().map(Census::new).collect();
+        if !Census::ids_comparable(&priors, last) {
+            priors = earlier.iter().map(Census::with_structure).collect();
+        }
         let g = HeapGraph::new(last);
         let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
         Some(LeakReport::new(&priors, &g, &a, opts))

@@ -73,3 +73,49 @@ where
     priors.push(reduced);
     Ok((priors, snap?))
 }
+
+/// Reads `files` (oldest first) with `load` and takes each one's census
+/// [with structure](Census::with_structure), two files at a time on threads of their own:
+/// for when [`Census::ids_comparable`] says the series' ids do not follow objects.
+///
+/// # Errors
+/// The first error of `load`, in file order. A panic in a reading thread is passed on.
+pub fn read_structures<P, E, L>(files: &[P], load: L) -> Result<Vec<Census>, E>
+where
+    P: AsRef<Path> + Sync,
+    E: Send,
+    L: Fn(&Path, bool) -> Result<HeapSnapshot, E> + Sync,
+{
+    let load = &load;
+    let mut out = Vec::with_capacity(files.len());
+    for pair in files.chunks(2) {
+        let reduced: Vec<Result<Census, E>> = std::thread::scope(|s| {
+            let handles: Vec<_> = pair
+                .iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    s.spawn(move || -> Result<Census, E> {
+                        let p = p.as_ref();
+                        let snap = load(p, k == 0)?;
+                        let t = std::time::Instant::now();
+                        let c = Census::with_structure(&snap);
+                        log::debug!(
+                            "census with structure of {} took {:.2?}",
+                            p.display(),
+                            t.elapsed()
+                        );
+                        Ok(c)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        for c in reduced {
+            out.push(c?);
+        }
+    }
+    Ok(out)
+}

@@ -54,32 +54,32 @@ pub(crate) fn grows_by_class(s: &[u64], min: u64) -> bool {
     s.len() >= 2 && s.windows(2).all(|w| w[1] >= w[0].saturating_add(min.max(1).max(w[0] / 10)))
 }
 
-/// Works out a candidate's growth: by member ids when ids are comparable (or the detector's
-/// own size series), by class counts otherwise.
+/// Works out a candidate's growth: by member ids when ids are comparable, by members matched
+/// by structure when they are not (or the detector's own size series), by class counts when
+/// neither can follow objects.
 pub(crate) fn evaluate(ctx: &Ctx<'_, '_>, cand: Candidate) -> Evaluated {
     let hist = &ctx.hist;
     let min = ctx.opts.min_growth;
     if hist.len() < 2 {
         return Evaluated { cand, growth: None, survivors: None, growing: false, class_up: false };
     }
-    if !hist.comparable {
+    if !hist.matched() {
         let s = hist.class_series(&cand.class_key);
         let growing = grows_by_class(&s, min);
         let class_up = s.last() > s.first();
         return Evaluated { cand, growth: Some(s), survivors: None, growing, class_up };
     }
-    let ids: Vec<u32> = cand.members.iter().map(|&v| ctx.id(v)).collect();
-    let mut s: Vec<u64> = hist
-        .priors
-        .iter()
-        .map(|c| ids.iter().filter(|&&id| c.contains(id)).count() as u64)
+    // Members followed into each earlier snapshot: by id, or matched by structure.
+    let members: Vec<(NodeIdx, u32)> = cand.members.iter().map(|&v| (v, ctx.id(v))).collect();
+    let present = |p: usize, &(v, id): &(NodeIdx, u32)| hist.present(p, v, id);
+    let mut s: Vec<u64> = (0..hist.priors.len())
+        .map(|p| members.iter().filter(|m| present(p, m)).count() as u64)
         .collect();
-    s.push(ids.len() as u64);
+    s.push(members.len() as u64);
     let survivors = if hist.priors.len() >= 2 {
-        let (b, t) = (&hist.priors[0], &hist.priors[1]);
-        ids.iter().filter(|&&id| t.contains(id) && !b.contains(id)).count() as u64
+        members.iter().filter(|m| present(1, m) && !present(0, m)).count() as u64
     } else {
-        ids.iter().filter(|&&id| !hist.priors[0].contains(id)).count() as u64
+        members.iter().filter(|m| !present(0, m)).count() as u64
     };
     // Churn (objects replaced by new ones: a bounded cache) shows as new ids but not as more
     // objects of the class.
@@ -420,6 +420,7 @@ fn finish(
         holders,
         retains,
         facts: cand.facts,
+        allocations: None,
         members,
         ids,
     }

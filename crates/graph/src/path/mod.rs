@@ -92,6 +92,7 @@ mod tests;
 
 use heapsnap_format::{EdgeIdx, NodeIdx};
 
+pub(crate) use edge::is_numeric as is_numeric_name;
 pub use edge::{EdgeStyle, edge_text, push_edge};
 pub use holders::is_backing_store;
 pub use labels::closure_label;

@@ -74,6 +74,10 @@ pub struct RetainersReport {
     pub target: NodeInfo,
     /// Up to the requested number of paths, best first; empty when nothing retains it.
     pub paths: Vec<RetainersPath>,
+    /// Where the object was allocated, the allocating function first (see
+    /// [`AllocationTraces::stack`](crate::AllocationTraces::stack)), when the snapshot carries
+    /// allocation traces and has a stack for it; `None` otherwise.
+    pub allocation: Option<Vec<crate::alloc::Frame>>,
 }
 
 impl RetainersReport {
@@ -130,7 +134,10 @@ impl RetainersReport {
                 }
             })
             .collect();
-        RetainersReport { target: node_info(f, target), paths }
+        let allocation = crate::alloc::AllocationTraces::new(snap)
+            .map(|t| t.stack(target))
+            .filter(|s| !s.is_empty());
+        RetainersReport { target: node_info(f, target), paths, allocation }
     }
 }
 

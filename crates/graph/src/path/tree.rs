@@ -49,6 +49,18 @@ impl PathTree {
     /// Chooses a path for every retained object of `g` (`a` is its analysis: its distances
     /// tell which module scopes are retained before the search starts).
     pub fn new(g: &HeapGraph<'_>, a: &Analysis, mode: PathMode) -> PathTree {
+        PathTree::build(g, Some(&a.distance), mode)
+    }
+
+    /// [`PathTree::new`] without DevTools' analysis: module scopes start paths once the
+    /// search reaches them (the same costs; among paths of equal cost the choice may differ
+    /// from [`PathTree::new`]'s). For what needs paths of several snapshots, not their
+    /// dominators (matching objects across snapshots by structure).
+    pub fn without_analysis(g: &HeapGraph<'_>, mode: PathMode) -> PathTree {
+        PathTree::build(g, None, mode)
+    }
+
+    fn build(g: &HeapGraph<'_>, distance: Option<&[i32]>, mode: PathMode) -> PathTree {
         let t = std::time::Instant::now();
         let scopes = (mode == PathMode::User).then(|| Scopes::new(g));
         let policy = Policy::new(g, mode, scopes.as_ref());
@@ -80,11 +92,11 @@ impl PathTree {
         // Module scopes that DevTools' distances already show retained start paths now; any
         // other one found retained during the search starts them from then on.
         let user = mode == PathMode::User;
-        if user {
+        if let (true, Some(distance)) = (user, distance) {
             for i in 0..n {
                 let v = NodeIdx(i as u32);
                 if policy.node_class(v) == NODE_SCOPE
-                    && a.distance[i] != NO_DISTANCE
+                    && distance[i] != NO_DISTANCE
                     && key[i] > START
                 {
                     key[i] = START;
@@ -127,22 +139,15 @@ impl PathTree {
                     if w == root || g.edge_kind(e) == EdgeKind::Weak {
                         continue;
                     }
-                    let pen = if user {
-                        match policy.node_class(w) {
-                            NODE_SCOPE => {
-                                if key[w.index()] != START {
-                                    key[w.index()] = START;
-                                    parent[w.index()] = NONE;
-                                    push(&mut pending, 0, 1, w);
-                                    lowest = 0;
-                                }
-                                continue;
-                            }
-                            NODE_INTERNAL => INTERNAL + policy.edge_penalty(g, from_name, e),
-                            _ => policy.edge_penalty(g, from_name, e),
+                    let Some(pen) = step_penalty(&policy, g, from_name, e, w) else {
+                        // A module scope: paths start there.
+                        if key[w.index()] != START {
+                            key[w.index()] = START;
+                            parent[w.index()] = NONE;
+                            push(&mut pending, 0, 1, w);
+                            lowest = 0;
                         }
-                    } else {
-                        0
+                        continue;
                     };
                     let nt = (tier + pen).min(MAX_TIER);
                     let nk = pack(nt, hops + 1);
@@ -189,6 +194,28 @@ impl PathTree {
     #[inline]
     pub(crate) fn key(&self, v: NodeIdx) -> u64 {
         self.key[v.index()]
+    }
+
+    /// Whether edge `e` from `u` to `w` lies on one of `w`'s best paths: following it from
+    /// `u`'s chosen path gives exactly `w`'s cost (the chosen parent edge is one such edge;
+    /// ties may give others). Never for path starts other than through their parent, weak
+    /// edges, or edges into the root or a module scope.
+    pub(crate) fn is_best_edge(
+        &self,
+        g: &HeapGraph<'_>,
+        u: NodeIdx,
+        e: EdgeIdx,
+        w: NodeIdx,
+    ) -> bool {
+        let (ku, kw) = (self.key[u.index()], self.key[w.index()]);
+        // (The root is never retained: edges into it end here too.)
+        if ku == UNREACHED || kw == UNREACHED || g.edge_kind(e) == EdgeKind::Weak {
+            return false;
+        }
+        let from_name = g.snapshot().node_names()[u.index()];
+        let Some(pen) = step_penalty(&self.policy, g, from_name, e, w) else { return false };
+        let (tier, hops) = ((ku >> 32) as u32, ku as u32);
+        pack((tier + pen).min(MAX_TIER), hops + 1) == kw
     }
 
     /// The scopes (empty in shortest mode).
@@ -249,6 +276,27 @@ impl PathTree {
         nodes.reverse();
         edges.reverse();
         Some(RetainerPath { from_user_root: self.key[v.index()] == START, nodes, edges })
+    }
+}
+
+/// What following edge `e` out of a node named `from_name` into `w` adds to a path's
+/// penalty; `None` when `w` is a module scope (in [`PathMode::User`], paths start there
+/// instead of passing through).
+#[inline]
+fn step_penalty(
+    policy: &Policy,
+    g: &HeapGraph<'_>,
+    from_name: u32,
+    e: EdgeIdx,
+    w: NodeIdx,
+) -> Option<u32> {
+    if policy.mode != PathMode::User {
+        return Some(0);
+    }
+    match policy.node_class(w) {
+        NODE_SCOPE => None,
+        NODE_INTERNAL => Some(INTERNAL + policy.edge_penalty(g, from_name, e)),
+        _ => Some(policy.edge_penalty(g, from_name, e)),
     }
 }
 

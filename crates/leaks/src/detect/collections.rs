@@ -1,6 +1,7 @@
 //! Growing collections (memlab's "unbound collection"): `Map`s, `Set`s, arrays and
 //! dictionary-mode objects whose entry count grows at every step across snapshots, matched by
-//! the collection's id (its backing store is reallocated as it grows and gets new ids). The
+//! the collection's id (its backing store is reallocated as it grows and gets new ids), or by
+//! structure when ids are not comparable. The
 //! finding names the owning property (`SessionCache.entries`) and the class of the entries.
 //!
 //! With one snapshot only very large collections are reported
@@ -39,25 +40,24 @@ fn entries(ctx: &Ctx<'_, '_>, kind: CollKind, store: NodeIdx) -> Vec<NodeIdx> {
 
 pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
     let hist = &ctx.hist;
-    let multi = hist.comparable && !hist.priors.is_empty();
+    let multi = hist.matched() && !hist.priors.is_empty();
     let min = ctx.opts.min_growth.max(1);
     let mut out = Vec::new();
-    for &(i, size) in &hist.last_collections {
+    for &(i, count) in &hist.last_collections {
         let x = NodeIdx(i);
-        let size = u64::from(size);
+        let size = u64::from(count);
         let structural = size >= ctx.opts.min_entries;
-        let series: Option<Vec<Option<u64>>> = multi.then(|| {
-            let id = ctx.id(x);
-            let mut s: Vec<Option<u64>> =
-                hist.priors.iter().map(|c| c.collection_size(id).map(u64::from)).collect();
-            s.push(Some(size));
-            s
-        });
+        let series: Option<Vec<Option<u64>>> =
+            if multi { hist.collection_series(x, ctx.id(x), count) } else { None };
         let growing = series.as_ref().is_some_and(|s| {
             let existing: Vec<u64> = s.iter().flatten().copied().collect();
             existing.len() >= 2 && existing.windows(2).all(|w| w[1] >= w[0] + min)
         });
         if !(structural || growing) || !ctx.reachable(x) {
+            continue;
+        }
+        // Node's own lists growing as it loads builtins on first use are not the program's.
+        if !structural && ctx.runtime_machinery(x) {
             continue;
         }
         let Some(coll) = collection(ctx.g, &ctx.names, &ctx.odd, x) else { continue };

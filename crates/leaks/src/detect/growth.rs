@@ -5,14 +5,17 @@
 //! clusters that grew at every step: with baseline, target and final, the objects allocated
 //! between baseline and target that are still alive in final, plus more since.
 //!
-//! When ids are not comparable, all objects of a growing class are clustered, and growth is
-//! the class count.
+//! When ids are not comparable, objects are matched by structure (see `matching`): the new
+//! ones are those beyond the count of their structural key in the first snapshot. Without
+//! structural keys all objects of a growing class are clustered, and growth is the class
+//! count. Objects held only through runtime internals are left out either way: they are the
+//! runtime's own lazily created machinery (builtin modules loaded on first use, V8's caches).
 
 use std::collections::{BTreeMap, HashMap};
 
 use heapsnap_format::{NodeIdx, NodeKind};
 
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, RUNTIME_ONLY};
 use crate::detect::Candidate;
 use crate::finding::{Category, Fact};
 use crate::shapes::simple_class;
@@ -43,7 +46,7 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>, cov: &Coverage) -> Vec<Candidate> {
         .filter(|c| !ignored(c))
         .filter(|c| {
             let s = hist.class_series(c);
-            if hist.comparable { grows(&s, min) } else { grows_by_class(&s, min) }
+            if hist.matched() { grows(&s, min) } else { grows_by_class(&s, min) }
         })
         .collect();
     if growing.is_empty() {
@@ -57,13 +60,17 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>, cov: &Coverage) -> Vec<Candidate> {
     let mut class_of: HashMap<(u8, u32), Option<String>, crate::shapes::FxBuild> =
         HashMap::default();
     let mut members: BTreeMap<String, Vec<NodeIdx>> = BTreeMap::new();
-    let first = &hist.priors[0];
     for i in 0..ctx.n() {
         let v = NodeIdx(i as u32);
         if !ctx.reachable(v) {
             continue;
         }
-        if hist.comparable && first.contains(ctx.id(v)) {
+        if hist.matched() && hist.present(0, v, ctx.id(v)) {
+            continue;
+        }
+        // What only the runtime's internals hold is the runtime's own (builtin modules loaded
+        // since, V8's template and feedback caches): new, but not the program's growth.
+        if ctx.path_rank(v).0 >= RUNTIME_ONLY {
             continue;
         }
         let class = class_of.entry((types[i], names[i])).or_insert_with(|| {
@@ -104,6 +111,11 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>, cov: &Coverage) -> Vec<Candidate> {
             };
             let title = if hist.comparable {
                 format!("{n} {class} {what} allocated since the first snapshot and still alive")
+            } else if hist.matching.is_some() {
+                format!(
+                    "{n} {class} {what} new since the first snapshot (matched by retaining path \
+                     and shape) and still alive"
+                )
             } else {
                 format!("{n} {class} {what} (class count growing)")
             };
