@@ -64,6 +64,13 @@ fn leaks_in_module_variables_are_named_by_their_scripts() {
     assert_eq!(cache["path"]["text"], "server.js: userCache");
     assert_user_path(&cache["path"], "server.js");
     assert_eq!(cache["growth"], serde_json::json!([10, 60]));
+    // One object per entry: 50 new entries are 50 new Sessions (their keys are not counted).
+    assert_eq!(cache["count"], 60);
+    assert_eq!(cache["survivors"], 50);
+    assert_eq!(
+        cache["title"],
+        "Map `userCache` (server.js) grows 10 -> 60 entries: string -> Session"
+    );
     let listeners = finding(&v, "listeners", "onConfigChanged()");
     assert_user_path(&listeners["path"], "bus.js");
     let text = listeners["path"]["text"].as_str().unwrap();
@@ -71,6 +78,8 @@ fn leaks_in_module_variables_are_named_by_their_scripts() {
     assert!(listeners["title"].as_str().unwrap().contains("on bus.js: configBus (EventEmitter)"));
     let samples = finding(&v, "collections", "Sample");
     assert_eq!(samples["path"]["text"], "metrics.js: samples");
+    assert_eq!(samples["survivors"], 50);
+    assert_eq!(samples["title"], "Array `samples` (metrics.js) grows 10 -> 60 entries: Sample");
     assert_user_path(&samples["path"], "metrics.js");
     let sockets = finding(&v, "resources", "Socket");
     assert_eq!(sockets["count"], 50);
