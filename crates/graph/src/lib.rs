@@ -55,7 +55,8 @@ pub use graph::HeapGraph;
 pub use ids::{IdCheck, IdVerdict};
 pub use path::{
     EdgeStyle, Holder, Origin, PathCost, PathFinder, PathMode, PathOptions, PathTree, RetainerPath,
-    Runs, Step, StepNode, closure_label, collapse_runs, edge_text, retainer_paths, start_label,
+    Runs, Signatures, Step, StepNode, closure_label, collapse_runs, edge_text, retainer_paths,
+    start_label,
 };
 pub use summary::{ClassSummary, DominatorTree, class_retained, class_summaries};
 pub use visit::{

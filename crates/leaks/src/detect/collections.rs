@@ -162,11 +162,16 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
             Some(k) => format!("{k} -> {value}"),
             None => value.clone(),
         };
-        // The class of the finding's objects: the values' (the keys' when values are numbers).
+        // The class of the finding's objects: the values' (the keys' when values are numbers),
+        // as DevTools names it; strings of every kind are `(string)`.
+        let class_of = |m: NodeIdx| match ctx.value_type(m).as_str() {
+            "string" => "(string)".to_string(),
+            _ => ctx.display_class(m),
+        };
         let (class, class_key) = match value_classes.get(&value) {
-            Some(&(_, v)) => (value.clone(), ctx.simple_class(v)),
+            Some(&(_, v)) => (class_of(v), ctx.simple_class(v)),
             None => match members.first() {
-                Some(&m) => (ctx.value_type(m), ctx.simple_class(m)),
+                Some(&m) => (class_of(m), ctx.simple_class(m)),
                 None => (value.clone(), value.clone()),
             },
         };
