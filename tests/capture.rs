@@ -789,8 +789,12 @@ fn pid_of_a_launcher_and_name_select_the_node_process() {
     ok(&o, "capture --pid NPM");
     assert!(stderr(&o).contains("is a launcher, not the application"), "{}", stderr(&o));
     // Two applications below one shell: refused, with the list.
-    let two = Node::start_with("sh", &["-c", "node idle.js & node idle.js; wait"], &[]);
-    let o = heapsnap(&["capture", "--pid", &two.pid()]);
+    // A non-interactive sh gives a background job /dev/null as stdin (idle.js would exit at
+    // once): hand it the shell's stdin through fd 3. Both must be ready before capturing.
+    let mut two =
+        Node::start_with("sh", &["-c", "exec 3<&0; node idle.js <&3 & node idle.js; wait"], &[]);
+    assert_eq!(two.line(), "ready", "the second node did not start");
+    let o = heapsnap(&["capture", "--pid", &two.pid(), "-o", s(&out)]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let kids = heapsnap_capture::node_children(two.child.id()).unwrap();
     assert_eq!(kids.len(), 2);

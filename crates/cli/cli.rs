@@ -27,29 +27,16 @@ HUNTING A LEAK IN A RUNNING NODE.JS PROCESS:
 SHELL COMPLETIONS:
     heapsnap completions bash > ~/.local/share/bash-completion/completions/heapsnap";
 
-/// The notation of retaining paths, at the end of `leaks`, `diff` and `retainers --help`
-/// (a macro, so that `concat!` can append it to each command's examples).
-macro_rules! path_legend {
-    () => {
-        concat!(
-            "\n\nPATHS (how to read \"held by\"):\n",
-            "    server.js: userCache          the variable userCache at the top level of module server.js\n",
-            "    Window(file://) / app.js: x   a top-level let/const/class of the page script app.js\n",
-            "    global.x                      the property x of the global object\n",
-            "    Node / TCPSocketWrap          an active handle (an open socket or server)\n",
-            "    .name  [\"a b\"]                a property (quoted if its name has a space or a dot)\n",
-            "    [3]                           an array element ([*] in signatures)\n",
-            "    ->name                        a variable in a closure's context\n",
-            "    {context}                     an internal link: here, a closure's context\n",
-            "    {table}{17}                   a Map's or Set's table and one of its slots ({*})\n",
-            "    {ephemeron}                   a WeakMap entry\n",
-            "    [\"<symbol kEvents>\"]          a property keyed by the symbol kEvents\n",
-            "    (.next)×400                   one link 400 times: a linked list (×* in signatures)\n",
-            "Paths go through the program's own variables and avoid runtime internals (Node's timer\n",
-            "lists, engine objects) whenever such a path exists; \"held only by ...\" says when none\n",
-            "does. --path shortest shows DevTools' shortest path instead.",
-        )
-    };
+/// `examples` followed by the notation of retaining paths (heapsnap-graph's `NOTATION`, the
+/// same table as the HTML report's legend), for the end of `leaks`, `diff` and `retainers --help`.
+fn with_path_legend(examples: &str) -> String {
+    let mut s = format!("{examples}\n\nPATHS (how to read \"held by\"):\n");
+    let width = heapsnap_graph::NOTATION.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    for (k, v) in heapsnap_graph::NOTATION {
+        s.push_str(&format!("    {k:<width$}  {v}\n"));
+    }
+    s.push_str(heapsnap_graph::NOTATION_NOTE);
+    s
 }
 
 /// Analyze, diff and capture V8 heap snapshots (.heapsnapshot, plain or gzipped).
@@ -136,24 +123,21 @@ pub(crate) enum Command {
     )]
     Top(TopArgs),
     /// Why is this object alive: its best retaining paths, through the program's own variables.
-    #[command(after_help = concat!(
+    #[command(after_help = with_path_legend(concat!(
         "EXAMPLES:\n    heapsnap retainers app.heapsnapshot.gz @12345\n    heapsnap retainers app.heapsnapshot.gz @12345 --paths 5 --json\n    heapsnap retainers app.heapsnapshot.gz @12345 --path shortest    # DevTools' Retainers view",
-        path_legend!()
-    ))]
+    )))]
     Retainers(RetainersArgs),
     /// Compare two snapshots of one process: DevTools' Comparison view, what grew, what holds it.
-    #[command(after_help = concat!(
+    #[command(after_help = with_path_legend(concat!(
         "EXAMPLES:\n    heapsnap diff before.heapsnapshot.gz after.heapsnapshot.gz\n    heapsnap diff a.heapsnapshot b.heapsnapshot --json | jq '.classes[0]'\n    heapsnap diff a b --fail-over 10MB --fail-class 'LeakyThing>100'    # CI gate: exit 1 when exceeded\n    heapsnap diff a b --emit growth.heapsnapshot    # open in Chrome DevTools' Memory panel",
-        path_legend!()
-    ))]
+    )))]
     Diff(DiffArgs),
     /// Find leaks: listeners, timers, cycles, detached DOM, open handles, growing collections.
-    #[command(after_help = concat!(
+    #[command(after_help = with_path_legend(concat!(
         "One snapshot runs the structural checks; two add growth; three (baseline, target, final) \
 apply the three-snapshot method: objects allocated between baseline and target that are still alive in final.\n\n\
 EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.heapsnapshot.gz target.heapsnapshot.gz final.heapsnapshot.gz\n    heapsnap leaks b t f --json | jq '.findings[] | {category, class, count, retained_size, growth}'\n    heapsnap leaks b t f --fail-on-leak --min-count 50 --min-retained 1MB    # CI gate\n    heapsnap leaks app.heapsnapshot.gz --category timers --category listeners",
-        path_legend!()
-    ))]
+    )))]
     Leaks(LeaksArgs),
     /// Every node as JSON Lines (id, type, name, class, sizes, distance, dominator).
     #[command(
@@ -177,6 +161,9 @@ EXAMPLES:\n    heapsnap leaks app.heapsnapshot.gz\n    heapsnap leaks baseline.h
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
+    /// One self-contained HTML file to look at a heap and its leaks: treemap, tables, paths.
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
 }
 
 const COMPLETIONS_HELP: &str = "\
@@ -191,6 +178,69 @@ pub(crate) struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub(crate) shell: clap_complete::Shell,
+}
+
+const REPORT_HELP: &str = "\
+The report holds what `heapsnap leaks`, `summary` and (with two or three snapshots) `diff`
+print with --json, the same texts: an overview (sizes, objects by type, what V8 wrote), the leak
+findings with their retaining paths as trees, growth charts, a zoomable treemap of retained size
+down the dominator tree, DevTools' Summary and Comparison tables (sortable, filterable), and with
+--watch the heap over time. Everything is inline: it opens from a CI artifact or an e-mail with
+no network access. The Comparison is of the last snapshot against the first. Exit codes as
+`leaks`: 1 with --fail-on-leak when a finding is reported (the report is written anyway), 2 on
+errors. With --redact the report holds no string values from the heap.
+
+EXAMPLES:
+    heapsnap report app.heapsnapshot.gz -o app.html
+    heapsnap report baseline.heapsnapshot.gz target.heapsnapshot.gz final.heapsnapshot.gz
+    heapsnap report b t f --fail-on-leak -o leak-report.html        # CI: artifact and gate
+    heapsnap watch --pid 4242 --json > series.jsonl; heapsnap report app.heapsnapshot.gz --watch series.jsonl
+    heapsnap report --redact app.heapsnapshot.gz -o shareable.html";
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// One to three snapshots of one process, oldest first: [BASELINE [TARGET]] LAST.
+    #[arg(required = true, num_args = 1..=3, value_name = "SNAPSHOT")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Output file (`-` for stdout); written to a temporary file and renamed when complete.
+    #[arg(short, long, value_name = "FILE", default_value = "heapsnap-report.html")]
+    pub(crate) output: PathBuf,
+    /// The page title (default: `heapsnap report: ` and the last snapshot's file name).
+    #[arg(long, value_name = "TITLE")]
+    pub(crate) title: Option<String>,
+    /// Rows of the Summary and Comparison tables (default 500), and findings shown (default all).
+    #[arg(long, value_name = "N")]
+    pub(crate) top: Option<usize>,
+    /// Cells of the treemap at most (objects, classes grouped below the size threshold).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub(crate) cells: usize,
+    /// Include a `heapsnap watch --json` series (JSON Lines, or a `--out` JSON file) as a chart
+    /// of the heap over time.
+    #[arg(long, value_name = "SERIES.jsonl")]
+    pub(crate) watch: Option<PathBuf>,
+    /// Retaining paths shown per finding when its objects have several independent holders.
+    #[arg(long, default_value_t = 4, value_name = "K")]
+    pub(crate) paths: usize,
+    /// Exit 1 when any finding is reported (after --min-count and --min-retained): a CI gate.
+    #[arg(long)]
+    pub(crate) fail_on_leak: bool,
+    /// Report only findings with at least N objects.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub(crate) min_count: u64,
+    /// Report only findings that keep at least SIZE alive (e.g. 100KB, 1MiB, 50000).
+    #[arg(long, value_name = "SIZE", value_parser = crate::values::parse_size)]
+    pub(crate) min_retained: Option<u64>,
+    /// A cluster grows when it gains at least N objects at every step between snapshots.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub(crate) min_growth: u64,
+    /// Run only this detector (repeatable): detached-dom, listeners, timers, resources, closures,
+    /// cycles, collections, growth, duplicate-strings.
+    #[arg(long = "category", value_name = "CATEGORY", value_parser = crate::values::parse_category)]
+    pub(crate) categories: Vec<heapsnap_leaks::Category>,
+    /// Which retaining path to show per holder: `user` (through the program's own variables
+    /// and objects, avoiding runtime internals; the default) or `shortest` (DevTools' order).
+    #[arg(long, value_enum, default_value_t = PathChoice::User)]
+    pub(crate) path: PathChoice,
 }
 
 const HUNT_HELP: &str = "\
@@ -335,7 +385,7 @@ pub(crate) struct DiffArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct LeaksArgs {
-    /// One to three snapshots of one process, oldest first: [BASELINE [TARGET]] LAST.
+    /// One to three snapshots of one process, oldest first: `[BASELINE [TARGET]] LAST`.
     #[arg(required = true, num_args = 1..=3, value_name = "SNAPSHOT")]
     pub(crate) files: Vec<PathBuf>,
     /// Print one JSON document (schema `heapsnap.leaks/1`).

@@ -227,6 +227,53 @@ impl Session {
         serde_json::from_str(&text).map_err(|e| Error::json(format!("bad reply to {method}"), e))
     }
 
+    /// [`Session::call`], handing every event of the current target that arrives before the
+    /// reply to `on_event` (method, params) instead of ignoring it: a client that enabled
+    /// `Network` or `Log` sees every request and message, in order.
+    pub fn call_with_events(
+        &mut self,
+        method: &str,
+        params: Value,
+        on_event: &mut dyn FnMut(&str, &Value),
+    ) -> Result<Value> {
+        let route = self.route.clone();
+        let text = self.call_on(&route, method, &params, &mut |m, p| {
+            on_event(m, &serde_json::from_str(p).unwrap_or(Value::Null));
+            Ok(false)
+        })?;
+        serde_json::from_str(&text).map_err(|e| Error::json(format!("bad reply to {method}"), e))
+    }
+
+    /// Reads the current target's events for up to `d` (no command waiting), handing each to
+    /// `on_event` (method, params), which returns `true` to stop. Returns whether it stopped
+    /// (`false`: `d` passed first).
+    ///
+    /// ```no_run
+    /// # use heapsnap_capture::Session;
+    /// # fn wait(session: &mut Session) -> heapsnap_capture::Result<()> {
+    /// let loaded = session.wait_event(std::time::Duration::from_secs(10), &mut |method, _| {
+    ///     method == "Page.loadEventFired"
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_event(
+        &mut self,
+        d: Duration,
+        on_event: &mut dyn FnMut(&str, &Value) -> bool,
+    ) -> Result<bool> {
+        let until = Instant::now() + d;
+        let route = self.route.clone();
+        let mut stop = false;
+        while !stop {
+            let Some(text) = self.next_text(until, "events")? else { return Ok(false) };
+            self.dispatch(&text, &route, None, &mut |m, p| {
+                stop |= on_event(m, &serde_json::from_str(p).unwrap_or(Value::Null));
+                Ok(false)
+            })?;
+        }
+        Ok(true)
+    }
+
     /// `Runtime.evaluate` in the current target; returns the value (`returnByValue`).
     pub fn evaluate(&mut self, expression: &str) -> Result<Value> {
         let r = self.call(

@@ -129,6 +129,60 @@ fn failure_text(f: &GateFailure) -> String {
     }
 }
 
+/// The rows shown (noise only with `all`) and the hidden ones counted by reason.
+fn visible_rows(
+    report: &DiffReport,
+    all: bool,
+) -> (Vec<&ClassReport>, BTreeMap<&'static str, usize>) {
+    let visible: Vec<&ClassReport> =
+        report.classes.iter().filter(|c| all || c.noise == Noise::None).collect();
+    let mut hidden: BTreeMap<&str, usize> = BTreeMap::new();
+    if !all {
+        for c in report.classes.iter().filter(|c| c.noise != Noise::None) {
+            *hidden.entry(c.noise.label()).or_default() += 1;
+        }
+    }
+    (visible, hidden)
+}
+
+/// The `heapsnap.diff/1` document.
+fn document<'a>(
+    args: &DiffArgs,
+    report: &'a DiffReport,
+    visible: &[&'a ClassReport],
+    hidden: &'a BTreeMap<&'static str, usize>,
+    reasons: &'a [String],
+) -> Doc<'a> {
+    Doc {
+        schema: "heapsnap.diff/1",
+        before: display(&args.before),
+        after: display(&args.after),
+        total_before: report.total_before,
+        total_after: report.total_after,
+        total_delta: report.total_after as i64 - report.total_before as i64,
+        ids: &report.ids,
+        classes: visible
+            .iter()
+            .take(args.top.unwrap_or(usize::MAX))
+            .map(|c| ClassJson::new(c))
+            .collect(),
+        hidden,
+        by_name: report.by_name.as_ref().map(|rows| rows.iter().map(NameJson::new).collect()),
+        gate: GateJson { failed: !reasons.is_empty(), reasons },
+    }
+}
+
+/// The `heapsnap diff --json` document as a value (for `report`, which embeds it).
+pub(crate) fn document_json(
+    args: &DiffArgs,
+    report: &DiffReport,
+    reasons: &[String],
+) -> serde_json::Value {
+    let (visible, hidden) = visible_rows(report, args.all);
+    serde_json::to_value(document(args, report, &visible, &hidden, reasons))
+        .unwrap_or(serde_json::Value::Null)
+}
+
 pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let quiet = args.json;
     if let Some(out) = &args.emit {
@@ -155,34 +209,10 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
         emit(&g, &a, &report, opts.path_mode, out_path, &[&args.before, &args.after])?;
     }
 
-    let visible: Vec<&ClassReport> =
-        report.classes.iter().filter(|c| args.all || c.noise == Noise::None).collect();
-    let mut hidden: BTreeMap<&str, usize> = BTreeMap::new();
-    if !args.all {
-        for c in report.classes.iter().filter(|c| c.noise != Noise::None) {
-            *hidden.entry(c.noise.label()).or_default() += 1;
-        }
-    }
+    let (visible, hidden) = visible_rows(&report, args.all);
     let mut out = io::stdout().lock();
     if args.json {
-        let doc = Doc {
-            schema: "heapsnap.diff/1",
-            before: display(&args.before),
-            after: display(&args.after),
-            total_before: report.total_before,
-            total_after: report.total_after,
-            total_delta,
-            ids: &report.ids,
-            classes: visible
-                .iter()
-                .take(args.top.unwrap_or(usize::MAX))
-                .map(|c| ClassJson::new(c))
-                .collect(),
-            hidden: &hidden,
-            by_name: report.by_name.as_ref().map(|rows| rows.iter().map(NameJson::new).collect()),
-            gate: GateJson { failed: !reasons.is_empty(), reasons: &reasons },
-        };
-        json_doc(&mut out, &doc)?;
+        json_doc(&mut out, &document(args, &report, &visible, &hidden, &reasons))?;
     } else {
         write_text(&mut out, args, &report, &visible, &hidden, total_delta)?;
     }

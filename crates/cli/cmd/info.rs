@@ -27,7 +27,8 @@ pub(crate) fn run(args: &InfoArgs, global: &GlobalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(snap: &HeapSnapshot, file: &str) -> serde_json::Value {
+/// The `heapsnap.info/1` document of `snap` (`heapsnap report` shows it too).
+pub(crate) fn report(snap: &HeapSnapshot, file: &str) -> serde_json::Value {
     let meta = snap.meta();
     let root = snap.root();
     let root_shortcuts = snap.node(root).edges().filter(|e| e.kind() == EdgeKind::Shortcut).count();

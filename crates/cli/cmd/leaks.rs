@@ -105,7 +105,7 @@ impl<'a> FindingJson<'a> {
 }
 
 /// The library's options from the command line.
-fn options(args: &LeaksArgs) -> LeakOptions {
+pub(crate) fn options(args: &LeaksArgs) -> LeakOptions {
     let mut opts = LeakOptions::default();
     opts.min_growth = args.min_growth;
     opts.min_count = args.min_count;
@@ -150,42 +150,14 @@ pub(crate) fn report(
     mut extra: serde_json::Map<String, serde_json::Value>,
 ) -> Result<ExitCode> {
     let report = analyze(&args.files, &options(args), global, args.json)?;
-    let mut reasons = Vec::new();
-    if args.fail_on_leak && !report.findings.is_empty() {
-        let n = report.findings.len();
-        let top = &report.findings[0];
-        reasons.push(format!(
-            "{n} leak finding{} (the first: {} {} x{}, retaining {})",
-            if n == 1 { "" } else { "s" },
-            top.category,
-            top.class,
-            top.count,
-            human_bytes(top.retained_size)
-        ));
-    }
+    let reasons = gate_reasons(args.fail_on_leak, &report);
     let mut out = io::stdout().lock();
     if args.json {
         let schema = match extra.remove("schema") {
             Some(serde_json::Value::String(s)) => s,
             _ => "heapsnap.leaks/1".to_string(),
         };
-        let doc = Doc {
-            schema,
-            snapshots: args.files.iter().map(|p| display(p)).collect(),
-            growth_basis: report.growth_basis,
-            ids: &report.ids,
-            findings: report
-                .findings
-                .iter()
-                .take(args.top.unwrap_or(usize::MAX))
-                .enumerate()
-                .map(|(i, f)| FindingJson::new(i + 1, f))
-                .collect(),
-            below_threshold: report.below_threshold,
-            merged: report.merged,
-            gate: Gate { failed: !reasons.is_empty(), reasons: &reasons },
-            extra,
-        };
+        let doc = document(args, &report, &reasons, schema, extra);
         json_doc(&mut out, &doc)?;
     } else {
         write_text(&mut out, &report, args.top.unwrap_or(10))?;
@@ -198,6 +170,61 @@ pub(crate) fn report(
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why `--fail-on-leak` fails (empty: it passes, or was not asked for).
+pub(crate) fn gate_reasons(fail_on_leak: bool, report: &LeakReport) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if fail_on_leak && !report.findings.is_empty() {
+        let n = report.findings.len();
+        let top = &report.findings[0];
+        reasons.push(format!(
+            "{n} leak finding{} (the first: {} {} x{}, retaining {})",
+            if n == 1 { "" } else { "s" },
+            top.category,
+            top.class,
+            top.count,
+            human_bytes(top.retained_size)
+        ));
+    }
+    reasons
+}
+
+/// The `--json` document of `report` (`heapsnap.leaks/1`, or `schema`), with `extra` keys.
+fn document<'a>(
+    args: &LeaksArgs,
+    report: &'a LeakReport,
+    reasons: &'a [String],
+    schema: String,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Doc<'a> {
+    Doc {
+        schema,
+        snapshots: args.files.iter().map(|p| display(p)).collect(),
+        growth_basis: report.growth_basis,
+        ids: &report.ids,
+        findings: report
+            .findings
+            .iter()
+            .take(args.top.unwrap_or(usize::MAX))
+            .enumerate()
+            .map(|(i, f)| FindingJson::new(i + 1, f))
+            .collect(),
+        below_threshold: report.below_threshold,
+        merged: report.merged,
+        gate: Gate { failed: !reasons.is_empty(), reasons },
+        extra,
+    }
+}
+
+/// The `heapsnap leaks --json` document as a value (for `report`, which embeds it).
+pub(crate) fn report_json(
+    args: &LeaksArgs,
+    report: &LeakReport,
+    reasons: &[String],
+) -> serde_json::Value {
+    let doc = document(args, report, reasons, "heapsnap.leaks/1".to_string(), Default::default());
+    serde_json::to_value(&doc).unwrap_or(serde_json::Value::Null)
 }
 
 fn growth_text(f: &Finding) -> String {

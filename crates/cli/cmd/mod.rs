@@ -10,6 +10,7 @@ mod hunt;
 mod info;
 pub(crate) mod leaks;
 mod redact;
+mod report;
 mod retainers;
 mod summary;
 mod top;
@@ -36,5 +37,6 @@ pub(crate) fn run(cli: Cli) -> Result<ExitCode> {
         Command::Watch(args) => watch::run(&args, &cli.global),
         Command::Hunt(args) => hunt::run(&args, &cli.global),
         Command::Completions(args) => completions::run(&args),
+        Command::Report(args) => report::run(&args, &cli.global),
     }
 }

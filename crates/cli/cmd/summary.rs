@@ -3,10 +3,12 @@
 //! The `--json` document is specified in `docs/json.md` (`heapsnap.summary/1`).
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use heapsnap_graph::class_summaries;
+use heapsnap_format::{HeapSnapshot, NodeIdx};
+use heapsnap_graph::{Analysis, ClassSummary, class_summaries};
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, SortBy, SummaryArgs};
@@ -16,43 +18,10 @@ use crate::output::{Align, distance_text, human_bytes, json_doc, table};
 pub(crate) fn run(args: &SummaryArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let loaded = Analyzed::load(&args.file, global, args.json)?;
     let (graph, a) = loaded.analyze();
-    let t = std::time::Instant::now();
-    let mut rows = class_summaries(&a, graph.root());
-    log::debug!("class aggregates took {:.2?}", t.elapsed());
-    let class_count = rows.len();
-    match args.sort {
-        SortBy::Retained => rows
-            .sort_by(|x, y| y.retained_size.cmp(&x.retained_size).then_with(|| x.key.cmp(&y.key))),
-        SortBy::Shallow => {
-            rows.sort_by(|x, y| y.self_size.cmp(&x.self_size).then_with(|| x.key.cmp(&y.key)))
-        }
-        SortBy::Count => rows.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.key.cmp(&y.key))),
-    }
-    let top = args.top.unwrap_or(if args.json { usize::MAX } else { 30 });
-    rows.truncate(top);
+    let (rows, class_count) = rows(&a, graph.root(), args.sort, args.top, args.json);
     let mut out = io::stdout().lock();
     if args.json {
-        let classes: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|c| {
-                json!({
-                    "name": c.name, "key": c.key, "count": c.count, "self_size": c.self_size,
-                    "retained_size": c.retained_size, "distance": (c.distance >= 0).then_some(c.distance),
-                })
-            })
-            .collect();
-        json_doc(
-            &mut out,
-            &json!({
-                "schema": "heapsnap.summary/1",
-                "file": display(&args.file),
-                "node_count": loaded.snap.node_count(),
-                "total_size": a.total_size,
-                "class_count": class_count,
-                "sort": args.sort.name(),
-                "classes": classes,
-            }),
-        )?;
+        json_doc(&mut out, &document(&args.file, &loaded.snap, &a, &rows, class_count, args.sort))?;
     } else {
         let total = a.total_size.max(1) as f64;
         let pct = |x: u64| format!("{:.1}%", x as f64 * 100.0 / total);
@@ -85,4 +54,58 @@ pub(crate) fn run(args: &SummaryArgs, global: &GlobalArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Summary rows sorted by `sort`, the first `top` of them (default 30 in text, all in
+/// JSON), and the number of classes in all.
+pub(crate) fn rows(
+    a: &Analysis,
+    root: NodeIdx,
+    sort: SortBy,
+    top: Option<usize>,
+    json: bool,
+) -> (Vec<ClassSummary>, usize) {
+    let t = std::time::Instant::now();
+    let mut rows = class_summaries(a, root);
+    log::debug!("class aggregates took {:.2?}", t.elapsed());
+    let class_count = rows.len();
+    match sort {
+        SortBy::Retained => rows
+            .sort_by(|x, y| y.retained_size.cmp(&x.retained_size).then_with(|| x.key.cmp(&y.key))),
+        SortBy::Shallow => {
+            rows.sort_by(|x, y| y.self_size.cmp(&x.self_size).then_with(|| x.key.cmp(&y.key)))
+        }
+        SortBy::Count => rows.sort_by(|x, y| y.count.cmp(&x.count).then_with(|| x.key.cmp(&y.key))),
+    }
+    rows.truncate(top.unwrap_or(if json { usize::MAX } else { 30 }));
+    (rows, class_count)
+}
+
+/// The `heapsnap.summary/1` document (`heapsnap report` shows it too).
+pub(crate) fn document(
+    file: &Path,
+    snap: &HeapSnapshot,
+    a: &Analysis,
+    rows: &[ClassSummary],
+    class_count: usize,
+    sort: SortBy,
+) -> serde_json::Value {
+    let classes: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name, "key": c.key, "count": c.count, "self_size": c.self_size,
+                "retained_size": c.retained_size, "distance": (c.distance >= 0).then_some(c.distance),
+            })
+        })
+        .collect();
+    json!({
+        "schema": "heapsnap.summary/1",
+        "file": display(file),
+        "node_count": snap.node_count(),
+        "total_size": a.total_size,
+        "class_count": class_count,
+        "sort": sort.name(),
+        "classes": classes,
+    })
 }

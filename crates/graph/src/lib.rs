@@ -54,9 +54,9 @@ pub use classes::{
 pub use graph::HeapGraph;
 pub use ids::{IdCheck, IdVerdict};
 pub use path::{
-    EdgeStyle, Holder, Origin, PathCost, PathFinder, PathMode, PathOptions, PathTree, RetainerPath,
-    Runs, Signatures, Step, StepNode, closure_label, collapse_runs, edge_text, retainer_paths,
-    start_label,
+    EdgeStyle, Holder, NOTATION, NOTATION_NOTE, Origin, PathCost, PathFinder, PathMode,
+    PathOptions, PathTree, RetainerPath, Runs, Signatures, Step, StepNode, closure_label,
+    collapse_runs, edge_text, retainer_paths, start_label,
 };
 pub use summary::{ClassSummary, DominatorTree, class_retained, class_summaries};
 pub use visit::{

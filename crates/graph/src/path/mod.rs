@@ -101,7 +101,7 @@ pub use report::{EdgeInfo, NodeInfo, RetainersPath, RetainersReport, RetainersSt
 pub use resolve::{Holder, Origin, PathFinder, Step, StepNode};
 pub use search::{PathOptions, retainer_paths};
 pub use signatures::Signatures;
-pub use text::{Runs, collapse_runs, start_label};
+pub use text::{NOTATION, NOTATION_NOTE, Runs, collapse_runs, start_label};
 pub use tree::PathTree;
 
 /// One retaining path, from the node it starts at to the object.

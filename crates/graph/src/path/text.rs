@@ -83,6 +83,29 @@ pub fn start_label(g: &HeapGraph<'_>, v: NodeIdx) -> String {
     }
 }
 
+/// The notation of path texts, as (example, meaning) pairs: one source for the CLI's help and
+/// the HTML report's legend.
+pub const NOTATION: &[(&str, &str)] = &[
+    ("server.js: userCache", "the variable userCache at the top level of module server.js"),
+    ("Window(file://) / app.js: x", "a top-level let/const/class of the page script app.js"),
+    ("global.x", "the property x of the global object"),
+    ("Node / TCPSocketWrap", "an active handle (an open socket or server)"),
+    (".name  [\"a b\"]", "a property (quoted if its name has a space or a dot)"),
+    ("[3]", "an array element ([*] in signatures)"),
+    ("->name", "a variable in a closure's context"),
+    ("{context}", "an internal link: here, a closure's context"),
+    ("{table}{17}", "a Map's or Set's table and one of its slots ({*})"),
+    ("{ephemeron}", "a WeakMap entry"),
+    ("[[name]]", "a weak reference"),
+    ("[\"<symbol kEvents>\"]", "a property keyed by the symbol kEvents"),
+    ("(.next)×400", "one link 400 times: a linked list (×* in signatures)"),
+];
+
+/// What [`NOTATION`] is followed by: how paths are chosen.
+pub const NOTATION_NOTE: &str = "Paths go through the program's own variables and avoid runtime \
+internals (Node's timer lists, engine objects) whenever such a path exists; \"held only by ...\" \
+says when none does. --path shortest shows DevTools' shortest path instead.";
+
 #[cfg(test)]
 mod tests {
     use super::*;

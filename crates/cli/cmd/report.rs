@@ -1,0 +1,264 @@
+//! `heapsnap report S1 [S2 [S3]]`: one self-contained HTML file with the heap and its leaks.
+//!
+//! The report is drawn from the documents the other commands print with `--json` (built by
+//! the same functions: `leaks`, `summary`, `info`, and `diff` of the last snapshot against the
+//! first), plus the treemap of the last snapshot's dominator tree. Earlier snapshots are read
+//! on a thread while the later ones are: each is reduced to a census (and the first also to
+//! the comparison's base index) and dropped.
+//!
+//! Exit codes as `leaks`: 0, or 1 with `--fail-on-leak` when a finding is reported (the
+//! report is written first); 2 on errors, and then no report file is left behind.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use heapsnap_diff::{BaseIndex, DiffOptions, DiffReport};
+use heapsnap_format::{HeapSnapshot, OutputFile, OutputPolicy};
+use heapsnap_graph::DominatorTree;
+use heapsnap_leaks::{Census, LeakReport};
+use heapsnap_report::{Overview, Report, Treemap, TreemapOptions, WatchSeries};
+
+use crate::cli::{DiffArgs, GlobalArgs, LeaksArgs, ReportArgs, SortBy};
+use crate::cmd::{diff, info, leaks, summary};
+use crate::input::{Analyzed, display, load};
+use crate::output::{check_distinct_inputs, check_not_input, human_bytes};
+
+/// Rows of the Summary and Comparison tables without `--top`.
+const DEFAULT_ROWS: usize = 500;
+
+/// The `leaks` arguments the report's options amount to (its `--json` document).
+fn leaks_args(args: &ReportArgs) -> LeaksArgs {
+    LeaksArgs {
+        files: args.files.clone(),
+        json: true,
+        top: args.top,
+        paths: args.paths,
+        fail_on_leak: args.fail_on_leak,
+        min_count: args.min_count,
+        min_retained: args.min_retained,
+        min_growth: args.min_growth,
+        categories: args.categories.clone(),
+        path: args.path,
+    }
+}
+
+/// The `diff` arguments of the Comparison: the first snapshot against the last.
+fn diff_args(args: &ReportArgs) -> Option<DiffArgs> {
+    let (first, last) = (args.files.first()?, args.files.last()?);
+    (args.files.len() > 1).then(|| DiffArgs {
+        before: first.clone(),
+        after: last.clone(),
+        json: true,
+        top: Some(args.top.unwrap_or(DEFAULT_ROWS)),
+        all: false,
+        paths: 3,
+        fail_over: None,
+        fail_class: Vec::new(),
+        emit: None,
+        path: args.path,
+    })
+}
+
+fn read_watch(path: &Path) -> Result<WatchSeries> {
+    let f = std::fs::File::open(path).with_context(|| format!("reading {}", display(path)))?;
+    WatchSeries::read(io::BufReader::new(f)).with_context(|| format!("reading {}", display(path)))
+}
+
+type BaseThread<'s> = std::thread::ScopedJoinHandle<'s, Result<BaseIndex>>;
+
+/// Reads the snapshots: the first on a thread of its own, which hands over its census and then
+/// goes on to build the Comparison's base index (the slow part: a whole analysis) while the
+/// others are read and the last is analyzed; the others but the last as censuses; the last
+/// parsed. Returns the censuses (oldest first), the base thread, and the last snapshot.
+fn read_series<'s>(
+    s: &'s std::thread::Scope<'s, '_>,
+    files: &'s [PathBuf],
+    global: &'s GlobalArgs,
+) -> Result<(Vec<Census>, Option<BaseThread<'s>>, HeapSnapshot)> {
+    let Some((last, earlier)) = files.split_last() else { anyhow::bail!("no snapshot given") };
+    let Some((first, middle)) = earlier.split_first() else {
+        return Ok((Vec::new(), None, load(last, global, false)?));
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let base = s.spawn(move || -> Result<BaseIndex> {
+        // Its progress bar would fight the others' for the terminal line.
+        let snap = load(first, global, true)?;
+        let _ = tx.send(Census::new(&snap));
+        let t = std::time::Instant::now();
+        let base = BaseIndex::new(&snap);
+        log::debug!("base index of {} took {:.2?}", display(first), t.elapsed());
+        Ok(base)
+    });
+    let mut censuses = Vec::new();
+    for p in middle {
+        censuses.push(Census::new(&load(p, global, false)?));
+    }
+    let last = load(last, global, false)?;
+    match rx.recv() {
+        Ok(census) => censuses.insert(0, census),
+        // The thread failed before its census: its error says why.
+        Err(_) => {
+            return Err(join_base(base).err().unwrap_or_else(|| anyhow::anyhow!("no census")));
+        }
+    }
+    Ok((censuses, Some(base), last))
+}
+
+fn join_base(h: BaseThread<'_>) -> Result<BaseIndex> {
+    h.join().map_err(|_| anyhow::anyhow!("the thread reading the first snapshot panicked"))?
+}
+
+pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
+    check_distinct_inputs(&args.files)?;
+    let mut inputs: Vec<&Path> = args.files.iter().map(|p| p.as_path()).collect();
+    inputs.extend(args.watch.as_deref());
+    // Fail before the work, not after it.
+    check_not_input(&args.output, &inputs)?;
+    let watch = match &args.watch {
+        Some(p) => Some((display(p), read_watch(p)?)),
+        None => None,
+    };
+    let (report, reasons) = std::thread::scope(|s| build(s, args, global, watch))?;
+    let bytes = write(&report, &args.output)?;
+    if !global.quiet {
+        let n = report.leaks["findings"].as_array().map_or(0, Vec::len);
+        eprintln!(
+            "heapsnap: wrote {} ({}): {}",
+            display(&args.output),
+            human_bytes(bytes),
+            match n {
+                0 => "no leaks found".to_string(),
+                1 => "1 leak finding".to_string(),
+                n => format!("{n} leak findings"),
+            }
+        );
+    }
+    if !reasons.is_empty() {
+        for r in &reasons {
+            eprintln!("heapsnap: FAIL: {r}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report's data, and the reasons `--fail-on-leak` fails.
+fn build<'s>(
+    s: &'s std::thread::Scope<'s, '_>,
+    args: &'s ReportArgs,
+    global: &'s GlobalArgs,
+    watch: Option<(String, WatchSeries)>,
+) -> Result<(Report, Vec<String>)> {
+    let (priors, base, last) = read_series(s, &args.files, global)?;
+    let last_path = args.files.last().map(|p| p.as_path()).unwrap_or(Path::new("-"));
+    let loaded = Analyzed { snap: last };
+    let (g, a) = loaded.analyze();
+    // Joined here, not in a rayon task below: a pool thread blocked on it could not run the
+    // base thread's own rayon work, and both would wait forever.
+    let base = base.map(join_base).transpose()?;
+
+    let leak_args = leaks_args(args);
+    // Leak detection on one side; the Comparison, the Summary and the treemap on the other.
+    let t = std::time::Instant::now();
+    let ((leak_report, leaks_time), (diff_report, rows, treemap, other_time)) = rayon::join(
+        || {
+            let t = std::time::Instant::now();
+            let r = LeakReport::new(&priors, &g, &a, &leaks::options(&leak_args));
+            (r, t.elapsed())
+        },
+        || {
+            let t = std::time::Instant::now();
+            let d = base.as_ref().map(|b| DiffReport::new(b, &g, &a, &DiffOptions::default()));
+            let rows = summary::rows(
+                &a,
+                g.root(),
+                SortBy::Retained,
+                Some(args.top.unwrap_or(DEFAULT_ROWS)),
+                true,
+            );
+            log::debug!("comparison and summary took {:.2?}", t.elapsed());
+            let t2 = std::time::Instant::now();
+            let tree = DominatorTree::new(&a);
+            log::debug!("dominator tree took {:.2?}", t2.elapsed());
+            let treemap =
+                Treemap::new(&g, &a, &tree, &TreemapOptions::default().with_max_cells(args.cells));
+            log::debug!("treemap took {:.2?}", t2.elapsed());
+            (d, rows, treemap, t.elapsed())
+        },
+    );
+    log::debug!(
+        "leak detection took {leaks_time:.2?}; comparison, summary and treemap {other_time:.2?}; \
+         both {:.2?}",
+        t.elapsed()
+    );
+    let t = std::time::Instant::now();
+    let reasons = leaks::gate_reasons(args.fail_on_leak, &leak_report);
+    let leaks_doc = leaks::report_json(&leak_args, &leak_report, &reasons);
+    let diff_doc =
+        diff_args(args).zip(diff_report.as_ref()).map(|(d, r)| diff::document_json(&d, r, &[]));
+    let (rows, class_count) = rows;
+    let summary_doc =
+        summary::document(last_path, &loaded.snap, &a, &rows, class_count, SortBy::Retained);
+    let title = args.title.clone().unwrap_or_else(|| {
+        let name = last_path
+            .file_name()
+            .map_or_else(|| display(last_path), |n| n.to_string_lossy().into_owned());
+        format!("heapsnap report: {name}")
+    });
+    let report = Report {
+        title,
+        snapshots: args.files.iter().map(|p| display(p)).collect(),
+        overview: Overview::new(&g, &a),
+        info: info::report(&loaded.snap, &display(last_path)),
+        summary: summary_doc,
+        leaks: leaks_doc,
+        diff: diff_doc,
+        treemap,
+        watch,
+    };
+    log::debug!("report data took {:.2?}", t.elapsed());
+    Ok((report, reasons))
+}
+
+/// Writes the page to `out` (`-`: stdout) through a temporary file renamed into place, removed
+/// on errors and on SIGINT, SIGTERM and SIGHUP. Returns the bytes written.
+fn write(report: &Report, out: &Path) -> Result<u64> {
+    let mut page = Vec::with_capacity(1 << 20);
+    heapsnap_report::write_html(report, &mut page)?;
+    if out == Path::new("-") {
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(&page).context("writing <stdout>")?;
+        stdout.flush().context("writing <stdout>")?;
+        return Ok(page.len() as u64);
+    }
+    let what = || format!("writing {}", display(out));
+    let mut guard = crate::cleanup::TempGuard::arm();
+    let mut f = OutputFile::create(out, &OutputPolicy::default()).with_context(what)?;
+    guard.set_path(f.temp_path());
+    f.write_all(&page).with_context(what)?;
+    f.finish().with_context(what)?;
+    drop(guard);
+    Ok(page.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report writes bytes exactly as the CLI does.
+    #[test]
+    fn bytes_as_the_cli_writes_them() {
+        let mut n: u64 = 0;
+        while n < 1 << 50 {
+            for m in [n, n + 1, n.saturating_sub(1), n * 5 / 4, n * 3 / 2] {
+                assert_eq!(heapsnap_report::human_bytes(m), human_bytes(m), "{m}");
+                let d = m as i64;
+                assert_eq!(heapsnap_report::human_delta(d), crate::output::human_delta(d));
+                assert_eq!(heapsnap_report::human_delta(-d), crate::output::human_delta(-d));
+            }
+            n = n * 2 + 1;
+        }
+    }
+}
