@@ -118,7 +118,14 @@ fn intervals_never_cleared() {
         assert_eq!(r["count_delta"], 200);
         // Timer lists are linked lists: the chain collapses into one repeated step.
         let sig = r["holders"][0]["signature"].as_str().unwrap();
-        assert!(sig.starts_with("global.clearImmediate{context}->timerListMap[*](._idle"), "{sig}");
+        // Node's timer list, through the timers module's context, which `clearImmediate` and
+        // `setImmediate` share: paths of equal length, and which comes first changes from one
+        // run of the fixture script to the next.
+        assert!(
+            ["clearImmediate", "setImmediate"].iter().any(|f| sig
+                .starts_with(&format!("global.{f}{{context}}->timerListMap[*](._idle"))),
+            "{sig}"
+        );
         assert!(sig.contains(")\u{d7}*"), "{sig}");
     }
     let f = rows.iter().find(|r| r["name"] == "Function").unwrap();

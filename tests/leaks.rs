@@ -352,7 +352,7 @@ fn detached_dom_trees_in_a_chromium_page() {
 
 #[test]
 fn detached_divs_in_the_newest_v8_layout() {
-    // snapshots/chrome-page.heapsnapshot.gz (Chromium 148, no trace_node_id): 50 <div>s made
+    // snapshots/chrome-page.heapsnapshot.gz (Chromium 156, no trace_node_id): 50 <div>s made
     // and kept in window.keep but never attached.
     let v = leaks_json(&["snapshots/chrome-page.heapsnapshot.gz".to_string()], &[]);
     let f = &v["findings"][0];

@@ -182,6 +182,20 @@ impl<'a, 's> PathFinder<'a, 's> {
             {
                 (g.edge_target(e), 1)
             }
+            // Newer Chromium keeps a script scope's `this` (the window's global proxy), and a
+            // path through it to the global object is the window's: `Window(file://).x`,
+            // not `Window(file://) / script: this.global_object.x`.
+            Some(&e)
+                if g.edge_kind(e) == EdgeKind::Context
+                    && snap.edge(e).name_str() == Some("this")
+                    && self.origin(first) == Origin::ScriptScope
+                    && edges.get(1).is_some_and(|&e2| {
+                        snap.edge(e2).name_str() == Some("global_object")
+                            && snap.node(g.edge_target(e2)).name().contains("[JSGlobalObject]")
+                    }) =>
+            {
+                return (start_label(g, g.edge_target(edges[1])), 2);
+            }
             _ => (first, 0),
         };
         let mut out = String::new();
