@@ -23,10 +23,10 @@ pub struct DiffOptions {
     pub classes_with_holders: usize,
     /// Holder groups kept per class.
     pub holder_groups: usize,
-    /// Holders per class whose path signature is computed. New (and deleted) objects are
-    /// first grouped by the object that holds them on their path and the link from it, which
-    /// costs nothing; the largest groups get their signature, and beyond this many, an even
-    /// sample of the rest does, its counts scaled up ([`HolderGroup::estimated`]).
+    /// Path prefixes per class whose signature is computed. New (and deleted) objects are
+    /// first grouped by their path prefix ([`Signatures::prefix`]), which costs nothing; the
+    /// largest groups get their signature, and beyond this many, an even sample of the rest
+    /// does, its counts scaled up ([`HolderGroup::estimated`]).
     pub max_path_samples: usize,
     /// Which retaining paths holders are grouped by.
     pub path_mode: PathMode,
@@ -314,72 +314,45 @@ impl Tally {
     }
 }
 
-/// Counts `nodes` per signature. Objects are grouped first by an ancestor on their path and
-/// the links from it (objects with the same ancestor and links have the same signature): one
-/// level up (their holder), then further up while there are more than `budget` groups (the
-/// strings of 600 cached pages each under a page of its own are one group two levels up,
-/// under the cache's table). The groups then get their signature, the largest `budget` of
-/// them exactly, and an even sample of the rest, scaled up to stand for all of them.
+/// Counts `nodes` per signature. Objects are grouped first by their path prefix (objects
+/// with the same prefix have the same signature; the strings of 600 cached pages, each under
+/// a page of its own, are one prefix), which costs nothing; then the prefixes get their
+/// signature, the largest `budget` of them exactly, and an even sample of the rest, scaled
+/// up to stand for all of them (a linked list's nodes are one prefix per depth, and share
+/// one signature, `(.next)×*`).
 fn tally(sigs: &Signatures, nodes: &[NodeIdx], budget: usize) -> Tally {
-    const MAX_LEVELS: usize = 8;
     let mut t = Tally::default();
     let budget = budget.max(1);
-    let mut retained: Vec<NodeIdx> = Vec::with_capacity(nodes.len());
+    // prefix -> (objects, first object)
+    let mut groups: HashMap<u32, (u64, NodeIdx)> = HashMap::new();
     for &v in nodes {
-        if sigs.is_retained(v) {
-            retained.push(v);
-        } else {
-            t.unretained.0 += 1;
-            t.unretained.1.get_or_insert(v);
-        }
-    }
-    // (ancestor, links from it) -> (objects, first object)
-    type Groups = HashMap<(u32, Vec<u32>), (u64, NodeIdx)>;
-    let group = |level: usize| -> Groups {
-        let mut groups: Groups = HashMap::new();
-        for &v in &retained {
-            let mut links = Vec::with_capacity(level);
-            let mut u = v;
-            while links.len() < level {
-                match sigs.link(u) {
-                    Some((p, l)) => {
-                        links.push(l);
-                        u = p;
-                    }
-                    None => break,
-                }
+        match sigs.prefix(v) {
+            Some(p) => groups.entry(p).or_insert((0, v)).0 += 1,
+            None => {
+                t.unretained.0 += 1;
+                t.unretained.1.get_or_insert(v);
             }
-            groups.entry((u.0, links)).or_insert((0, v)).0 += 1;
         }
-        groups
-    };
-    let mut groups = group(1);
-    for level in 2..=MAX_LEVELS {
-        if groups.len() <= budget {
-            break;
-        }
-        groups = group(level);
     }
-    let mut list: Vec<(u64, NodeIdx)> = groups.into_values().collect();
+    let mut list: Vec<(u64, NodeIdx, u32)> =
+        groups.into_iter().map(|(p, (n, v))| (n, v, p)).collect();
     list.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let (exact, rest) = list.split_at(list.len().min(budget));
-    let add = |t: &mut Tally, v: NodeIdx, n: f64, sampled: bool| {
-        if let Some(sig) = sigs.signature(v) {
-            let e = t.by_sig.entry(sig).or_insert((0.0, v, false));
-            e.0 += n;
-            e.2 |= sampled;
-        }
+    let add = |t: &mut Tally, v: NodeIdx, p: u32, n: f64, sampled: bool| {
+        let e = t.by_sig.entry(sigs.prefix_signature(p)).or_insert((0.0, v, false));
+        e.0 += n;
+        e.2 |= sampled;
     };
-    for &(n, v) in exact {
-        add(&mut t, v, n as f64, false);
+    for &(n, v, p) in exact {
+        add(&mut t, v, p, n as f64, false);
     }
     if !rest.is_empty() {
         let step = rest.len().div_ceil(budget);
         let all: u64 = rest.iter().map(|g| g.0).sum();
         let sampled: u64 = rest.iter().step_by(step).map(|g| g.0).sum();
         let scale = all as f64 / sampled.max(1) as f64;
-        for &(n, v) in rest.iter().step_by(step) {
-            add(&mut t, v, n as f64 * scale, step > 1);
+        for &(n, v, p) in rest.iter().step_by(step) {
+            add(&mut t, v, p, n as f64 * scale, step > 1);
         }
     }
     t

@@ -16,8 +16,10 @@ const NONE: u32 = u32::MAX;
 const SKIP: u32 = u32::MAX - 1;
 
 /// The signature of every retained object's chosen path ([`PathFinder::signature_of`]),
-/// from 8 bytes per node and the distinct texts: each node's parent on its path and the text
-/// of the link to it, and the text each path starts with.
+/// from 4 bytes per node: each node's path prefix, in a tree of the distinct prefixes (a
+/// prefix is its parent prefix and the text of one more link; the root prefixes are the
+/// texts paths start with). Objects with the same prefix have the same signature, so the
+/// prefix is also what to group objects by before asking for signatures.
 ///
 /// [`signature`](Signatures::signature) gives exactly what `PathFinder::signature_of` gives
 /// on the graph it was built from.
@@ -39,16 +41,17 @@ const SKIP: u32 = u32::MAX - 1;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Signatures {
-    /// Each node's parent on its chosen path (`NONE` for path starts and unretained nodes).
-    parent: Vec<u32>,
-    /// The text of the link to each node (an index into `texts`), `SKIP`, or `NONE` for
+    /// Each node's path prefix (an index into `prefix_parent` and `prefix_link`), `NONE` for
     /// unretained nodes.
-    link: Vec<u32>,
+    of_node: Vec<u32>,
+    /// Each prefix's parent prefix, `NONE` for a path's head.
+    prefix_parent: Vec<u32>,
+    /// Each prefix's last link (an index into `texts`), or a head's text (into `heads`).
+    prefix_link: Vec<u32>,
     /// Distinct link texts.
     texts: Vec<String>,
-    /// Nodes where a path's head text is complete, with that text: path starts, and the
-    /// first links that the head takes in (a module scope's variable, `global_object`).
-    heads: HashMap<u32, String>,
+    /// Distinct head texts.
+    heads: Vec<String>,
 }
 
 impl Signatures {
@@ -152,63 +155,100 @@ impl Signatures {
                 }
             }
         }
-        Signatures { parent, link, texts, heads }
+        // Each node's prefix: its parent's, with the link to it (a skipped link adds
+        // nothing); a node with a head text starts a prefix of its own.
+        let mut of_node = vec![NONE; n];
+        let mut prefix_parent: Vec<u32> = Vec::new();
+        let mut prefix_link: Vec<u32> = Vec::new();
+        let mut head_texts: Vec<String> = Vec::new();
+        let mut head_ids: HashMap<String, u32> = HashMap::new();
+        let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut stack: Vec<u32> = Vec::new();
+        for i in 0..n as u32 {
+            if of_node[i as usize] != NONE
+                || (parent[i as usize] == NONE && !heads.contains_key(&i))
+            {
+                continue;
+            }
+            stack.clear();
+            let mut u = i;
+            let mut cur = loop {
+                if of_node[u as usize] != NONE {
+                    break of_node[u as usize];
+                }
+                if let Some(h) = heads.get(&u) {
+                    let id = *head_ids.entry(h.clone()).or_insert_with(|| {
+                        head_texts.push(h.clone());
+                        prefix_parent.push(NONE);
+                        prefix_link.push((head_texts.len() - 1) as u32);
+                        (prefix_parent.len() - 1) as u32
+                    });
+                    of_node[u as usize] = id;
+                    break id;
+                }
+                stack.push(u);
+                match parent[u as usize] {
+                    NONE => break NONE,
+                    p => u = p,
+                }
+            };
+            while let Some(u) = stack.pop() {
+                let l = link[u as usize];
+                if cur != NONE && l != SKIP && l != NONE {
+                    cur = *ids.entry((cur, l)).or_insert_with(|| {
+                        prefix_parent.push(cur);
+                        prefix_link.push(l);
+                        (prefix_parent.len() - 1) as u32
+                    });
+                }
+                of_node[u as usize] = cur;
+            }
+        }
+        Signatures { of_node, prefix_parent, prefix_link, texts, heads: head_texts }
     }
 
     /// Number of nodes of the snapshot.
     pub fn node_count(&self) -> usize {
-        self.parent.len()
+        self.of_node.len()
     }
 
     /// Whether a path retains `v`.
     #[inline]
     pub fn is_retained(&self, v: NodeIdx) -> bool {
-        self.parent[v.index()] != NONE || self.heads.contains_key(&v.0)
+        self.of_node[v.index()] != NONE
     }
 
-    /// `v`'s parent on its chosen path and the text of its link, as a number (equal numbers,
-    /// equal texts: objects with the same parent and link have the same signature; group by
-    /// it before asking for signatures).
-    /// `None` for path starts and unretained objects.
+    /// `v`'s path prefix: objects with the same prefix have the same signature (group by it
+    /// before asking for signatures). `None` when nothing retains `v`.
     #[inline]
-    pub fn link(&self, v: NodeIdx) -> Option<(NodeIdx, u32)> {
-        let p = self.parent[v.index()];
-        (p != NONE).then(|| (NodeIdx(p), self.link[v.index()]))
+    pub fn prefix(&self, v: NodeIdx) -> Option<u32> {
+        let p = self.of_node[v.index()];
+        (p != NONE).then_some(p)
     }
 
     /// The signature of `v`'s chosen path (`None` when nothing retains it).
     pub fn signature(&self, v: NodeIdx) -> Option<String> {
-        if !self.is_retained(v) {
-            return None;
-        }
-        // Links from v up to the path's head (the deepest node with a head text).
-        let mut links: Vec<u32> = Vec::new();
-        let mut head: Option<&String> = None;
-        let mut u = v.0;
-        for _ in 0..=self.parent.len() {
-            if head.is_none()
-                && let Some(h) = self.heads.get(&u)
-            {
-                head = Some(h);
+        self.prefix(v).map(|p| self.prefix_signature(p))
+    }
+
+    /// The signature of the paths with the prefix `p` (from [`prefix`](Signatures::prefix)).
+    pub fn prefix_signature(&self, p: u32) -> String {
+        let mut links: Vec<&str> = Vec::new();
+        let mut u = p;
+        let head = loop {
+            let l = self.prefix_link[u as usize];
+            match self.prefix_parent[u as usize] {
+                NONE => break self.heads[l as usize].as_str(),
+                up => {
+                    links.push(&self.texts[l as usize]);
+                    u = up;
+                }
             }
-            if head.is_none() {
-                links.push(self.link[u as usize]);
-            }
-            let p = self.parent[u as usize];
-            if p == NONE {
-                break;
-            }
-            u = p;
-        }
-        let segs: Vec<String> = links
-            .iter()
-            .rev()
-            .filter(|&&l| l != SKIP && l != NONE)
-            .map(|&l| self.texts[l as usize].clone())
-            .collect();
-        let mut out = head.cloned().unwrap_or_default();
+        };
+        let segs: Vec<String> = links.iter().rev().map(|s| s.to_string()).collect();
+        let mut out = head.to_string();
         out.push_str(&collapse_runs(&segs, Runs::Any));
-        Some(out)
+        out
     }
 }
 
