@@ -6,8 +6,10 @@
 #
 # Each snapshots/NAME.js is run with the installed `node` (fixtures were made
 # with node v20.20.2 / V8 11.3.244.8-node.38; a different node gives a
-# different layout, so check `node -v` first). The raw snapshot is written to
-# a temporary directory and compressed to snapshots/NAME.heapsnapshot.gz with
+# different layout, so check `node -v` first) from a copy in the fixed neutral
+# folder /tmp/heapsnap-fixture/top (with snapshots/common/), so the heap names
+# /tmp/heapsnap-fixture/top/NAME.js on every machine, never a checkout's path.
+# The raw snapshot is written there and compressed to snapshots/NAME.heapsnapshot.gz with
 # `gzip -9n` (no file name / timestamp in the gzip header). Node ids and
 # addresses vary between runs, so the output is not byte-identical.
 set -euo pipefail
@@ -34,20 +36,31 @@ if [ "$(node -v)" != "v20.20.2" ]; then
   echo "warning: fixtures were generated with node v20.20.2; snapshots/README.md would need updating" >&2
 fi
 
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
+TMP=/tmp/heapsnap-fixture/top
+rm -rf "$TMP"
+mkdir -p "$TMP"
+trap 'rm -rf "$TMP"; rmdir /tmp/heapsnap-fixture 2>/dev/null || true' EXIT
+cp "$SNAP_DIR"/*.js "$TMP/"
+cp -r "$SNAP_DIR/common" "$TMP/"
 
 status=0
 for name in "${NAMES[@]}"; do
-  script="$SNAP_DIR/$name.js"
+  script="$TMP/$name.js"
   if [ ! -f "$script" ]; then
     echo "error: no such fixture script: $script" >&2
     exit 2
   fi
   raw="$TMP/$name.heapsnapshot"
   gz="$SNAP_DIR/$name.heapsnapshot.gz"
+  # stdio must be files, not pipes: a pipe on stderr makes Node load `net` and a
+  # net.Socket (~1800 more nodes), so the heap would depend on how this is run.
   # shellcheck disable=SC2046
-  (cd "$TMP" && node $(node_flags "$name") "$script" "$raw" >/dev/null)
+  if ! (cd "$TMP" && node $(node_flags "$name") "$script" "$raw" \
+        </dev/null >/dev/null 2>"$TMP/$name.stderr"); then
+    echo "error: $name.js failed:" >&2
+    cat "$TMP/$name.stderr" >&2
+    exit 1
+  fi
   # Sanity check: valid JSON with consistent counts (and, for "tracking",
   # non-empty allocation-tracking sections).
   summary=$(node -e '

@@ -4,9 +4,10 @@
 #   scripts/gen-leak-fixtures.sh                       # all scenarios
 #   scripts/gen-leak-fixtures.sh listeners intervals   # some
 #
-# Each snapshots/leaks/NAME.js runs once, with `node --expose-gc`, in a
-# temporary directory and writes NAME-baseline/target[/final].heapsnapshot
-# there (all from ONE isolate, so node ids are comparable). The phases to keep
+# The programs (snapshots/leaks/*.js and common/) are copied to the fixed
+# neutral folder /tmp/heapsnap-fixture/leaks, and each NAME.js runs there once,
+# with `node --expose-gc`, in its folder NAME/ and writes
+# NAME-baseline/target[/final].heapsnapshot there (all from ONE isolate, so node ids are comparable). The phases to keep
 # are listed in snapshots/leaks/expectations.js. Each file must parse with
 # consistent counts and gzip (-9n) to under 1,000,000 bytes; then
 # snapshots/leaks/verify.js checks that every expected class has exactly the
@@ -32,13 +33,16 @@ if [ "$(node -v)" != "v20.20.2" ]; then
   echo "warning: leak fixtures were generated with node v20.20.2; README.md and manifest.json would change" >&2
 fi
 
-# Work in a fixed directory inside the checkout, not in a random mktemp dir:
-# Node keeps its working directory (and the programs their output path) as
-# strings in the heap, and the snapshots should not contain random names.
-TMP="$LEAK_DIR/.gen-tmp"
+# Work in a fixed neutral directory, neither the checkout nor a random mktemp
+# dir: V8 keeps each script's full path, Node its working directory (and the
+# programs their output path) as strings in the heap, and the snapshots should
+# name neither a machine's checkout nor random names.
+TMP=/tmp/heapsnap-fixture/leaks
 rm -rf "$TMP"
 mkdir -p "$TMP"
-trap 'rm -rf "$TMP"' EXIT
+trap 'rm -rf "$TMP"; rmdir /tmp/heapsnap-fixture 2>/dev/null || true' EXIT
+cp "$LEAK_DIR"/*.js "$TMP/"
+cp -r "$LEAK_DIR/common" "$TMP/"
 
 phases_of() {
   node -e 'const e = require(process.argv[1])[process.argv[2]];
@@ -49,7 +53,7 @@ phases_of() {
 status=0
 done_names=()
 for name in "${NAMES[@]}"; do
-  script="$LEAK_DIR/$name.js"
+  script="$TMP/$name.js"
   if [ ! -f "$script" ]; then
     echo "error: no such scenario script: $script" >&2
     exit 2

@@ -44,7 +44,12 @@ fn retainers_say_where_an_object_was_allocated() {
     let v = json(&["retainers", "--json", TRACKING, &format!("@{id}")]);
     let got = frames(&v["allocation"]);
     assert_eq!(got[..3], [f("makeItem", 34, 20), f("buildTree", 38, 21), f("allocate", 56, 26)]);
-    assert!(v["allocation"][0]["script"].as_str().unwrap().ends_with("/snapshots/tracking.js"));
+    assert!(
+        v["allocation"][0]["script"]
+            .as_str()
+            .unwrap()
+            .ends_with("/heapsnap-fixture/top/tracking.js")
+    );
     let text = heapsnap_ok(&["retainers", TRACKING, &format!("@{id}")]);
     let line = text.lines().nth(1).unwrap();
     assert!(line.starts_with("allocated at: makeItem ("), "{text}");

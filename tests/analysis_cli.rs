@@ -74,22 +74,22 @@ fn retainers_golden_and_json() {
     // The default path choice: the string is a variable name in a scope info, so only engine
     // internals hold it; the best such path starts at the module scope of shapes-data.js.
     assert_eq!(
-        heapsnap_ok(&["retainers", SHAPES, "@30733", "--paths", "2"]),
+        heapsnap_ok(&["retainers", SHAPES, "@28233", "--paths", "2"]),
         golden("retainers-shapes.txt")
     );
     // DevTools' order.
     assert_eq!(
-        heapsnap_ok(&["retainers", SHAPES, "@30733", "--paths", "2", "--path", "shortest"]),
+        heapsnap_ok(&["retainers", SHAPES, "@28233", "--paths", "2", "--path", "shortest"]),
         golden("retainers-shapes-shortest.txt")
     );
-    let json = heapsnap_ok(&["retainers", "--json", SHAPES, "@30733", "--paths", "1"]);
+    let json = heapsnap_ok(&["retainers", "--json", SHAPES, "@28233", "--paths", "1"]);
     assert_eq!(json, golden("retainers-shapes.json"));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let steps = v["paths"][0]["steps"].as_array().unwrap();
     assert_eq!(steps[0]["node"]["name"], "system / Context");
     assert_eq!(v["paths"][0]["origin"], "module-scope");
     assert!(steps[0]["edge"].is_null());
-    assert_eq!(steps.last().unwrap()["node"]["id"], 30733);
+    assert_eq!(steps.last().unwrap()["node"]["id"], 28233);
     assert_eq!(v["paths"][0]["length"].as_u64().unwrap() as usize, steps.len() - 1);
     let note = v["paths"][0]["note"].as_str().unwrap();
     assert!(note.starts_with("held only through V8 internals"), "{note}");
@@ -97,7 +97,7 @@ fn retainers_golden_and_json() {
         "retainers",
         "--json",
         SHAPES,
-        "@30733",
+        "@28233",
         "--paths",
         "1",
         "--path",

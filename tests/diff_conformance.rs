@@ -78,6 +78,11 @@ pub(crate) fn diff_pairs() -> Vec<(String, String)> {
             }
         }
     }
+    // The services' pairs.
+    for name in ["app", "store", "agents"] {
+        let f = |phase: &str| format!("snapshots/{name}/{name}-{phase}.heapsnapshot.gz");
+        pairs.push((f("baseline"), f("target")));
+    }
     // Every Node version's leak pair, and one pair across versions (nothing matches by id).
     for v in crate::versions::VERSIONS {
         let f = |phase: &str| format!("snapshots/versions/node{v}-leak-{phase}.heapsnapshot.gz");

@@ -52,3 +52,67 @@ fn fixtures_have_what_their_scripts_made() {
     let h = load("hello.heapsnapshot.gz");
     assert!(h.node(h.root()).edges().any(|e| e.kind() == heapsnap_format::EdgeKind::Shortcut));
 }
+
+/// No committed file names the folder it was made in: goldens, manifests, READMEs and docs,
+/// and the fixture snapshots themselves (V8 keeps each script's full path and Node its working
+/// directory). The scripts in `scripts/` run their programs from `/tmp/heapsnap-fixture/NAME`,
+/// so outputs are the same on every machine, wherever the checkout is.
+#[test]
+fn no_checkout_path_in_committed_files() {
+    use std::io::Read;
+    use std::path::{Path, PathBuf};
+
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with('.') || name == "node_modules" || name == "target" {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let root = crate::util::root();
+    let checkout = root.to_string_lossy().into_owned();
+    let mut files = Vec::new();
+    for dir in ["tests/golden", "docs", "snapshots", "scripts"] {
+        walk(&root.join(dir), &mut files);
+    }
+    files.push(root.join("README.md"));
+    let mut checked = (0, 0);
+    let mut found = Vec::new();
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let text = if name.ends_with(".heapsnapshot.gz") {
+            checked.1 += 1;
+            let mut s = Vec::new();
+            flate2::read::MultiGzDecoder::new(std::fs::File::open(f).unwrap())
+                .read_to_end(&mut s)
+                .unwrap();
+            s
+        } else if f.starts_with(root.join("tests/golden"))
+            || name.ends_with(".md")
+            || (name.starts_with("manifest") && name.ends_with(".json"))
+        {
+            checked.0 += 1;
+            std::fs::read(f).unwrap()
+        } else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&text);
+        for bad in ["/work/", checkout.as_str()] {
+            if let Some(at) = text.find(bad) {
+                let end = text[at..].find(['"', '\n', ')']).map_or(text.len(), |e| at + e);
+                found.push(format!("{}: {}", crate::util::rel(f), &text[at..end.min(at + 120)]));
+                break;
+            }
+        }
+    }
+    assert!(checked.0 >= 20 && checked.1 >= 50, "{checked:?} files checked");
+    assert!(found.is_empty(), "checkout paths in committed files:\n{}", found.join("\n"));
+}

@@ -176,6 +176,12 @@ fn hunt_with_drive_finds_both_leaks() {
     assert_eq!(sessions["category"], "collections");
     assert_eq!(sessions["count"], 300);
     assert_eq!(sessions["growth"], serde_json::json!([0, 150, 300]));
+    // One per entry: the Map's keys are not counted with its values.
+    assert_eq!(sessions["survivors"], 150);
+    assert_eq!(
+        sessions["title"],
+        "Map `sessions` (server.js) grows 0 -> 150 -> 300 entries: string -> UserSession"
+    );
     assert!(sessions["path"]["text"].as_str().unwrap().ends_with("sessions"), "{sessions:#}");
     // The run folder: three snapshots, named by stage, nothing else.
     let run = only_run(dir.path());
@@ -348,8 +354,12 @@ fn hunt_track_allocations_records_traces() {
         assert_eq!(c["trace_function_count"].as_u64().unwrap(), functions);
     }
     assert_eq!(doc["growth_basis"], "ids");
+    // With allocation tracking V8 keeps the Map's template-string keys unflattened
+    // (`(concatenated string)`): still one entry each, and the entries are the sessions.
     let sessions = finding(&doc, "UserSession").unwrap();
     assert_eq!(sessions["count"], 100);
+    assert_eq!(sessions["survivors"], 50);
+    assert_eq!(sessions["facts"]["key"], "string");
     // Where each leak was allocated: every UserSession by openSession (server.js line 69,
     // where the function starts), called by handleLogin (line 58); every listener closure by
     // handleLogin. All after the baseline, when tracking started.

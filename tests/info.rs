@@ -17,12 +17,12 @@ fn info_json_golden_and_fields() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema"], "heapsnap.info/1");
     // Cross-checked against DevTools' loader (scripts/devtools/load.mjs) on this file.
-    assert_eq!(v["node_count"], 41390);
-    assert_eq!(v["edge_count"], 185645);
-    assert_eq!(v["total_self_size"], 3069167);
+    assert_eq!(v["node_count"], 41391);
+    assert_eq!(v["edge_count"], 185649);
+    assert_eq!(v["total_self_size"], 3069263);
     assert_eq!(v["node_fields"].as_array().unwrap().len(), 7);
     assert_eq!(v["trace_function_count"], 44);
-    assert_eq!(v["sample_count"], 10);
+    assert_eq!(v["sample_count"], 9);
     assert!(v["string_count"].as_u64().unwrap() > 20_000);
 }
 
@@ -42,7 +42,7 @@ fn info_reads_stdin() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((v["file"].as_str(), v["node_count"].as_u64()), (Some("<stdin>"), Some(39498)));
+    assert_eq!((v["file"].as_str(), v["node_count"].as_u64()), (Some("<stdin>"), Some(39499)));
 }
 
 #[test]

@@ -41,7 +41,8 @@ fn assert_user_path(path: &serde_json::Value, script: &str) {
     assert_eq!(path["origin"], "module-scope", "{text}");
     assert_eq!(path["note"], serde_json::Value::Null, "{text}");
     let full = path["script"].as_str().unwrap();
-    assert!(full.ends_with(&format!("/snapshots/app/{script}")), "{full}");
+    // Made from the neutral folder (scripts/gen-app-fixtures.sh), never a checkout's path.
+    assert_eq!(full, format!("/tmp/heapsnap-fixture/app/{script}"));
     assert!(text.starts_with(&format!("{script}: ")), "{text}");
     // The first step is the module scope itself.
     assert_eq!(path["steps"][0]["edge"], serde_json::Value::Null);
@@ -64,6 +65,13 @@ fn leaks_in_module_variables_are_named_by_their_scripts() {
     assert_eq!(cache["path"]["text"], "server.js: userCache");
     assert_user_path(&cache["path"], "server.js");
     assert_eq!(cache["growth"], serde_json::json!([10, 60]));
+    // One object per entry: 50 new entries are 50 new Sessions (their keys are not counted).
+    assert_eq!(cache["count"], 60);
+    assert_eq!(cache["survivors"], 50);
+    assert_eq!(
+        cache["title"],
+        "Map `userCache` (server.js) grows 10 -> 60 entries: string -> Session"
+    );
     let listeners = finding(&v, "listeners", "onConfigChanged()");
     assert_user_path(&listeners["path"], "bus.js");
     let text = listeners["path"]["text"].as_str().unwrap();
@@ -71,6 +79,8 @@ fn leaks_in_module_variables_are_named_by_their_scripts() {
     assert!(listeners["title"].as_str().unwrap().contains("on bus.js: configBus (EventEmitter)"));
     let samples = finding(&v, "collections", "Sample");
     assert_eq!(samples["path"]["text"], "metrics.js: samples");
+    assert_eq!(samples["survivors"], 50);
+    assert_eq!(samples["title"], "Array `samples` (metrics.js) grows 10 -> 60 entries: Sample");
     assert_user_path(&samples["path"], "metrics.js");
     let sockets = finding(&v, "resources", "Socket");
     assert_eq!(sockets["count"], 50);
@@ -118,7 +128,10 @@ fn diff_names_the_module_variable_that_holds_the_growth() {
     let want = "bus.js: configBus._events.config-changed[*]{context}";
     assert!(contexts.iter().any(|s| s == want), "{contexts:?}");
     let text = heapsnap_ok(&["diff", APP[0], APP[1]]);
-    assert!(text.contains("held by server.js: userCache{table}{*}  (50 of "), "{text}");
+    assert!(
+        text.contains("held by server.js: userCache{table}{*}  (+50: 50 new, 0 deleted)"),
+        "{text}"
+    );
     // DevTools' shortest paths blame Node's machinery.
     let text = heapsnap_ok(&["diff", "--path", "shortest", APP[0], APP[1]]);
     assert!(!text.contains("held by server.js:"), "{text}");
@@ -204,7 +217,8 @@ fn a_page_script_scope_is_named_after_its_window_and_script() {
     assert_eq!(f["facts"]["trees"], 200);
     assert_eq!(f["path"]["signature"], "Window(file://) / widgets.html: widgets[*].el");
     assert_eq!(f["path"]["origin"], "script-scope");
-    assert!(f["path"]["script"].as_str().unwrap().ends_with("/snapshots/chrome/widgets.html"));
+    // Made from the neutral folder (scripts/gen-chrome-fixture.sh), never a checkout's path.
+    assert_eq!(f["path"]["script"], "file:///tmp/heapsnap-fixture/chrome/widgets.html");
     let v = json(&["leaks", "--json", "--path", "shortest", WIDGETS]);
     let f = finding(&v, "detached-dom", "Detached <section>");
     let sig = f["path"]["signature"].as_str().unwrap();

@@ -105,7 +105,8 @@ fn separate_captures_text_says_why_once() {
     // The leaks come first, per object: the Map's 60 entries between the first two snapshots.
     assert!(
         text.contains(
-            "#3 collections: Map sessions.js: sessions grows: 0 -> 60 -> 120 entries of UserSession"
+            "#3 collections: Map `sessions` (sessions.js) grows 0 -> 60 -> 120 entries: string -> \
+             UserSession"
         ),
         "{text}"
     );

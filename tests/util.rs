@@ -87,8 +87,11 @@ pub(crate) fn require_devtools(test: &str) -> bool {
 }
 
 /// The fixture folders every full check covers: a missing one is an error, not a skip.
-pub(crate) const FIXTURE_DIRS: [&str; 5] = [
+pub(crate) const FIXTURE_DIRS: [&str; 8] = [
     "snapshots",
+    "snapshots/app",
+    "snapshots/store",
+    "snapshots/agents",
     "snapshots/leaks",
     "snapshots/versions",
     "snapshots/synthetic",

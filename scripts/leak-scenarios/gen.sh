@@ -8,8 +8,11 @@
 # protocol by detached-dom/capture.js; it needs Debian's `chromium` (apt-get install -y
 # chromium) or CHROMIUM=/path/to/chrome. Tests never need a browser: they read the files.
 #
-# Like scripts/gen-leak-fixtures.sh: each program runs once with `node --expose-gc` in a fixed
-# directory (snapshots/leaks/.gen-extra/NAME), stdio redirected to files; each phase must gzip
+# Like scripts/gen-leak-fixtures.sh: the programs are copied to the fixed neutral folder
+# /tmp/heapsnap-fixture (scripts/leak-scenarios/ and the harness, snapshots/leaks/common/, in
+# the checkout's layout), so the heap names /tmp/heapsnap-fixture/scripts/leak-scenarios/NAME.js
+# on every machine; each program runs once with `node --expose-gc` in its own folder
+# (/tmp/heapsnap-fixture/leak-scenarios/NAME), stdio redirected to files; each phase must gzip
 # (-9n) under 1,000,000 bytes and count.js must find every intended count before the phases
 # of a scenario replace the committed ones (all together: ids of two runs do not match).
 # Finally count.js --write records the numbers in snapshots/leaks/manifest-controls.json.
@@ -21,19 +24,23 @@ MAX_BYTES=1000000
 ALL=(steady more-leaks event-target detached-dom)
 if [ "$#" -gt 0 ]; then NAMES=("$@"); else NAMES=("${ALL[@]}"); fi
 echo "node $(node -v), V8 $(node -p process.versions.v8)"
-TMP="$OUT/.gen-extra"
-rm -rf "$TMP"
-mkdir -p "$TMP"
-trap 'rm -rf "$TMP"' EXIT
+WORK=/tmp/heapsnap-fixture
+TMP="$WORK/leak-scenarios"
+rm -rf "$TMP" "$WORK/scripts" "$WORK/snapshots"
+mkdir -p "$TMP" "$WORK/scripts" "$WORK/snapshots/leaks"
+trap 'rm -rf "$TMP" "$WORK/scripts" "$WORK/snapshots"; rmdir "$WORK" 2>/dev/null || true' EXIT
+cp -r "$HERE" "$WORK/scripts/"
+cp -r "$OUT/common" "$WORK/snapshots/leaks/"
+PROGS="$WORK/scripts/leak-scenarios"
 status=0
 done_names=()
 for name in "${NAMES[@]}"; do
   dir="$TMP/$name"
   mkdir -p "$dir"
   if [ "$name" = detached-dom ]; then
-    run=(node --experimental-websocket "$HERE/detached-dom/capture.js" .)
+    run=(node --experimental-websocket "$PROGS/detached-dom/capture.js" .)
   else
-    run=(node --expose-gc "$HERE/$name.js" .)
+    run=(node --expose-gc "$PROGS/$name.js" .)
   fi
   if ! (cd "$dir" && "${run[@]}" </dev/null >"$TMP/$name.stdout" 2>"$TMP/$name.stderr"); then
     echo "error: $name.js failed:" >&2

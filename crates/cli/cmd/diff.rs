@@ -197,7 +197,7 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
     // The base is reduced to an index and dropped before the newer snapshot is read.
     let base = {
         let before = load(&args.before, global, quiet)?;
-        BaseIndex::new(&before)
+        BaseIndex::with_path_mode(&before, args.path.mode())
     };
     let loaded = Analyzed::load(&args.after, global, quiet)?;
     let (g, a) = loaded.analyze();
@@ -356,11 +356,13 @@ fn write_text(
             )?;
         }
         for h in &c.holders {
-            writeln!(
-                out,
-                "      held by {}  ({} of {} sampled)",
-                h.signature, h.count, c.holders_sampled
-            )?;
+            let about = if h.estimated { "about " } else { "" };
+            let counts = if h.churn {
+                format!("churn: {about}{} new, {} deleted", h.count, h.deleted)
+            } else {
+                format!("{about}{:+}: {} new, {} deleted", h.net, h.count, h.deleted)
+            };
+            writeln!(out, "      held by {}  ({counts})", h.signature)?;
             if let Some(note) = &h.note {
                 writeln!(out, "        ({note})")?;
             }
@@ -387,7 +389,8 @@ fn write_text(
         table(out, &[Left, Right, Right, Right, Right], &t)?;
         for r in rows.iter().take(top).filter(|r| !r.holders.is_empty()) {
             for h in &r.holders {
-                writeln!(out, "  {} held by {}  ({} sampled)", r.name, h.signature, h.count)?;
+                let about = if h.estimated { "about " } else { "" };
+                writeln!(out, "  {} held by {}  ({about}{})", r.name, h.signature, h.count)?;
             }
         }
     }

@@ -29,6 +29,8 @@ pub struct ClassDiff {
     pub retained_after: u64,
     /// The new objects, as positions in the newer snapshot, in id order.
     pub new_nodes: Vec<NodeIdx>,
+    /// The deleted objects, as positions in the base snapshot, in id order.
+    pub deleted_nodes: Vec<NodeIdx>,
 }
 
 impl ClassDiff {
@@ -268,12 +270,14 @@ fn rows(
             retained_before: 0,
             retained_after: 0,
             new_nodes: Vec::new(),
+            deleted_nodes: Vec::new(),
         };
         let (mut i, mut j) = (0, 0);
         while i < b.len() || j < t.len() {
             if j == t.len() || (i < b.len() && b[i].0 < t[j].0) {
                 row.deleted_count += 1;
                 row.freed_size += u64::from(b[i].1);
+                row.deleted_nodes.push(NodeIdx(b[i].2));
                 i += 1;
             } else if i == b.len() || b[i].0 > t[j].0 {
                 row.new_count += 1;

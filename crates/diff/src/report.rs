@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use heapsnap_format::{NodeIdx, NodeKind};
 use heapsnap_graph::{
     AllocationTraces, Allocations, Analysis, DominatorTree, HeapGraph, IdCheck, Origin, PathFinder,
-    PathMode, RetainerPath, SiteOptions, Step, class_retained, closure_label, node_locations,
+    PathMode, RetainerPath, Signatures, SiteOptions, Step, class_retained, closure_label,
+    node_locations,
 };
 use serde::Serialize;
 
@@ -24,7 +25,10 @@ pub struct DiffOptions {
     pub classes_with_holders: usize,
     /// Holder groups kept per class.
     pub holder_groups: usize,
-    /// New objects per class whose retaining path is computed (evenly sampled beyond this).
+    /// Path prefixes per class whose signature is computed. New (and deleted) objects are
+    /// first grouped by their path prefix ([`Signatures::prefix`]), which costs nothing; the
+    /// largest groups get their signature, and beyond this many, an even sample of the rest
+    /// does, its counts scaled up ([`HolderGroup::estimated`]).
     pub max_path_samples: usize,
     /// Which retaining paths holders are grouped by.
     pub path_mode: PathMode,
@@ -35,7 +39,7 @@ impl Default for DiffOptions {
         DiffOptions {
             classes_with_holders: 10,
             holder_groups: 3,
-            max_path_samples: 2000,
+            max_path_samples: 20_000,
             path_mode: PathMode::default(),
         }
     }
@@ -69,13 +73,24 @@ impl Noise {
     }
 }
 
-/// New objects of a class that share one retaining-path signature.
+/// New objects of a class that share one retaining-path signature, against the deleted ones
+/// that were held the same way in the base.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HolderGroup {
     /// The path as a signature, from where it starts: `bus.js: configBus._events.config[*]`.
     pub signature: String,
-    /// New objects (among the sampled ones) held this way.
+    /// New objects held this way.
     pub count: u64,
+    /// Objects of the class that the base held this way and the newer snapshot no longer has.
+    pub deleted: u64,
+    /// `count - deleted`: what this holder added. Groups come sorted by it.
+    pub net: i64,
+    /// Pure churn: the holder lost at least as many objects as it gained (a bounded cache
+    /// replacing its entries), so it holds none of the growth.
+    pub churn: bool,
+    /// Whether `count` or `deleted` is an estimate, scaled up from a sample of holders (see
+    /// [`DiffOptions::max_path_samples`]).
+    pub estimated: bool,
     /// One concrete path of the group, as text.
     pub text: String,
     /// Where the paths start (`None` for objects nothing retains).
@@ -115,7 +130,8 @@ pub struct ClassReport {
     pub new_retained: u64,
     /// Who holds the new objects, largest group first.
     pub holders: Vec<HolderGroup>,
-    /// How many new objects the holder groups were computed from.
+    /// How many new objects the holder groups were counted from (all of them: see
+    /// [`HolderGroup::estimated`]).
     pub holders_sampled: u64,
     /// Closures (`Function`) by function, contexts (`system / Context`) by owning function.
     pub breakdown: Vec<Breakdown>,
@@ -213,6 +229,7 @@ impl DiffReport {
         });
         lap("noise and breakdown");
         let mut done = 0;
+        let mut sigs: Option<Signatures> = None;
         for c in classes.iter_mut() {
             if done >= opts.classes_with_holders {
                 break;
@@ -220,7 +237,10 @@ impl DiffReport {
             if c.noise != Noise::None || c.row.count_delta() <= 0 {
                 continue;
             }
-            let (holders, sampled) = holder_groups(&paths, &c.row.new_nodes, opts);
+            let after_sigs = sigs.get_or_insert_with(|| Signatures::new(&paths));
+            let deleted = Some((&base.signatures, c.row.deleted_nodes.as_slice()));
+            let (holders, sampled) =
+                holder_groups(&paths, after_sigs, &c.row.new_nodes, deleted, opts);
             c.holders = holders;
             c.holders_sampled = sampled;
             done += 1;
@@ -234,7 +254,7 @@ impl DiffReport {
             lap("allocation sites");
         }
         let by_name = (ids.verdict != heapsnap_graph::IdVerdict::Comparable)
-            .then(|| by_name(base, g, after, &paths, opts));
+            .then(|| by_name(base, g, after, &paths, &mut sigs, opts));
         DiffReport {
             classes,
             total_before: base.total_size(),
@@ -287,58 +307,145 @@ fn new_retained(
     out
 }
 
+/// Objects counted per retaining-path signature.
+#[derive(Default)]
+struct Tally {
+    /// Signature -> (objects, an example: the first in the given order, whether the count
+    /// is scaled up from a sample).
+    by_sig: BTreeMap<String, (f64, NodeIdx, bool)>,
+    /// Objects nothing retains, and one of them.
+    unretained: (u64, Option<NodeIdx>),
+}
+
+impl Tally {
+    fn count(&self, sig: &str) -> u64 {
+        self.by_sig.get(sig).map_or(0, |x| x.0.round() as u64)
+    }
+
+    fn estimated(&self, sig: &str) -> bool {
+        self.by_sig.get(sig).is_some_and(|x| x.2)
+    }
+}
+
+/// Counts `nodes` per signature. Objects are grouped first by their path prefix (objects
+/// with the same prefix have the same signature; the strings of 600 cached pages, each under
+/// a page of its own, are one prefix), which costs nothing; then the prefixes get their
+/// signature, the largest `budget` of them exactly, and an even sample of the rest, scaled
+/// up to stand for all of them (a linked list's nodes are one prefix per depth, and share
+/// one signature, `(.next)×*`).
+fn tally(sigs: &Signatures, nodes: &[NodeIdx], budget: usize) -> Tally {
+    let mut t = Tally::default();
+    let budget = budget.max(1);
+    // prefix -> (objects, first object)
+    let mut groups: HashMap<u32, (u64, NodeIdx)> = HashMap::new();
+    for &v in nodes {
+        match sigs.prefix(v) {
+            Some(p) => groups.entry(p).or_insert((0, v)).0 += 1,
+            None => {
+                t.unretained.0 += 1;
+                t.unretained.1.get_or_insert(v);
+            }
+        }
+    }
+    let mut list: Vec<(u64, NodeIdx, u32)> =
+        groups.into_iter().map(|(p, (n, v))| (n, v, p)).collect();
+    list.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let (exact, rest) = list.split_at(list.len().min(budget));
+    let add = |t: &mut Tally, v: NodeIdx, p: u32, n: f64, sampled: bool| {
+        let e = t.by_sig.entry(sigs.prefix_signature(p)).or_insert((0.0, v, false));
+        e.0 += n;
+        e.2 |= sampled;
+    };
+    for &(n, v, p) in exact {
+        add(&mut t, v, p, n as f64, false);
+    }
+    if !rest.is_empty() {
+        let step = rest.len().div_ceil(budget);
+        let all: u64 = rest.iter().map(|g| g.0).sum();
+        let sampled: u64 = rest.iter().step_by(step).map(|g| g.0).sum();
+        let scale = all as f64 / sampled.max(1) as f64;
+        for &(n, v, p) in rest.iter().step_by(step) {
+            add(&mut t, v, p, n as f64 * scale, step > 1);
+        }
+    }
+    t
+}
+
+/// Who holds a class's new objects: per signature, the new objects against the deleted ones
+/// held the same way in the base (`deleted`: the base's signatures and the row's deleted
+/// objects), what each holder added first, pure churn last.
 fn holder_groups(
     paths: &PathFinder<'_, '_>,
+    sigs: &Signatures,
     nodes: &[NodeIdx],
+    deleted: Option<(&Signatures, &[NodeIdx])>,
     opts: &DiffOptions,
 ) -> (Vec<HolderGroup>, u64) {
     const NOT_RETAINED: &str = "(not retained: unreachable or weakly held)";
-    let step = nodes.len().div_ceil(opts.max_path_samples.max(1)).max(1);
-    let mut groups: BTreeMap<String, (u64, RetainerPath)> = BTreeMap::new();
-    let mut sampled = 0u64;
-    for &v in nodes.iter().step_by(step) {
-        sampled += 1;
-        let Some(path) = paths.path_to(v) else {
-            let unretained =
-                RetainerPath { nodes: vec![v], edges: Vec::new(), from_user_root: false };
-            groups.entry(NOT_RETAINED.to_string()).or_insert((0, unretained)).0 += 1;
-            continue;
-        };
-        let sig = paths.text(&path, heapsnap_graph::EdgeStyle::Generic);
-        groups.entry(sig).or_insert_with(|| (0, path)).0 += 1;
+    let new = tally(sigs, nodes, opts.max_path_samples);
+    let gone = deleted.map(|(s, d)| tally(s, d, opts.max_path_samples)).unwrap_or_default();
+    struct Row {
+        sig: String,
+        new: u64,
+        deleted: u64,
+        estimated: bool,
+        example: RetainerPath,
     }
-    let mut list: Vec<(String, u64, RetainerPath)> =
-        groups.into_iter().map(|(sig, (count, example))| (sig, count, example)).collect();
-    list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut list: Vec<Row> = Vec::new();
+    for (sig, &(_, example, _)) in &new.by_sig {
+        let count = new.count(sig);
+        if count == 0 {
+            continue;
+        }
+        let Some(path) = paths.path_to(example) else { continue };
+        let estimated = new.estimated(sig) || gone.estimated(sig);
+        list.push(Row {
+            sig: sig.clone(),
+            new: count,
+            deleted: gone.count(sig),
+            estimated,
+            example: path,
+        });
+    }
+    if let (n, Some(v)) = new.unretained {
+        let example = RetainerPath { nodes: vec![v], edges: Vec::new(), from_user_root: false };
+        let (sig, deleted) = (NOT_RETAINED.to_string(), gone.unretained.0);
+        list.push(Row { sig, new: n, deleted, estimated: false, example });
+    }
+    // What each holder added, largest first; counts scaled up from a sample after exact
+    // ones (they are the small holders, and the least sure); pure churn last.
+    let net = |r: &Row| r.new as i64 - r.deleted as i64;
+    list.sort_by(|a, b| {
+        (net(a) <= 0)
+            .cmp(&(net(b) <= 0))
+            .then_with(|| a.estimated.cmp(&b.estimated))
+            .then_with(|| net(b).cmp(&net(a)))
+            .then_with(|| b.new.cmp(&a.new))
+            .then_with(|| a.sig.cmp(&b.sig))
+    });
     list.truncate(opts.holder_groups);
     let list = list
         .into_iter()
-        .map(|(signature, count, example)| {
-            if signature == NOT_RETAINED {
-                let h = paths.holder(example.clone());
-                return HolderGroup {
-                    text: signature.clone(),
-                    signature,
-                    count,
-                    origin: None,
-                    note: None,
-                    steps: h.steps,
-                    example,
-                };
-            }
-            let h = paths.holder(example);
+        .map(|r| {
+            let net = net(&r);
+            let h = paths.holder(r.example);
+            let retained = r.sig != NOT_RETAINED;
             HolderGroup {
-                signature,
-                count,
-                text: h.text,
-                origin: Some(h.origin),
-                note: h.note,
+                text: if retained { h.text } else { r.sig.clone() },
+                signature: r.sig,
+                count: r.new,
+                deleted: r.deleted,
+                net,
+                churn: net <= 0,
+                estimated: r.estimated,
+                origin: retained.then_some(h.origin),
+                note: if retained { h.note } else { None },
                 steps: h.steps,
                 example: h.path,
             }
         })
         .collect();
-    (list, sampled)
+    (list, nodes.len() as u64)
 }
 
 /// `Function` rows by function name and location; `system / Context` rows by owning function.
@@ -476,6 +583,7 @@ fn by_name(
     g: &HeapGraph<'_>,
     after: &Analysis,
     paths: &PathFinder<'_, '_>,
+    sigs: &mut Option<Signatures>,
     opts: &DiffOptions,
 ) -> Vec<NameDiff> {
     let mut acc: BTreeMap<String, NameDiff> = BTreeMap::new();
@@ -516,7 +624,8 @@ fn by_name(
             continue;
         }
         if let Some(m) = members.get(&r.name) {
-            r.holders = holder_groups(paths, m, opts).0;
+            let sigs = sigs.get_or_insert_with(|| Signatures::new(paths));
+            r.holders = holder_groups(paths, sigs, m, None, opts).0;
             done += 1;
         }
     }
@@ -531,5 +640,66 @@ fn empty_name_diff(name: &str) -> NameDiff {
         size_before: 0,
         size_after: 0,
         holders: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use heapsnap_format::{HeapSnapshot, NoProgress};
+    use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph};
+
+    use super::{DiffOptions, DiffReport};
+    use crate::BaseIndex;
+
+    fn store_report(opts: &DiffOptions) -> DiffReport {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots/store");
+        let before = HeapSnapshot::from_path(dir.join("store-baseline.heapsnapshot.gz")).unwrap();
+        let base = BaseIndex::with_path_mode(&before, opts.path_mode);
+        drop(before);
+        let after = HeapSnapshot::from_path(dir.join("store-target.heapsnapshot.gz")).unwrap();
+        let g = HeapGraph::new(&after);
+        let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
+        DiffReport::new(&base, &g, &a, opts)
+    }
+
+    /// snapshots/store: 200 sessions leak into a Map under concatenated-string tokens while a
+    /// 100-entry LRU replaces 600 rendered pages (concatenated strings too). The store is what
+    /// holds the growth, the LRU is churn; with few signatures computed, the store still
+    /// comes first, counted exactly (its tokens are one group: the store's table).
+    #[test]
+    fn holders_net_new_against_deleted_and_churn_comes_last() {
+        for budget in [20_000, 4] {
+            let opts = DiffOptions { max_path_samples: budget, ..DiffOptions::default() };
+            let r = store_report(&opts);
+            let row = r.classes.iter().find(|c| c.row.name == "(concatenated string)").unwrap();
+            let h = &row.holders;
+            assert_eq!(h.len(), 3, "{budget}: {h:#?}");
+            assert_eq!(h[0].signature, "server.js: store.sessions{table}{*}", "{budget}");
+            let counts = (h[0].count, h[0].deleted, h[0].net, h[0].churn, h[0].estimated);
+            assert_eq!(counts, (200, 0, 200, false, false), "{budget}");
+            assert_eq!(row.holders_sampled, row.row.new_count);
+            // Exact counts before estimates, growth before churn.
+            assert!(h.windows(2).all(|w| w[0].churn <= w[1].churn), "{budget}: {h:#?}");
+            assert!(
+                h.windows(2).all(|w| w[0].churn != w[1].churn || w[0].estimated <= w[1].estimated),
+                "{budget}: {h:#?}"
+            );
+            if budget < 100 {
+                continue;
+            }
+            assert!(!h.iter().any(|x| x.estimated), "{h:#?}");
+            // The tokens' first parts, then the cache: as many pages evicted as rendered.
+            assert_eq!(h[1].signature, "server.js: store.sessions{table}{*}{first}");
+            assert_eq!((h[1].count, h[1].net), (200, 200));
+            assert_eq!(h[2].signature, "server.js: pageCache.entries{table}{*}({first})\u{d7}*");
+            assert!(h[2].churn && h[2].count >= 600 && h[2].count == h[2].deleted, "{:#?}", h[2]);
+            // The plain objects of the store: DevTools' interface names, as `leaks` shows them.
+            let sessions =
+                r.classes.iter().find(|c| c.row.name == "{user, token, headers}").unwrap();
+            assert_eq!(sessions.holders[0].signature, "server.js: store.sessions{table}{*}");
+            assert_eq!(sessions.holders[0].net, 200);
+        }
     }
 }

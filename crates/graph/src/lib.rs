@@ -62,8 +62,8 @@ pub use graph::HeapGraph;
 pub use ids::{IdCheck, IdVerdict};
 pub use path::{
     EdgeStyle, Holder, NOTATION, NOTATION_NOTE, Origin, PathCost, PathFinder, PathMode,
-    PathOptions, PathTree, RetainerPath, Runs, Step, StepNode, closure_label, collapse_runs,
-    edge_text, retainer_paths, start_label,
+    PathOptions, PathTree, RetainerPath, Runs, Signatures, Step, StepNode, closure_label,
+    collapse_runs, edge_text, retainer_paths, start_label,
 };
 pub use structure::{MAX_OWN_PROPERTIES, StructuralKeys};
 pub use summary::{ClassSummary, DominatorTree, class_retained, class_summaries};

@@ -203,6 +203,34 @@ impl<'a, 's> Ctx<'a, 's> {
         &self.a.classes.of(v).name
     }
 
+    /// The class a finding shows for `v`: DevTools' class name (with its interface names for
+    /// plain objects, `{host, user-agent, accept}`, as `heapsnap diff` shows them), except
+    /// closures, which are named by their function: `onData()` (DevTools' class `Function`
+    /// would not tell them apart; `diff` breaks its `Function` row down by function too).
+    pub(crate) fn display_class(&self, v: NodeIdx) -> String {
+        match self.kind(v) {
+            NodeKind::Closure => self.simple_class(v),
+            _ => self.class(v).to_string(),
+        }
+    }
+
+    /// What a value is, as a JavaScript programmer would say it: `string` for every kind of
+    /// string (flat, concatenated or sliced: whether V8 flattened it is not the program's
+    /// business), `number`, `symbol`, `bigint`, `boolean`, `null`, `undefined`, otherwise its
+    /// [`display_class`](Ctx::display_class).
+    pub(crate) fn value_type(&self, v: NodeIdx) -> String {
+        match self.kind(v) {
+            NodeKind::String | NodeKind::ConsString | NodeKind::SlicedString => "string".into(),
+            NodeKind::Number => "number".into(),
+            NodeKind::Symbol => "symbol".into(),
+            NodeKind::BigInt => "bigint".into(),
+            _ => match self.odd.type_name(v) {
+                Some(t) => t.into(),
+                None => self.display_class(v),
+            },
+        }
+    }
+
     /// The analysis-free class name (see [`simple_class`]), comparable across snapshots.
     pub(crate) fn simple_class(&self, v: NodeIdx) -> String {
         let n = self.snap.node(v);

@@ -43,6 +43,7 @@ const WANTED: &[&str] = &[
     "_readableState",
     "_writableState",
     "system / Oddball",
+    "system / Hole",
     "system / Context",
     "(object properties)",
     "Timeout",
@@ -172,32 +173,38 @@ pub(crate) fn edge_name<'s>(g: &HeapGraph<'s>, e: EdgeIdx) -> &'s str {
     g.snapshot().edge(e).name_str().unwrap_or("")
 }
 
-/// Whether a string is a decimal number (the names of internal slot edges).
-#[inline]
-pub(crate) fn is_numeric(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// V8's oddballs: `system / Oddball` nodes, told apart by their `to_string` value.
-#[derive(Clone, Copy, Debug, Default)]
+/// V8's oddballs: `system / Oddball` nodes, told apart by their `to_string` value; and the
+/// holes (V8 12 and later write them as `system / Hole` nodes, several of them, instead of an
+/// oddball).
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Oddballs {
     pub(crate) true_: Option<NodeIdx>,
     pub(crate) false_: Option<NodeIdx>,
     pub(crate) null: Option<NodeIdx>,
     pub(crate) undefined: Option<NodeIdx>,
+    /// The hole oddball of older V8.
     pub(crate) hole: Option<NodeIdx>,
+    /// `system / Hole` nodes, in node order.
+    holes: Vec<NodeIdx>,
 }
 
 impl Oddballs {
     pub(crate) fn new(g: &HeapGraph<'_>, names: &Names) -> Oddballs {
         let mut odd = Oddballs::default();
-        let Some(oddball) = names.get("system / Oddball") else { return odd };
+        let (oddball, hole) = (names.get("system / Oddball"), names.get("system / Hole"));
+        if oddball.is_none() && hole.is_none() {
+            return odd;
+        }
         let snap = g.snapshot();
         for (i, &name) in snap.node_names().iter().enumerate() {
-            if name != oddball {
+            let v = NodeIdx(i as u32);
+            if Some(name) == hole && g.node_kind(v) == NodeKind::Hidden {
+                odd.holes.push(v);
                 continue;
             }
-            let v = NodeIdx(i as u32);
+            if Some(name) != oddball {
+                continue;
+            }
             // The first string an oddball points at is its `to_string` value.
             let Some((_, s)) = g.edges(v).find(|&(_, t)| g.node_kind(t) == NodeKind::String) else {
                 continue;
@@ -220,9 +227,31 @@ impl Oddballs {
         Some(v) == self.null || Some(v) == self.undefined
     }
 
-    /// Whether `v` is any oddball we know.
+    /// Whether `v` is a hole: the slot of a deleted entry, or a missing element.
+    #[inline]
+    pub(crate) fn is_hole(&self, v: NodeIdx) -> bool {
+        Some(v) == self.hole || (!self.holes.is_empty() && self.holes.binary_search(&v).is_ok())
+    }
+
+    /// Whether `v` is any oddball we know, or a hole.
     pub(crate) fn is_oddball(&self, v: NodeIdx) -> bool {
         [self.true_, self.false_, self.null, self.undefined, self.hole].contains(&Some(v))
+            || self.is_hole(v)
+    }
+
+    /// What a JS programmer calls the oddball `v`: `boolean`, `null`, `undefined` (`None`
+    /// for other nodes).
+    pub(crate) fn type_name(&self, v: NodeIdx) -> Option<&'static str> {
+        let v = Some(v);
+        if v == self.true_ || v == self.false_ {
+            Some("boolean")
+        } else if v == self.null {
+            Some("null")
+        } else if v == self.undefined {
+            Some("undefined")
+        } else {
+            None
+        }
     }
 }
 
@@ -289,7 +318,8 @@ pub(crate) struct Coll {
 
 /// Whether `x` is a JS collection, and its entry count. Without numeric values in the
 /// snapshot, entries whose key and value are both small integers have no edges and are not
-/// counted (the same in every snapshot, so growth still shows).
+/// counted (the same in every snapshot, so growth still shows). Deleted entries (their slots
+/// hold the hole) are not entries.
 pub(crate) fn collection(
     g: &HeapGraph<'_>,
     names: &Names,
@@ -309,7 +339,7 @@ pub(crate) fn collection(
     let mut table_node = None;
     for (e, t) in g.edges(x) {
         match g.edge_kind(e) {
-            EdgeKind::Element if Some(t) != odd.hole => elements += 1,
+            EdgeKind::Element if !odd.is_hole(t) => elements += 1,
             EdgeKind::Property if Some(noi[e.index()]) != c.proto => properties += 1,
             EdgeKind::Internal => {
                 let name = Some(noi[e.index()]);
@@ -325,8 +355,8 @@ pub(crate) fn collection(
     }
     if let Some(t) = table_node {
         let kind = map_or_set(g, c, x)?;
-        let stride = if kind == CollKind::Set { 2 } else { 3 };
-        return Some(Coll { kind, size: hash_entries(g, odd, t, stride), store: t });
+        let size = table_entries(g, odd, t, kind).len() as u32;
+        return Some(Coll { kind, size, store: t });
     }
     if Some(node_names[x.index()]) == c.context {
         return None;
@@ -364,21 +394,80 @@ fn map_or_set(g: &HeapGraph<'_>, c: &CollNames, x: NodeIdx) -> Option<CollKind> 
     Some(CollKind::Map)
 }
 
-/// Entries of an OrderedHashMap/Set table: its internal edges are named by slot number; an
-/// entry's slots are `stride` apart. Deleted entries point at the hole.
-fn hash_entries(g: &HeapGraph<'_>, odd: &Oddballs, table: NodeIdx, stride: u32) -> u32 {
-    let mut slots: Vec<u32> = g
+/// One live entry of a Map or Set table: its key and value nodes (`None` where the slot holds
+/// a small integer, which has no node; a Set's entries have keys only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TableEntry {
+    pub(crate) key: Option<NodeIdx>,
+    pub(crate) value: Option<NodeIdx>,
+}
+
+/// The live entries of an OrderedHashMap/Set table, in slot order. The table's internal edges
+/// are named by slot number: a header and the buckets (small integers: no edges), then one
+/// entry per `3` slots for a Map (key, value, chain) or `2` for a Set (key, chain); the chain
+/// is a small integer too. So a Map's key and value slots are the two residues mod 3 that
+/// have edges, the key's first. A deleted entry's slots hold the hole (an oddball in older
+/// V8, a `system / Hole` node from V8 12 on): it is not an entry.
+pub(crate) fn table_entries(
+    g: &HeapGraph<'_>,
+    odd: &Oddballs,
+    table: NodeIdx,
+    kind: CollKind,
+) -> Vec<TableEntry> {
+    let slots: Vec<(u32, NodeIdx)> = g
         .edges(table)
-        .filter(|&(e, t)| g.edge_kind(e) == EdgeKind::Internal && Some(t) != odd.hole)
-        .filter_map(|(e, _)| edge_name(g, e).parse::<u32>().ok())
+        .filter(|&(e, _)| g.edge_kind(e) == EdgeKind::Internal)
+        .filter_map(|(e, t)| Some((edge_name(g, e).parse::<u32>().ok()?, t)))
         .collect();
-    let Some(&min) = slots.iter().min() else { return 0 };
-    for s in slots.iter_mut() {
-        *s = (*s - min) / stride;
+    if kind != CollKind::Map {
+        return slots
+            .iter()
+            .filter(|(_, t)| !odd.is_hole(*t))
+            .map(|&(_, t)| TableEntry { key: Some(t), value: None })
+            .collect();
     }
-    slots.sort_unstable();
-    slots.dedup();
-    slots.len() as u32
+    let mut residues = [false; 3];
+    for &(s, _) in &slots {
+        residues[(s % 3) as usize] = true;
+    }
+    let present: Vec<u32> = (0..3).filter(|&r| residues[r as usize]).collect();
+    // (residue of the key slots, whether the value slots have edges)
+    let (key_residue, pairs) = match present[..] {
+        [] => return Vec::new(),
+        [a, b] => (if (a + 1) % 3 == b { a } else { b }, true),
+        // One slot per entry has a node, the other holds small integers: strings are keys
+        // (`Map<string, number>`), anything else values (`Map<number, Session>`).
+        [r] => {
+            let all_strings = slots.iter().filter(|(_, t)| !odd.is_hole(*t)).all(|&(_, t)| {
+                matches!(
+                    g.node_kind(t),
+                    NodeKind::String | NodeKind::ConsString | NodeKind::SlicedString
+                )
+            });
+            if all_strings { (r, false) } else { ((r + 2) % 3, true) }
+        }
+        // Not the layout above (every residue has edges): the smallest slot starts an entry.
+        _ => (slots.iter().map(|s| s.0).min().unwrap_or(0) % 3, true),
+    };
+    let mut by_entry: std::collections::BTreeMap<u32, TableEntry> = Default::default();
+    for &(s, t) in &slots {
+        let off = (s + 3 - key_residue) % 3;
+        let e =
+            by_entry.entry(s.saturating_sub(off)).or_insert(TableEntry { key: None, value: None });
+        match off {
+            0 => e.key = Some(t),
+            1 if pairs => e.value = Some(t),
+            _ => {}
+        }
+    }
+    by_entry
+        .into_values()
+        .filter(|e| match (e.key, e.value) {
+            (Some(k), _) => !odd.is_hole(k),
+            (None, Some(v)) => !odd.is_hole(v),
+            (None, None) => false,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -84,6 +84,7 @@ mod report;
 mod resolve;
 mod scopes;
 mod search;
+mod signatures;
 mod text;
 mod tree;
 
@@ -100,6 +101,7 @@ pub use policy::PathMode;
 pub use report::{EdgeInfo, NodeInfo, RetainersPath, RetainersReport, RetainersStep, node_info};
 pub use resolve::{Holder, Origin, PathFinder, Step, StepNode};
 pub use search::{PathOptions, retainer_paths};
+pub use signatures::Signatures;
 pub use text::{NOTATION, NOTATION_NOTE, Runs, collapse_runs, start_label};
 pub use tree::PathTree;
 

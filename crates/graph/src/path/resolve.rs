@@ -149,22 +149,56 @@ impl<'a, 's> PathFinder<'a, 's> {
     /// The path as text ([`EdgeStyle::Exact`]) or as a signature ([`EdgeStyle::Generic`]).
     pub fn text(&self, path: &RetainerPath, style: EdgeStyle) -> String {
         let g = self.g;
-        let snap = g.snapshot();
-        let (Some(&first), edges) = (path.nodes.first(), &path.edges[..]) else {
+        let Some(&first) = path.nodes.first() else {
             return String::new();
         };
+        let edges = &path.edges[..];
+        let (mut out, skip) = self.head_text(first, &edges[..edges.len().min(2)]);
+        let mut segs: Vec<String> = Vec::with_capacity(edges.len());
+        for (i, &e) in edges.iter().enumerate().skip(skip) {
+            if self.is_cell_value(path.nodes[i], e) {
+                continue;
+            }
+            let mut s = String::new();
+            push_edge(&mut s, g, e, style);
+            segs.push(s);
+        }
+        let runs = if style == EdgeStyle::Generic { Runs::Any } else { Runs::Count };
+        out.push_str(&collapse_runs(&segs, runs));
+        out
+    }
+
+    /// How a path that starts at `first` with the links `edges` (its first two, or fewer)
+    /// begins: the start's name (`global`, `server.js: userCache`), and how many of the links
+    /// that name takes in (0 to 2).
+    pub(crate) fn head_text(&self, first: NodeIdx, edges: &[EdgeIdx]) -> (String, usize) {
+        let g = self.g;
+        let snap = g.snapshot();
         // Newer V8 roots user paths at the native context: start at its global object.
-        let (start, skip) = match edges.first() {
+        let (start, mut skip) = match edges.first() {
             Some(&e)
                 if snap.node(first).name().starts_with("system / NativeContext")
                     && snap.edge(e).name_str() == Some("global_object") =>
             {
                 (g.edge_target(e), 1)
             }
+            // Newer Chromium keeps a script scope's `this` (the window's global proxy), and a
+            // path through it to the global object is the window's: `Window(file://).x`,
+            // not `Window(file://) / script: this.global_object.x`.
+            Some(&e)
+                if g.edge_kind(e) == EdgeKind::Context
+                    && snap.edge(e).name_str() == Some("this")
+                    && self.origin(first) == Origin::ScriptScope
+                    && edges.get(1).is_some_and(|&e2| {
+                        snap.edge(e2).name_str() == Some("global_object")
+                            && snap.node(g.edge_target(e2)).name().contains("[JSGlobalObject]")
+                    }) =>
+            {
+                return (start_label(g, g.edge_target(edges[1])), 2);
+            }
             _ => (first, 0),
         };
         let mut out = String::new();
-        let mut skip = skip;
         let scope_label = match self.origin(start) {
             Origin::ModuleScope => Some(self.script_label(start)),
             Origin::ScriptScope => {
@@ -192,23 +226,12 @@ impl<'a, 's> PathFinder<'a, 's> {
             }
             None => out.push_str(&start_label(g, start)),
         }
-        let mut segs: Vec<String> = Vec::with_capacity(edges.len());
-        for (i, &e) in edges.iter().enumerate().skip(skip) {
-            if self.is_cell_value(path.nodes[i], e) {
-                continue;
-            }
-            let mut s = String::new();
-            push_edge(&mut s, g, e, style);
-            segs.push(s);
-        }
-        let runs = if style == EdgeStyle::Generic { Runs::Any } else { Runs::Count };
-        out.push_str(&collapse_runs(&segs, runs));
-        out
+        (out, skip)
     }
 
     /// A variable's cell (newer V8 keeps some top-level variables in a `system / ContextCell`):
     /// its value edge adds nothing to the text.
-    fn is_cell_value(&self, from: NodeIdx, e: EdgeIdx) -> bool {
+    pub(crate) fn is_cell_value(&self, from: NodeIdx, e: EdgeIdx) -> bool {
         self.g.edge_kind(e) == EdgeKind::Hidden
             && self.g.snapshot().node(from).name() == "system / ContextCell"
     }

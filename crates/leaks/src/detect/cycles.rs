@@ -199,7 +199,7 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
         let entry_edges = holders.len() as u64;
         let mut classes: BTreeMap<String, usize> = BTreeMap::new();
         for &u in &users {
-            *classes.entry(ctx.simple_class(u)).or_default() += 1;
+            *classes.entry(ctx.display_class(u)).or_default() += 1;
         }
         let shape: Vec<String> = classes
             .iter()
@@ -224,21 +224,23 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>) -> Vec<Candidate> {
     groups
         .into_iter()
         .map(|((shape, _), grp)| {
-            let mut classes: BTreeMap<String, u64> = BTreeMap::new();
+            // DevTools' class names; the analysis-free one of the same objects for counts
+            // across snapshots.
+            let mut classes: BTreeMap<String, (u64, NodeIdx)> = BTreeMap::new();
             for &m in &grp.members {
-                *classes.entry(ctx.simple_class(m)).or_default() += 1;
+                classes.entry(ctx.display_class(m)).or_insert((0, m)).0 += 1;
             }
-            let class = classes
+            let (class, class_key) = classes
                 .iter()
-                .max_by_key(|(c, k)| (**k, std::cmp::Reverse(c.to_string())))
-                .map(|(c, _)| c.clone())
+                .max_by_key(|(c, (k, _))| (*k, std::cmp::Reverse(c.to_string())))
+                .map(|(c, &(_, m))| (c.clone(), ctx.simple_class(m)))
                 .unwrap_or_default();
             let title = if grp.cycles == 1 {
                 format!("a reference cycle of {} objects ({shape})", grp.members.len())
             } else {
                 format!("{} reference cycles of the same shape ({shape})", grp.cycles)
             };
-            let mut c = Candidate::new(Category::Cycles, class.clone(), class, title, grp.members);
+            let mut c = Candidate::new(Category::Cycles, class, class_key, title, grp.members);
             c.structural = grp.single_holder
                 && grp.cycles >= ctx.opts.min_identical
                 && ctx.retained_of(&c.members) >= ctx.opts.min_cycle_retained;

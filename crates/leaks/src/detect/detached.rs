@@ -62,10 +62,15 @@ fn event_listeners(ctx: &Ctx<'_, '_>, nodes: &[NodeIdx]) -> std::collections::BT
                     if g.edge_kind(e) == EdgeKind::Weak || ctx.kind(t) != NodeKind::Native {
                         continue;
                     }
+                    // Newer Chromium names the natives of detached nodes `Detached …` too,
+                    // and keeps the listeners in `blink::EventTargetData`.
                     let name = ctx.name(t);
+                    let name = name.strip_prefix("Detached ").unwrap_or(name);
                     if name == "V8EventListener" {
                         found.insert(t);
-                    } else if (name == "InternalNode" || name.contains("EventListener"))
+                    } else if (name == "InternalNode"
+                        || name.contains("EventListener")
+                        || name == "blink::EventTargetData")
                         && seen.insert(t.0)
                     {
                         next.push(t);

@@ -89,50 +89,72 @@ pub(crate) fn detect(ctx: &Ctx<'_, '_>, cov: &Coverage) -> Vec<Candidate> {
         vs.retain(|_| !it.next().unwrap_or(false));
     }
     let mut out = Vec::new();
-    for (class, vs) in members {
+    for (class_key, vs) in members {
         if (vs.len() as u64) < min {
             continue;
         }
-        let step = vs.len().div_ceil(MAX_SAMPLE).max(1);
-        let mut by_sig: BTreeMap<String, Vec<NodeIdx>> = BTreeMap::new();
-        for chunk in vs.chunks(step) {
-            let sig = ctx.signature_of(chunk[0]).unwrap_or_default();
-            by_sig.entry(sig).or_default().extend_from_slice(chunk);
-        }
-        for (_, group) in by_sig {
-            if (group.len() as u64) < min {
-                continue;
-            }
-            let n = group.len();
-            let what = match ctx.kind(group[0]) {
-                NodeKind::Closure => "closures",
-                NodeKind::Native => "native objects",
-                _ => "objects",
-            };
-            let title = if hist.comparable {
-                format!("{n} {class} {what} allocated since the first snapshot and still alive")
-            } else if hist.matching.is_some() {
-                format!(
-                    "{n} {class} {what} new since the first snapshot (matched by retaining path \
-                     and shape) and still alive"
-                )
+        // Shown by DevTools' class names (a growing `Object` class may be several interface
+        // classes, `{host, user-agent, accept}`), as `heapsnap diff` shows them.
+        let mut by_class: BTreeMap<String, Vec<NodeIdx>> = BTreeMap::new();
+        let mut names: HashMap<u32, String, crate::shapes::FxBuild> = HashMap::default();
+        for &v in &vs {
+            let name = if ctx.kind(v) == NodeKind::Closure {
+                class_key.clone()
             } else {
-                format!("{n} {class} {what} (class count growing)")
+                names
+                    .entry(ctx.a.classes.of_node[v.index()])
+                    .or_insert_with(|| ctx.display_class(v))
+                    .clone()
             };
-            let mut c =
-                Candidate::new(Category::Growth, class.clone(), class.clone(), title, group);
-            c.facts = vec![Fact::text(
-                "method",
-                if hist.len() >= 3 {
-                    "three-snapshot (allocated between the first two, alive in the last)"
-                } else {
-                    "two-snapshot (new since the first)"
-                },
-            )];
-            out.push(c);
+            by_class.entry(name).or_default().push(v);
+        }
+        for (class, vs) in by_class {
+            let step = vs.len().div_ceil(MAX_SAMPLE).max(1);
+            let mut by_sig: BTreeMap<String, Vec<NodeIdx>> = BTreeMap::new();
+            for chunk in vs.chunks(step) {
+                let sig = ctx.signature_of(chunk[0]).unwrap_or_default();
+                by_sig.entry(sig).or_default().extend_from_slice(chunk);
+            }
+            for (_, group) in by_sig {
+                if (group.len() as u64) < min {
+                    continue;
+                }
+                out.push(candidate(ctx, &class, &class_key, group));
+            }
         }
     }
     out
+}
+
+/// A cluster of new objects of one class held the same way.
+fn candidate(ctx: &Ctx<'_, '_>, class: &str, class_key: &str, group: Vec<NodeIdx>) -> Candidate {
+    let hist = &ctx.hist;
+    let n = group.len();
+    let what = match ctx.kind(group[0]) {
+        NodeKind::Closure => "closures",
+        NodeKind::Native => "native objects",
+        _ => "objects",
+    };
+    let title = if hist.comparable {
+        format!("{n} {class} {what} allocated since the first snapshot and still alive")
+    } else if hist.matching.is_some() {
+        format!(
+            "{n} {class} {what} new since the first snapshot (matched by retaining path and \
+             shape) and still alive"
+        )
+    } else {
+        format!("{n} {class} {what} (class count growing)")
+    };
+    let mut c = Candidate::new(Category::Growth, class, class_key, title, group);
+    c.facts = vec![Fact::text(
+        "method",
+        if hist.len() >= 3 {
+            "three-snapshot (allocated between the first two, alive in the last)"
+        } else {
+            "two-snapshot (new since the first)"
+        },
+    )];
+    c
 }
 
 #[cfg(test)]

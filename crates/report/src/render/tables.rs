@@ -180,13 +180,15 @@ pub(crate) fn comparison(h: &mut String, doc: &Value) -> fmt::Result {
                 )?;
             }
             for hd in holders {
-                write!(
-                    h,
-                    "<li>held by <code>{}</code> ({} of {} sampled)</li>",
-                    Esc(s(hd, "signature")),
-                    u(hd, "count"),
-                    u(c, "holders_sampled")
-                )?;
+                // As `heapsnap diff` writes it: what the holder added, or churn.
+                let about = if hd["estimated"] == true { "about " } else { "" };
+                let (new, deleted) = (u(hd, "count"), u(hd, "deleted"));
+                let counts = if hd["churn"] == true {
+                    format!("churn: {about}{new} new, {deleted} deleted")
+                } else {
+                    format!("{about}{:+}: {new} new, {deleted} deleted", i(hd, "net"))
+                };
+                write!(h, "<li>held by <code>{}</code> ({counts})</li>", Esc(s(hd, "signature")))?;
             }
             h.push_str("</ul></details>");
         }
