@@ -68,6 +68,8 @@ pub struct Analysis {
     pub total_size: u64,
     /// Nodes in dominator-DFS preorder (DevTools' `vertex` array, 0-based).
     pub dfs_order: Vec<u32>,
+    /// The snapshot's edge count, to tell its graph from another's ([`Analysis::check`]).
+    pub(crate) edge_count: usize,
 }
 
 /// A bit vector over edges.
@@ -187,6 +189,7 @@ impl Analysis {
             unreachable,
             total_size,
             dfs_order,
+            edge_count: g.edge_count(),
         }
     }
 
@@ -210,7 +213,7 @@ pub(crate) struct EphemeronNames {
 }
 
 impl EphemeronNames {
-    fn new(snap: &HeapSnapshot, g: &HeapGraph<'_>) -> EphemeronNames {
+    pub(crate) fn new(snap: &HeapSnapshot, g: &HeapGraph<'_>) -> EphemeronNames {
         let strings = snap.strings();
         let mut of_string = vec![0u32; strings.len()];
         let mut checked = vec![false; strings.len()];
@@ -389,7 +392,7 @@ fn mark_page_owned(g: &HeapGraph<'_>, flags: &mut [u8]) {
 }
 
 /// §2.5: the edges the dominator tree is computed on.
-fn essential_edges(g: &HeapGraph<'_>, flags: &[u8], eph: &EphemeronNames) -> Bits {
+pub(crate) fn essential_edges(g: &HeapGraph<'_>, flags: &[u8], eph: &EphemeronNames) -> Bits {
     let snap = g.snap;
     let m = g.edge_count();
     let mut bits = Bits::new(m);

@@ -16,6 +16,36 @@
 //! [`StructuralKeys`] tell objects apart across snapshots whose ids do not follow objects
 //! (separate inspector sessions, other processes): by retaining path, class and properties.
 //!
+//! [`Heap`] owns a snapshot with its graph and analysis, to keep them in one value; its
+//! accessors ([`Analysis::dominator`], [`Analysis::distance`], [`PathTree::parent`]) return
+//! `Option`s where DevTools' columns hold sentinels.
+//!
+//! # petgraph
+//!
+//! [`HeapGraph`] implements petgraph's visit traits with no copying ([`visit`] has the table of
+//! traits and what each one yields), so petgraph's traversals and algorithms run on a
+//! snapshot directly: `Dfs`, `Bfs`, `Reversed` (walking retainers), `EdgeFiltered`,
+//! `tarjan_scc`, `has_path_connecting`, `dijkstra`, `Dot`. This crate re-exports the
+//! [`petgraph`] it implements them for, so no second version can creep in. Filtered to the
+//! [`EssentialEdges`], `dominators::simple_fast` gives the dominators DevTools (and
+//! [`Analysis`]) computes.
+//!
+//! ```
+//! use heapsnap_graph::{Heap, petgraph};
+//! let heap = Heap::from_path("../../snapshots/hello.heapsnapshot.gz")?;
+//! let graph = heap.graph();
+//! let cycles = petgraph::algo::tarjan_scc(&graph).into_iter().filter(|c| c.len() > 1).count();
+//! assert!(cycles > 0); // a real heap has cycles: every prototype and its constructor
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Threads
+//!
+//! [`Analysis::new`] runs its two independent halves with `rayon::join`, on rayon's global
+//! thread pool (so with `RAYON_NUM_THREADS` threads, or as configured with
+//! `rayon::ThreadPoolBuilder::build_global`; call it inside `pool.install` to use your own
+//! pool). Nothing else in this crate starts threads, prints, or keeps global state.
+//!
 //! ```
 //! use heapsnap_format::HeapSnapshot;
 //! use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, class_summaries};
@@ -37,18 +67,22 @@
 
 #![deny(missing_docs)]
 
+mod access;
 mod alloc;
 mod analysis;
 mod classes;
 mod dominators;
+mod essential;
 mod graph;
+mod heap;
 mod ids;
 pub mod path;
 mod structure;
 mod summary;
-mod visit;
+pub mod visit;
 mod weakmap;
 
+pub use access::{Mismatch, classes_named};
 pub use alloc::{AllocationSite, AllocationTraces, Allocations, Frame, SiteOptions};
 pub use analysis::{
     Analysis, AnalysisOptions, BASE_SYSTEM_DISTANCE, FLAG_CAN_BE_QUERIED, FLAG_DETACHED_DOM,
@@ -58,7 +92,9 @@ pub use classes::{
     Class, Classes, InterfaceDef, InterfaceMatcher, NodeLocations, PlainShapes, node_locations,
     sort_js,
 };
+pub use essential::EssentialEdges;
 pub use graph::HeapGraph;
+pub use heap::Heap;
 pub use ids::{IdCheck, IdVerdict};
 pub use path::{
     EdgeStyle, Holder, NOTATION, NOTATION_NOTE, Origin, PathCost, PathFinder, PathMode,
@@ -72,3 +108,6 @@ pub use visit::{
     NodeSetIter,
 };
 pub use weakmap::is_ephemeron_name;
+
+/// The petgraph version [`HeapGraph`] implements the visit traits of.
+pub use petgraph;
