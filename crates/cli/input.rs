@@ -21,10 +21,14 @@ pub(crate) fn load(path: &Path, global: &GlobalArgs, quiet_bar: bool) -> Result<
     let t = std::time::Instant::now();
     let snap = if path == Path::new("-") {
         opts.parse_reader(io::stdin().lock(), &mut bar)
+            .with_context(|| format!("reading {}", display(path)))
     } else {
-        opts.parse_path(path, &mut bar)
-    }
-    .with_context(|| format!("reading {}", display(path)))?;
+        // The library's I/O errors name the path already; parse errors give section and offset.
+        opts.parse_path(path, &mut bar).map_err(|e| match e {
+            heapsnap_format::Error::Io(_) => anyhow::Error::new(e),
+            e => anyhow::Error::new(e).context(format!("reading {}", display(path))),
+        })
+    }?;
     bar.finish();
     let mut snap = snap;
     if let Some(mode) = global.redact {

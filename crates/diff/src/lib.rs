@@ -32,6 +32,7 @@ mod base;
 mod compare;
 mod emit;
 mod gate;
+mod options;
 mod report;
 
 pub use base::BaseIndex;

@@ -76,6 +76,7 @@ mod essential;
 mod graph;
 mod heap;
 mod ids;
+mod options;
 pub mod path;
 mod structure;
 mod summary;

@@ -61,6 +61,7 @@ mod ctx;
 mod detect;
 mod finding;
 mod matching;
+mod options;
 mod series;
 mod shapes;
 mod triage;
