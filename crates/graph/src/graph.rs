@@ -129,6 +129,9 @@ impl<'s> HeapGraph<'s> {
     }
 
     /// The kind of node `i`.
+    ///
+    /// # Panics
+    /// If `i` is not a node of the snapshot.
     #[inline]
     pub fn node_kind(&self, i: NodeIdx) -> NodeKind {
         self.node_table[usize::from(self.snap.node_types()[i.index()])]
@@ -141,18 +144,27 @@ impl<'s> HeapGraph<'s> {
     }
 
     /// The kind of edge `e`.
+    ///
+    /// # Panics
+    /// If `e` is not an edge of the snapshot.
     #[inline]
     pub fn edge_kind(&self, e: EdgeIdx) -> EdgeKind {
         self.edge_table[usize::from(self.snap.edge_types()[e.index()])]
     }
 
     /// The target of edge `e`.
+    ///
+    /// # Panics
+    /// If `e` is not an edge of the snapshot.
     #[inline]
     pub fn edge_target(&self, e: EdgeIdx) -> NodeIdx {
         NodeIdx(self.snap.edge_targets()[e.index()])
     }
 
     /// Outgoing edges of `i` as (edge, target), in file order.
+    ///
+    /// # Panics
+    /// If `i` is not a node of the snapshot.
     #[inline]
     pub fn edges(&self, i: NodeIdx) -> impl ExactSizeIterator<Item = (EdgeIdx, NodeIdx)> + '_ {
         let to = self.snap.edge_targets();
@@ -160,6 +172,9 @@ impl<'s> HeapGraph<'s> {
     }
 
     /// Incoming edges of `i` as (edge, source), by source node then edge (DevTools' order).
+    ///
+    /// # Panics
+    /// If `i` is not a node of the snapshot.
     #[inline]
     pub fn retainers(&self, i: NodeIdx) -> impl ExactSizeIterator<Item = (EdgeIdx, NodeIdx)> + '_ {
         let rev = self.reverse();
@@ -168,6 +183,9 @@ impl<'s> HeapGraph<'s> {
     }
 
     /// Number of incoming edges of `i`.
+    ///
+    /// # Panics
+    /// If `i` is not a node of the snapshot.
     #[inline]
     pub fn retainer_count(&self, i: NodeIdx) -> usize {
         let rev = self.reverse();
@@ -175,7 +193,11 @@ impl<'s> HeapGraph<'s> {
     }
 
     /// The source node of edge `e` (binary search over the CSR row starts).
+    ///
+    /// # Panics
+    /// If `e` is not an edge of the snapshot.
     pub fn edge_source(&self, e: EdgeIdx) -> NodeIdx {
+        assert!(e.index() < self.edge_count(), "edge index out of range");
         let fe = self.snap.first_edges();
         // The last row start <= e, skipping empty rows.
         let i = fe.partition_point(|&x| x <= e.0) - 1;

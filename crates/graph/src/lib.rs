@@ -39,6 +39,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Panics
+//!
+//! Functions that take a node or an edge index panic when it is out of range for the snapshot
+//! (their `# Panics` sections say so); indices that come from the snapshot, its graph or its
+//! analysis always are in range. Functions that take a graph and an [`Analysis`] expect the
+//! analysis of that graph's snapshot: check it with [`Analysis::check`], use the `try_`
+//! constructors ([`PathFinder::try_new`]), or keep them together in a [`Heap`].
+//!
 //! # Threads
 //!
 //! [`Analysis::new`] runs its two independent halves with `rayon::join`, on rayon's global
