@@ -77,6 +77,22 @@ impl Analysis {
         if d == NO_DISTANCE { None } else { u32::try_from(d).ok() }
     }
 
+    /// The dominator column, raw, for loops over every node (walking dominator chains):
+    /// `dominators()[v]` is `v`'s immediate dominator's position, and **the root holds its own
+    /// position** (it has none). Elsewhere use [`dominator`](Self::dominator).
+    #[inline]
+    pub fn dominators(&self) -> &[u32] {
+        &self.dominator
+    }
+
+    /// The distance column, raw, for loops over every node: DevTools' distances, with the
+    /// sentinel [`NO_DISTANCE`] (`-5`) for unreachable nodes. Elsewhere use
+    /// [`distance`](Self::distance).
+    #[inline]
+    pub fn distances(&self) -> &[i32] {
+        &self.distance
+    }
+
     /// `v`'s shallow size after DevTools' ownership transfer ("Shallow Size").
     ///
     /// # Panics
