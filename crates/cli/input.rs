@@ -23,9 +23,10 @@ pub(crate) fn load(path: &Path, global: &GlobalArgs, quiet_bar: bool) -> Result<
         opts.parse_reader(io::stdin().lock(), &mut bar)
             .with_context(|| format!("reading {}", display(path)))
     } else {
-        // The library's I/O errors name the path already; parse errors give section and offset.
+        // The library's I/O errors say `reading PATH: <OS message>` already; parse errors give
+        // the section and offset, and get the path here.
         opts.parse_path(path, &mut bar).map_err(|e| match e {
-            heapsnap_format::Error::Io(_) => anyhow::Error::new(e),
+            heapsnap_format::Error::Io(io) => anyhow::Error::new(io),
             e => anyhow::Error::new(e).context(format!("reading {}", display(path))),
         })
     }?;

@@ -16,9 +16,30 @@
 //! [`StructuralKeys`] tell objects apart across snapshots whose ids do not follow objects
 //! (separate inspector sessions, other processes): by retaining path, class and properties.
 //!
-//! [`Heap`] owns a snapshot with its graph and analysis, to keep them in one value; its
-//! accessors ([`Analysis::dominator`], [`Analysis::distance`], [`PathTree::parent`]) return
-//! `Option`s where DevTools' columns hold sentinels.
+//! ```
+//! use heapsnap_format::HeapSnapshot;
+//! use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, class_summaries};
+//! let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+//!   "node_types":[["synthetic","object","array"]],"edge_fields":["type","name_or_index","to_node"],
+//!   "edge_types":[["element","property","shortcut","internal"]]},"node_count":4,"edge_count":3},
+//!   "nodes":[0,0,1,0,1, 1,1,3,16,1, 1,2,5,24,1, 2,3,7,40,0],
+//!   "edges":[2,0,5, 1,4,10, 3,5,15],
+//!   "strings":["","global","Foo","(object elements)","foo","elements"]}"#;
+//! let snap = HeapSnapshot::from_slice(json)?;
+//! let graph = HeapGraph::new(&snap);
+//! let analysis = Analysis::new(&graph, &AnalysisOptions::default(), &mut heapsnap_format::NoProgress);
+//! // The array's 40 bytes are owned by Foo (DevTools' shallow-size transfer).
+//! assert_eq!((analysis.shallow[2], analysis.shallow[3]), (64, 0));
+//! let foo = class_summaries(&analysis, graph.root()).into_iter().find(|c| c.name == "Foo").unwrap();
+//! assert_eq!((foo.count, foo.self_size, foo.retained_size, foo.distance), (1, 64, 64, 2));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`Heap`] keeps a snapshot, its graph and its analysis in one value. [`Analysis::dominator`],
+//! [`Analysis::distance`] and [`PathTree::parent`] return `Option`s where DevTools' columns hold
+//! sentinels. The crate's `examples/` are tasks an analyzer does, run as tests on real
+//! snapshots: the largest classes (`top_classes`), a class's instances with their retaining
+//! paths (`instances`), cycles with petgraph (`cycles`).
 //!
 //! # petgraph
 //!
@@ -53,25 +74,6 @@
 //! thread pool (so with `RAYON_NUM_THREADS` threads, or as configured with
 //! `rayon::ThreadPoolBuilder::build_global`; call it inside `pool.install` to use your own
 //! pool). Nothing else in this crate starts threads, prints, or keeps global state.
-//!
-//! ```
-//! use heapsnap_format::HeapSnapshot;
-//! use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, class_summaries};
-//! let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
-//!   "node_types":[["synthetic","object","array"]],"edge_fields":["type","name_or_index","to_node"],
-//!   "edge_types":[["element","property","shortcut","internal"]]},"node_count":4,"edge_count":3},
-//!   "nodes":[0,0,1,0,1, 1,1,3,16,1, 1,2,5,24,1, 2,3,7,40,0],
-//!   "edges":[2,0,5, 1,4,10, 3,5,15],
-//!   "strings":["","global","Foo","(object elements)","foo","elements"]}"#;
-//! let snap = HeapSnapshot::from_slice(json)?;
-//! let graph = HeapGraph::new(&snap);
-//! let analysis = Analysis::new(&graph, &AnalysisOptions::default(), &mut heapsnap_format::NoProgress);
-//! // The array's 40 bytes are owned by Foo (DevTools' shallow-size transfer).
-//! assert_eq!((analysis.shallow[2], analysis.shallow[3]), (64, 0));
-//! let foo = class_summaries(&analysis, graph.root()).into_iter().find(|c| c.name == "Foo").unwrap();
-//! assert_eq!((foo.count, foo.self_size, foo.retained_size, foo.distance), (1, 64, 64, 2));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 
 #![deny(missing_docs)]
 
