@@ -1,5 +1,6 @@
 //! Setters of [`AttachOptions`], so that it can be built outside this crate despite
 //! `#[non_exhaustive]` (which forbids `AttachOptions { .., ..Default::default() }` there).
+
 use crate::AttachOptions;
 
 /// Builder-style setters: start from `AttachOptions::default()` and chain them.

@@ -1,5 +1,6 @@
 //! Setters of [`DiffOptions`], so that it can be built outside this crate despite
 //! `#[non_exhaustive]` (which forbids `DiffOptions { .., ..Default::default() }` there).
+
 use crate::DiffOptions;
 
 /// Builder-style setters: start from `DiffOptions::default()` and chain them.

@@ -1,5 +1,6 @@
 //! Setters of [`LeakOptions`], so that it can be built outside this crate despite
 //! `#[non_exhaustive]` (which forbids `LeakOptions { .., ..Default::default() }` there).
+
 use crate::LeakOptions;
 
 /// Builder-style setters: start from `LeakOptions::default()` and chain them.

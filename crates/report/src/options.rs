@@ -1,5 +1,6 @@
 //! Setters of [`TreemapOptions`], so that it can be built outside this crate despite
 //! `#[non_exhaustive]` (which forbids `TreemapOptions { .., ..Default::default() }` there).
+
 use crate::TreemapOptions;
 
 /// Builder-style setters: start from `TreemapOptions::default()` and chain them.

@@ -1,5 +1,6 @@
 //! Setters of [`ParseOptions`], so that it can be built outside this crate despite
 //! `#[non_exhaustive]` (which forbids `ParseOptions { .., ..Default::default() }` there).
+
 use super::ParseOptions;
 
 /// Builder-style setters: start from `ParseOptions::default()` and chain them.
