@@ -88,7 +88,7 @@ mod heap;
 mod ids;
 mod options;
 pub mod path;
-mod structure;
+pub mod structure;
 mod summary;
 pub mod visit;
 mod weakmap;
