@@ -48,10 +48,12 @@ pub struct Analysis {
     pub shallow: Vec<u32>,
     /// Retained sizes (exact integers; DevTools sums the same values as float64).
     pub retained: Vec<u64>,
-    /// Immediate dominator of each node; the root dominates itself.
-    pub dominator: Vec<u32>,
-    /// Distance from the user roots (or the root); [`NO_DISTANCE`] when unreachable.
-    pub distance: Vec<i32>,
+    /// Immediate dominator of each node; the root dominates itself. Read through
+    /// [`Analysis::dominator`] (an `Option`) or, in loops, [`Analysis::dominators`].
+    pub(crate) dominator: Vec<u32>,
+    /// Distance from the user roots (or the root); [`NO_DISTANCE`] when unreachable. Read
+    /// through [`Analysis::distance`] (an `Option`) or, in loops, [`Analysis::distances`].
+    pub(crate) distance: Vec<i32>,
     /// DOM link state after propagation: 0 unknown, 1 attached, 2 detached.
     pub detachedness: Vec<u8>,
     /// Flags ([`FLAG_PAGE_OBJECT`], [`FLAG_CAN_BE_QUERIED`], [`FLAG_DETACHED_DOM`]).
@@ -104,8 +106,8 @@ impl Analysis {
     /// let graph = HeapGraph::new(&snap);
     /// let a = Analysis::new(&graph, &AnalysisOptions::default(), &mut heapsnap_format::NoProgress);
     /// assert_eq!(a.retained[1], 24); // the global retains itself and Foo
-    /// assert_eq!(a.distance[2], 2);
-    /// assert_eq!(a.dominator[2], 1);
+    /// assert_eq!(a.distance(NodeIdx(2)), Some(2));
+    /// assert_eq!(a.dominator(NodeIdx(2)), Some(NodeIdx(1)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(g: &HeapGraph<'_>, opts: &AnalysisOptions, progress: &mut dyn Progress) -> Analysis {
