@@ -132,8 +132,8 @@ pub(crate) fn check(path: &Path) -> Vec<String> {
                     a.node_name(&snap, idx).into_owned(),
                     u64::from(a.shallow[i]),
                     a.retained[i],
-                    i64::from(a.distance[i]),
-                    u64::from(a.dominator[i]),
+                    i64::from(a.distances()[i]),
+                    u64::from(a.dominators()[i]),
                     a.classes.of(idx).key.clone(),
                     a.classes.of(idx).name.clone(),
                 );

@@ -21,10 +21,15 @@ pub(crate) fn load(path: &Path, global: &GlobalArgs, quiet_bar: bool) -> Result<
     let t = std::time::Instant::now();
     let snap = if path == Path::new("-") {
         opts.parse_reader(io::stdin().lock(), &mut bar)
+            .with_context(|| format!("reading {}", display(path)))
     } else {
-        opts.parse_path(path, &mut bar)
-    }
-    .with_context(|| format!("reading {}", display(path)))?;
+        // The library's I/O errors say `reading PATH: <OS message>` already; parse errors give
+        // the section and offset, and get the path here.
+        opts.parse_path(path, &mut bar).map_err(|e| match e {
+            heapsnap_format::Error::Io(io) => anyhow::Error::new(io),
+            e => anyhow::Error::new(e).context(format!("reading {}", display(path))),
+        })
+    }?;
     bar.finish();
     let mut snap = snap;
     if let Some(mode) = global.redact {

@@ -1,5 +1,9 @@
 //! `heapsnap`: analyze, diff and capture V8 heap snapshots.
 
+// The doc comments of the clap structs are --help text (`[BASELINE [TARGET]] LAST`,
+// `heapsnap-<pid>-<UTC time>`), not rustdoc markup.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+
 mod cleanup;
 mod cli;
 mod cmd;

@@ -81,6 +81,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod options;
 mod output;
 mod process;
 mod protocol;

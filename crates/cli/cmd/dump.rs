@@ -21,13 +21,12 @@ pub(crate) fn run(args: &DumpArgs, global: &GlobalArgs) -> Result<ExitCode> {
     for i in 0..snap.node_count() {
         let v = NodeIdx(i as u32);
         let n = snap.node(v);
-        let d = a.distance[i];
         serde_json::to_writer(
             &mut out,
             &json!({
                 "id": ids[i], "type": n.kind_name(), "name": a.node_name(snap, v), "class": a.classes.of(v).name,
-                "self_size": a.shallow[i], "retained_size": a.retained[i], "distance": (d >= 0).then_some(d),
-                "dominator": ids[a.dominator[i] as usize], "edge_count": n.edge_count(),
+                "self_size": a.shallow[i], "retained_size": a.retained[i], "distance": a.distance(v),
+                "dominator": a.dominator(v).map_or(ids[i], |d| ids[d.index()]), "edge_count": n.edge_count(),
             }),
         )?;
         out.write_all(b"\n")?;

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::cli::{GlobalArgs, TopArgs};
 use crate::input::{Analyzed, display};
-use crate::output::{distance_text, human_bytes, json_doc};
+use crate::output::{human_bytes, json_doc};
 
 fn largest(tree: &DominatorTree, a: &Analysis, v: NodeIdx, limit: usize) -> Vec<NodeIdx> {
     let mut ch: Vec<NodeIdx> = tree.children(v).collect();
@@ -40,11 +40,10 @@ fn node_json(
             .map(|c| node_json(g, a, tree, c, depth - 1, limit))
             .collect()
     };
-    let d = a.distance[v.index()];
     json!({
         "id": n.id().0, "type": n.kind_name(), "name": a.node_name(snap, v), "class": a.classes.of(v).name,
         "self_size": a.shallow[v.index()], "retained_size": a.retained[v.index()],
-        "distance": (d >= 0).then_some(d), "children": children,
+        "distance": a.distance(v), "children": children,
     })
 }
 
@@ -89,7 +88,7 @@ pub(crate) fn run(args: &TopArgs, global: &GlobalArgs) -> Result<ExitCode> {
                 "{:>10}  {:>10}  {:>8}  {}{} ({})",
                 human_bytes(a.retained[v.index()]),
                 human_bytes(u64::from(a.shallow[v.index()])),
-                distance_text(a.distance[v.index()]),
+                a.distance(v).map_or_else(|| "-".to_string(), |d| d.to_string()),
                 "  ".repeat(level),
                 label,
                 a.classes.of(v).name

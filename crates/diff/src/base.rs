@@ -76,11 +76,14 @@ impl BaseIndex {
             .filter(|(n, _)| shapes.of_node[n.index()] != u32::MAX)
             .map(|(n, l)| (n.0, l))
             .collect();
+        // A copy (4 bytes per node, while the analysis's own columns are still alive: below
+        // the peak of the dominator computation that made them).
+        let dominator = a.dominators().to_vec();
         BaseIndex {
             ids: snap.node_ids().to_vec(),
             shallow: a.shallow,
             retained: a.retained,
-            dominator: a.dominator,
+            dominator,
             own_class: a.classes.of_node,
             classes: a.classes.classes,
             shapes,

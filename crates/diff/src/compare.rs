@@ -158,7 +158,13 @@ fn base_identities(base: &BaseIndex, after: &Analysis) -> (Vec<u32>, Idents) {
 
 /// Compares the base with the newer snapshot. Rows come sorted by key; classes with neither
 /// new nor deleted objects are left out, as in DevTools.
+///
+/// # Panics
+/// If `after` is not the analysis of `g`'s snapshot ([`Analysis::check`]).
 pub fn compare(base: &BaseIndex, g: &HeapGraph<'_>, after: &Analysis) -> Vec<ClassDiff> {
+    if let Err(e) = after.check(g) {
+        panic!("heapsnap_diff::compare: {e}");
+    }
     compare_with_tree(base, g, after, &DominatorTree::new(after))
 }
 

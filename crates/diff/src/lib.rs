@@ -25,6 +25,15 @@
 //! assert_eq!((leak.new_count, leak.deleted_count, leak.alloc_size), (1, 0, 32));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Threads and panics
+//!
+//! [`compare`] and [`DiffReport::new`] run their two halves with `rayon::join` (and parallel
+//! iterators) on rayon's global thread pool: as many threads as `RAYON_NUM_THREADS` or the
+//! cores, unless the program configured the global pool or calls them inside its own
+//! `pool.install`. Nothing here prints or keeps global state. The graph and the analysis
+//! must be of the same (newer) snapshot (`heapsnap_graph::Analysis::check`; a
+//! [`heapsnap_graph::Heap`] keeps them together): otherwise building the report panics.
 
 #![deny(missing_docs)]
 
@@ -32,6 +41,7 @@ mod base;
 mod compare;
 mod emit;
 mod gate;
+mod options;
 mod report;
 
 pub use base::BaseIndex;

@@ -174,12 +174,18 @@ pub struct DiffReport {
 
 impl DiffReport {
     /// Builds the report; `g`/`after` are the newer snapshot's graph and analysis.
+    ///
+    /// # Panics
+    /// If `after` is not the analysis of `g`'s snapshot ([`Analysis::check`]).
     pub fn new(
         base: &BaseIndex,
         g: &HeapGraph<'_>,
         after: &Analysis,
         opts: &DiffOptions,
     ) -> DiffReport {
+        if let Err(e) = after.check(g) {
+            panic!("DiffReport::new: {e}");
+        }
         let mut clock = std::time::Instant::now();
         let mut lap = |what: &str| {
             log::debug!("diff: {what} took {:.2?}", clock.elapsed());

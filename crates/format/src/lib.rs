@@ -27,6 +27,16 @@
 //!
 //! Gzipped input is detected by its magic bytes; [`HeapSnapshot::write_path`] writes through a
 //! temporary file and renames it, so a failed write never leaves half a file behind.
+//!
+//! # Threads and panics
+//!
+//! Parsing a big file or slice reads (and decompresses) on the calling thread and parses on a
+//! second, scoped thread (`heapsnap-parse`) that has ended when the call returns; nothing else
+//! starts threads, prints or keeps global state. Malformed input is an [`Error`], never a
+//! panic. What panics is a caller's index out of range ([`HeapSnapshot::node`],
+//! [`HeapSnapshot::edge`], the `# Panics` sections say which): indices from the snapshot
+//! itself (its edges' targets, [`HeapSnapshot::find`], [`HeapSnapshot::root`]) always are in
+//! range.
 
 #![deny(missing_docs)]
 
@@ -36,7 +46,7 @@ mod meta;
 mod output;
 mod parse;
 mod progress;
-mod redact;
+pub mod redact;
 mod snapshot;
 mod strings;
 mod subset;

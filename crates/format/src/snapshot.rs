@@ -197,7 +197,10 @@ impl HeapSnapshot {
         &self.warnings
     }
 
-    /// A view of node `i`. Panics if `i` is out of range.
+    /// A view of node `i`.
+    ///
+    /// # Panics
+    /// If `i` is not a node of this snapshot (`i.index() >= node_count()`).
     #[inline]
     pub fn node(&self, i: NodeIdx) -> NodeRef<'_> {
         assert!(i.index() < self.node_count(), "node index out of range");
@@ -209,7 +212,10 @@ impl HeapSnapshot {
         (0..self.node_count() as u32).map(move |i| NodeRef { snap: self, idx: NodeIdx(i) })
     }
 
-    /// A view of edge `e`. Panics if `e` is out of range.
+    /// A view of edge `e`.
+    ///
+    /// # Panics
+    /// If `e` is not an edge of this snapshot (`e.index() >= edge_count()`).
     #[inline]
     pub fn edge(&self, e: EdgeIdx) -> EdgeRef<'_> {
         assert!(e.index() < self.edge_count(), "edge index out of range");
@@ -217,6 +223,9 @@ impl HeapSnapshot {
     }
 
     /// The range of edge positions belonging to node `i`.
+    ///
+    /// # Panics
+    /// If `i` is not a node of this snapshot.
     #[inline]
     pub fn edge_range(&self, i: NodeIdx) -> Range<u32> {
         self.first_edge[i.index()]..self.first_edge[i.index() + 1]

@@ -945,6 +945,10 @@ fn a_number_cut_by_the_end_of_the_input_is_truncation() {
 #[test]
 fn io_errors_say_the_os_message_once() {
     let e = HeapSnapshot::from_path("/nonexistent/heapsnap-test").unwrap_err();
-    assert_eq!(e.to_string(), "I/O error: No such file or directory (os error 2)");
+    // The path once (from_path names it), the OS message once.
+    assert_eq!(
+        e.to_string(),
+        "I/O error: reading /nonexistent/heapsnap-test: No such file or directory (os error 2)"
+    );
     assert!(std::error::Error::source(&e).is_none(), "no source repeating the message");
 }

@@ -38,6 +38,18 @@ impl WriteOptions {
     pub fn gzip(gzip: bool) -> Self {
         WriteOptions { gzip, ..Default::default() }
     }
+
+    /// The gzip level, 0-9 (higher values mean 9).
+    ///
+    /// ```
+    /// use heapsnap_format::WriteOptions;
+    /// let opts = WriteOptions::gzip(true).level(9);
+    /// assert!(opts.gzip && opts.level == 9);
+    /// ```
+    pub fn level(mut self, level: u32) -> Self {
+        self.level = level;
+        self
+    }
 }
 
 impl HeapSnapshot {

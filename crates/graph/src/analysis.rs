@@ -48,10 +48,12 @@ pub struct Analysis {
     pub shallow: Vec<u32>,
     /// Retained sizes (exact integers; DevTools sums the same values as float64).
     pub retained: Vec<u64>,
-    /// Immediate dominator of each node; the root dominates itself.
-    pub dominator: Vec<u32>,
-    /// Distance from the user roots (or the root); [`NO_DISTANCE`] when unreachable.
-    pub distance: Vec<i32>,
+    /// Immediate dominator of each node; the root dominates itself. Read through
+    /// [`Analysis::dominator`] (an `Option`) or, in loops, [`Analysis::dominators`].
+    pub(crate) dominator: Vec<u32>,
+    /// Distance from the user roots (or the root); [`NO_DISTANCE`] when unreachable. Read
+    /// through [`Analysis::distance`] (an `Option`) or, in loops, [`Analysis::distances`].
+    pub(crate) distance: Vec<i32>,
     /// DOM link state after propagation: 0 unknown, 1 attached, 2 detached.
     pub detachedness: Vec<u8>,
     /// Flags ([`FLAG_PAGE_OBJECT`], [`FLAG_CAN_BE_QUERIED`], [`FLAG_DETACHED_DOM`]).
@@ -68,6 +70,8 @@ pub struct Analysis {
     pub total_size: u64,
     /// Nodes in dominator-DFS preorder (DevTools' `vertex` array, 0-based).
     pub dfs_order: Vec<u32>,
+    /// The snapshot's edge count, to tell its graph from another's ([`Analysis::check`]).
+    pub(crate) edge_count: usize,
 }
 
 /// A bit vector over edges.
@@ -102,8 +106,8 @@ impl Analysis {
     /// let graph = HeapGraph::new(&snap);
     /// let a = Analysis::new(&graph, &AnalysisOptions::default(), &mut heapsnap_format::NoProgress);
     /// assert_eq!(a.retained[1], 24); // the global retains itself and Foo
-    /// assert_eq!(a.distance[2], 2);
-    /// assert_eq!(a.dominator[2], 1);
+    /// assert_eq!(a.distance(NodeIdx(2)), Some(2));
+    /// assert_eq!(a.dominator(NodeIdx(2)), Some(NodeIdx(1)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(g: &HeapGraph<'_>, opts: &AnalysisOptions, progress: &mut dyn Progress) -> Analysis {
@@ -187,6 +191,7 @@ impl Analysis {
             unreachable,
             total_size,
             dfs_order,
+            edge_count: g.edge_count(),
         }
     }
 
@@ -210,7 +215,7 @@ pub(crate) struct EphemeronNames {
 }
 
 impl EphemeronNames {
-    fn new(snap: &HeapSnapshot, g: &HeapGraph<'_>) -> EphemeronNames {
+    pub(crate) fn new(snap: &HeapSnapshot, g: &HeapGraph<'_>) -> EphemeronNames {
         let strings = snap.strings();
         let mut of_string = vec![0u32; strings.len()];
         let mut checked = vec![false; strings.len()];
@@ -389,7 +394,7 @@ fn mark_page_owned(g: &HeapGraph<'_>, flags: &mut [u8]) {
 }
 
 /// §2.5: the edges the dominator tree is computed on.
-fn essential_edges(g: &HeapGraph<'_>, flags: &[u8], eph: &EphemeronNames) -> Bits {
+pub(crate) fn essential_edges(g: &HeapGraph<'_>, flags: &[u8], eph: &EphemeronNames) -> Bits {
     let snap = g.snap;
     let m = g.edge_count();
     let mut bits = Bits::new(m);

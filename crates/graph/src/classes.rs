@@ -41,6 +41,9 @@ pub struct Classes {
 
 impl Classes {
     /// The class of node `i`.
+    ///
+    /// # Panics
+    /// If `i` is not a node of the analysed snapshot.
     pub fn of(&self, i: NodeIdx) -> &Class {
         &self.classes[self.of_node[i.index()] as usize]
     }

@@ -1,7 +1,7 @@
 //! [`HeapGraph`]: the snapshot's forward edges (CSR, borrowed) plus a reverse (retainer) index
 //! built on first use.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use heapsnap_format::{EdgeIdx, EdgeKind, HeapSnapshot, NodeIdx, NodeKind};
 
@@ -29,6 +29,14 @@ pub struct HeapGraph<'s> {
     pub(crate) snap: &'s HeapSnapshot,
     pub(crate) node_table: [NodeKind; 256],
     pub(crate) edge_table: [EdgeKind; 256],
+    caches: Arc<Caches>,
+}
+
+/// What a [`HeapGraph`] derives from its snapshot on first use. Shared (an `Arc`) so that
+/// [`Heap`](crate::Heap) can hand out graphs of the snapshot it owns without building them
+/// again.
+#[derive(Debug, Default)]
+pub(crate) struct Caches {
     reverse: OnceLock<Reverse>,
     string_flags: OnceLock<Vec<u8>>,
 }
@@ -55,26 +63,25 @@ impl<'s> HeapGraph<'s> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(snap: &'s HeapSnapshot) -> Self {
+        Self::with_caches(snap, Arc::default())
+    }
+
+    /// A graph of `snap` using `caches`, which must be empty or come from a graph of `snap`.
+    pub(crate) fn with_caches(snap: &'s HeapSnapshot, caches: Arc<Caches>) -> Self {
         let meta = snap.meta();
         let node_table = std::array::from_fn(|t| meta.node_kind(t as u8));
         let edge_table = std::array::from_fn(|t| meta.edge_kind(t as u8));
-        HeapGraph {
-            snap,
-            node_table,
-            edge_table,
-            reverse: OnceLock::new(),
-            string_flags: OnceLock::new(),
-        }
+        HeapGraph { snap, node_table, edge_table, caches }
     }
 
     pub(crate) fn reverse(&self) -> &Reverse {
-        self.reverse.get_or_init(|| build_reverse(self.snap))
+        self.caches.reverse.get_or_init(|| build_reverse(self.snap))
     }
 
     /// Per string of the table: [`STR_OBJECT`], [`STR_DOM_LIKE`], so that per-node name tests
     /// need no string access.
     pub(crate) fn string_flags(&self) -> &[u8] {
-        self.string_flags.get_or_init(|| {
+        self.caches.string_flags.get_or_init(|| {
             self.snap
                 .strings()
                 .iter()
@@ -122,6 +129,9 @@ impl<'s> HeapGraph<'s> {
     }
 
     /// The kind of node `i`.
+    ///
+    /// # Panics
+    /// If `i` is not a node of the snapshot.
     #[inline]
     pub fn node_kind(&self, i: NodeIdx) -> NodeKind {
         self.node_table[usize::from(self.snap.node_types()[i.index()])]
@@ -134,18 +144,27 @@ impl<'s> HeapGraph<'s> {
     }
 
     /// The kind of edge `e`.
+    ///
+    /// # Panics
+    /// If `e` is not an edge of the snapshot.
     #[inline]
     pub fn edge_kind(&self, e: EdgeIdx) -> EdgeKind {
         self.edge_table[usize::from(self.snap.edge_types()[e.index()])]
     }
 
     /// The target of edge `e`.
+    ///
+    /// # Panics
+    /// If `e` is not an edge of the snapshot.
     #[inline]
     pub fn edge_target(&self, e: EdgeIdx) -> NodeIdx {
         NodeIdx(self.snap.edge_targets()[e.index()])
     }
 
     /// Outgoing edges of `i` as (edge, target), in file order.
+    ///
+    /// # Panics
+    /// If `i` is not a node of the snapshot.
     #[inline]
     pub fn edges(&self, i: NodeIdx) -> impl ExactSizeIterator<Item = (EdgeIdx, NodeIdx)> + '_ {
         let to = self.snap.edge_targets();
@@ -153,6 +172,9 @@ impl<'s> HeapGraph<'s> {
     }
 
     /// Incoming edges of `i` as (edge, source), by source node then edge (DevTools' order).
+    ///
+    /// # Panics
+    /// If `i` is not a node of the snapshot.
     #[inline]
     pub fn retainers(&self, i: NodeIdx) -> impl ExactSizeIterator<Item = (EdgeIdx, NodeIdx)> + '_ {
         let rev = self.reverse();
@@ -161,6 +183,9 @@ impl<'s> HeapGraph<'s> {
     }
 
     /// Number of incoming edges of `i`.
+    ///
+    /// # Panics
+    /// If `i` is not a node of the snapshot.
     #[inline]
     pub fn retainer_count(&self, i: NodeIdx) -> usize {
         let rev = self.reverse();
@@ -168,7 +193,11 @@ impl<'s> HeapGraph<'s> {
     }
 
     /// The source node of edge `e` (binary search over the CSR row starts).
+    ///
+    /// # Panics
+    /// If `e` is not an edge of the snapshot.
     pub fn edge_source(&self, e: EdgeIdx) -> NodeIdx {
+        assert!(e.index() < self.edge_count(), "edge index out of range");
         let fe = self.snap.first_edges();
         // The last row start <= e, skipping empty rows.
         let i = fe.partition_point(|&x| x <= e.0) - 1;
@@ -178,6 +207,11 @@ impl<'s> HeapGraph<'s> {
     /// The root node.
     pub fn root(&self) -> NodeIdx {
         self.snap.root()
+    }
+
+    /// The derived indexes, to share with another graph of the same snapshot.
+    pub(crate) fn caches(&self) -> Arc<Caches> {
+        Arc::clone(&self.caches)
     }
 }
 

@@ -34,21 +34,66 @@
 //! assert_eq!((foo.count, foo.self_size, foo.retained_size, foo.distance), (1, 64, 64, 2));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! [`Heap`] keeps a snapshot, its graph and its analysis in one value. [`Analysis::dominator`],
+//! [`Analysis::distance`] and [`PathTree::parent`] return `Option`s where DevTools' columns hold
+//! sentinels. The crate's `examples/` are tasks an analyzer does, run as tests on real
+//! snapshots: the largest classes (`top_classes`), a class's instances with their retaining
+//! paths (`instances`), cycles with petgraph (`cycles`).
+//!
+//! # petgraph
+//!
+//! [`HeapGraph`] implements petgraph's visit traits with no copying ([`visit`] has the table of
+//! traits and what each one yields), so petgraph's traversals and algorithms run on a
+//! snapshot directly: `Dfs`, `Bfs`, `Reversed` (walking retainers), `EdgeFiltered`,
+//! `tarjan_scc`, `has_path_connecting`, `dijkstra`, `Dot`. This crate re-exports the
+//! [`petgraph`] it implements them for, so no second version can creep in. Filtered to the
+//! [`EssentialEdges`], `dominators::simple_fast` gives the dominators DevTools (and
+//! [`Analysis`]) computes.
+//!
+//! ```
+//! use heapsnap_graph::{Heap, petgraph};
+//! let heap = Heap::from_path("../../snapshots/hello.heapsnapshot.gz")?;
+//! let graph = heap.graph();
+//! let cycles = petgraph::algo::tarjan_scc(&graph).into_iter().filter(|c| c.len() > 1).count();
+//! assert!(cycles > 0); // a real heap has cycles: every prototype and its constructor
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Panics
+//!
+//! Functions that take a node or an edge index panic when it is out of range for the snapshot
+//! (their `# Panics` sections say so); indices that come from the snapshot, its graph or its
+//! analysis always are in range. Functions that take a graph and an [`Analysis`] expect the
+//! analysis of that graph's snapshot: check it with [`Analysis::check`], use the `try_`
+//! constructors ([`PathFinder::try_new`]), or keep them together in a [`Heap`].
+//!
+//! # Threads
+//!
+//! [`Analysis::new`] runs its two independent halves with `rayon::join`, on rayon's global
+//! thread pool (so with `RAYON_NUM_THREADS` threads, or as configured with
+//! `rayon::ThreadPoolBuilder::build_global`; call it inside `pool.install` to use your own
+//! pool). Nothing else in this crate starts threads, prints, or keeps global state.
 
 #![deny(missing_docs)]
 
+mod access;
 mod alloc;
 mod analysis;
 mod classes;
 mod dominators;
+mod essential;
 mod graph;
+mod heap;
 mod ids;
+mod options;
 pub mod path;
-mod structure;
+pub mod structure;
 mod summary;
-mod visit;
+pub mod visit;
 mod weakmap;
 
+pub use access::{Mismatch, classes_named};
 pub use alloc::{AllocationSite, AllocationTraces, Allocations, Frame, SiteOptions};
 pub use analysis::{
     Analysis, AnalysisOptions, BASE_SYSTEM_DISTANCE, FLAG_CAN_BE_QUERIED, FLAG_DETACHED_DOM,
@@ -58,7 +103,9 @@ pub use classes::{
     Class, Classes, InterfaceDef, InterfaceMatcher, NodeLocations, PlainShapes, node_locations,
     sort_js,
 };
+pub use essential::EssentialEdges;
 pub use graph::HeapGraph;
+pub use heap::Heap;
 pub use ids::{IdCheck, IdVerdict};
 pub use path::{
     EdgeStyle, Holder, NOTATION, NOTATION_NOTE, Origin, PathCost, PathFinder, PathMode,
@@ -72,3 +119,6 @@ pub use visit::{
     NodeSetIter,
 };
 pub use weakmap::is_ephemeron_name;
+
+/// The petgraph version [`HeapGraph`] implements the visit traits of.
+pub use petgraph;

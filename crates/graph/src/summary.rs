@@ -27,7 +27,7 @@ pub struct ClassSummary {
     pub nodes: Vec<NodeIdx>,
 }
 
-/// The dominator tree as children lists (CSR), built from [`Analysis::dominator`].
+/// The dominator tree as children lists (CSR), built from [`Analysis::dominators`].
 #[derive(Debug)]
 pub struct DominatorTree {
     first: Vec<u32>,

@@ -406,7 +406,7 @@ proptest! {
             }
             let expected = doms.immediate_dominator(NodeIndex::new(v)).map_or(ROOT as usize, |d| d.index());
             prop_assert_eq!(
-                analysis.dominator[v] as usize, expected,
+                analysis.dominators()[v] as usize, expected,
                 "idom of node {} (essential: {:?})\nall edges:\n{}\nDevTools' dominator graph:\n{}",
                 v, essential, dot(&pg), dot(&pg_dt)
             );
@@ -416,12 +416,12 @@ proptest! {
         let reachable = (0..n).filter(|&v| doms.dominators(NodeIndex::new(v)).is_some()).count();
         prop_assert_eq!(analysis.unreachable, n - reachable, "unreachable count\n{}", dot(&pg_ess));
         prop_assert_eq!(analysis.dfs_order.len(), n);
-        prop_assert_eq!(analysis.dominator[ROOT as usize], ROOT);
+        prop_assert_eq!(analysis.dominators()[ROOT as usize], ROOT);
         for v in 0..n {
             let mut x = v;
             let mut steps = 0;
             while x != ROOT as usize {
-                x = analysis.dominator[x] as usize;
+                x = analysis.dominators()[x] as usize;
                 steps += 1;
                 prop_assert!(x < n && steps <= n, "dominator chain of {} does not reach the root\n{}", v, dot(&pg));
             }
@@ -499,7 +499,7 @@ fn only_weakly_held_retainer_acts_as_a_root_child() {
     let snap = spec.snapshot();
     let graph = HeapGraph::new(&snap);
     let a = Analysis::new(&graph, &AnalysisOptions::default(), &mut NoProgress);
-    assert_eq!(a.dominator, [0, 0, 0, 0, 0, 0]);
+    assert_eq!(a.dominators(), [0, 0, 0, 0, 0, 0]);
     assert_eq!(a.unreachable, 3); // 2, 4 and 5
     let essential = spec.essential();
     let plain = simple_fast(&spec.petgraph(|j, _| essential[j]), NodeIndex::new(0));

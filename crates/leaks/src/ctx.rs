@@ -276,7 +276,7 @@ impl<'a, 's> Ctx<'a, 's> {
         for &v in nodes {
             set.insert(v.0);
         }
-        let dom = &self.a.dominator;
+        let dom = self.a.dominators();
         // Whether a node or one of its dominators is in the set, for nodes seen on the way up.
         let mut memo = Memo::new(n, nodes.len());
         let mut chain: Vec<u32> = Vec::new();

@@ -53,6 +53,16 @@
 //! assert!(top.path().unwrap().text.contains("timerListMap[60000]"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Threads and panics
+//!
+//! [`LeakReport::new`] runs its independent parts (paths, locations, the detectors) with
+//! `rayon::join` and parallel iterators on rayon's global thread pool: as many threads as
+//! `RAYON_NUM_THREADS` or the cores, unless the program configured the global pool
+//! (`rayon::ThreadPoolBuilder::build_global`) or calls it inside its own `pool.install`.
+//! Nothing here prints or keeps global state. The graph and the analysis must be of the same
+//! snapshot (see `heapsnap_graph::Analysis::check`; a [`heapsnap_graph::Heap`] keeps them
+//! together): otherwise building the report panics.
 
 #![deny(missing_docs)]
 
@@ -61,6 +71,7 @@ mod ctx;
 mod detect;
 mod finding;
 mod matching;
+mod options;
 mod series;
 mod shapes;
 mod triage;
@@ -195,12 +206,18 @@ pub struct InputWarning {
 impl LeakReport {
     /// Runs every detector on the last snapshot (`g`, `a`), with `priors` the censuses of the
     /// earlier snapshots of the same process, oldest first.
+    ///
+    /// # Panics
+    /// If `a` is not the analysis of `g`'s snapshot (`Analysis::check`).
     pub fn new(
         priors: &[Census],
         g: &HeapGraph<'_>,
         a: &Analysis,
         opts: &LeakOptions,
     ) -> LeakReport {
+        if let Err(e) = a.check(g) {
+            panic!("LeakReport::new: {e}");
+        }
         // The last snapshot's census and the detectors' shared structures, on two threads.
         // (Building them while DevTools' analysis runs was measured slower on two cores, and
         // raised the peak memory.)

@@ -164,7 +164,7 @@ impl Coverage {
         if self.roots.is_empty() {
             return vec![false; nodes.len()];
         }
-        let dom = &ctx.a.dominator;
+        let dom = ctx.a.dominators();
         let mut memo = Memo::new(ctx.n(), nodes.len());
         let mut chain = Vec::new();
         nodes
@@ -192,7 +192,7 @@ impl Coverage {
             }
         }
         if any {
-            let dom = &ctx.a.dominator;
+            let dom = ctx.a.dominators();
             let mut memo = Memo::new(ctx.n(), self.roots.len());
             let mut chain = Vec::new();
             for &r in &self.roots {
@@ -243,7 +243,7 @@ pub(crate) fn retains(
 ) -> Vec<Vec<RetainedClass>> {
     const NONE: u32 = u32::MAX;
     let n = ctx.n();
-    let dom = &ctx.a.dominator;
+    let dom = ctx.a.dominators();
     let mut owner = vec![NONE; n];
     const SKIP: u32 = u32::MAX - 1;
     for (&r, &f) in &cov.owners {

@@ -41,6 +41,7 @@
 #![deny(missing_docs)]
 
 pub mod layout;
+mod options;
 mod render;
 mod treemap;
 mod watch;

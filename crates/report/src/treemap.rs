@@ -389,7 +389,7 @@ impl Builder<'_, '_> {
                 // many: their edges are looked at for a sample of each group only.)
                 for (e, t) in g.edges(m) {
                     if t != m
-                        && a.dominator[t.index()] == m.0
+                        && a.dominator(t) == Some(m)
                         && !bit(mark, t.0)
                         && g.edge_kind(e) != EdgeKind::Weak
                     {
@@ -526,7 +526,7 @@ impl Builder<'_, '_> {
     fn sample_edge(&self, members: &[NodeIdx]) -> Option<EdgeKey> {
         let mut key: Option<EdgeKey> = None;
         for &c in members.iter().take(8) {
-            let d = NodeIdx(self.a.dominator[c.index()]);
+            let d = self.a.dominator(c)?;
             if d == self.g.root() {
                 return None;
             }
@@ -556,11 +556,10 @@ impl Builder<'_, '_> {
                         edge_text(g, e, EdgeStyle::Exact)
                     ));
                 }
-                let d = a.dominator[x as usize];
-                if d == x {
-                    break;
+                match a.dominator(NodeIdx(x)) {
+                    Some(d) => x = d.0,
+                    None => break,
                 }
-                x = d;
             }
         }
         None

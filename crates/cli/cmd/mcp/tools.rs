@@ -613,13 +613,13 @@ pub(crate) fn inspect(st: &mut State, p: InspectParams) -> Result<String> {
             .take(limit)
             .map(|(e, from)| step(f, e, from))
             .collect();
-        let dom = NodeIdx(a.dominator[target.index()]);
+        let dom = a.dominator(target);
         let best = RetainersReport::new(f, target, 1);
         let doc = json!({
             "schema": "heapsnap.inspect/1",
             "file": display(&file),
             "target": node_info(f, target),
-            "dominator": (dom != target).then(|| node_info(f, dom)),
+            "dominator": dom.map(|d| node_info(f, d)),
             "path": best.paths.first().map(|p| &p.text),
             "edge_count": snap.node(target).edge_count(),
             "edges": edges,

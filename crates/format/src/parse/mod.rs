@@ -19,6 +19,7 @@ mod finish;
 mod gzip;
 mod header;
 mod numbers;
+mod options;
 mod parser;
 mod reader;
 mod rows;
@@ -138,17 +139,32 @@ impl HeapSnapshot {
 
 impl ParseOptions {
     /// Parses a file; `progress` gets its size, then the bytes read from it.
+    ///
+    /// Big files are read (and decompressed) on the calling thread and parsed on a second,
+    /// scoped thread named `heapsnap-parse`, which ends before this returns (without a thread
+    /// to be had, everything runs on the calling thread).
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path (`reading app.heapsnapshot: Is a directory`), or
+    /// [`Error::Parse`] with the section and byte offset.
     pub fn parse_path(
         &self,
         path: impl AsRef<Path>,
         progress: &mut dyn Progress,
     ) -> Result<HeapSnapshot> {
-        let file = File::open(path.as_ref())?;
+        let path = path.as_ref();
+        let named = |e: Error| match e {
+            Error::Io(io) => {
+                Error::Io(io::Error::new(io.kind(), format!("reading {}: {io}", path.display())))
+            }
+            e => e,
+        };
+        let file = File::open(path).map_err(|e| named(Error::Io(e)))?;
         let len = file.metadata().map(|m| m.len()).ok();
         if let Some(len) = len {
             progress.set_total(len);
         }
-        self.parse_inner(file, len, progress)
+        self.parse_inner(file, len, progress).map_err(named)
     }
 
     /// Parses from a reader; `progress` gets the bytes read from it.

@@ -86,8 +86,29 @@ pub struct PathFinder<'a, 's> {
 
 impl<'a, 's> PathFinder<'a, 's> {
     /// Chooses the paths of every retained object (one [`PathTree`] search).
+    ///
+    /// # Panics
+    /// If `a` is not the analysis of `g`'s snapshot ([`try_new`](Self::try_new) returns the
+    /// error instead).
     pub fn new(g: &'a HeapGraph<'s>, a: &'a Analysis, mode: PathMode) -> Self {
-        PathFinder { g, a, tree: PathTree::new(g, a, mode) }
+        match Self::try_new(g, a, mode) {
+            Ok(f) => f,
+            Err(e) => panic!("PathFinder::new: {e}"),
+        }
+    }
+
+    /// [`new`](Self::new), or [`Mismatch`](crate::Mismatch) when `a` is not the analysis of
+    /// `g`'s snapshot.
+    ///
+    /// # Errors
+    /// [`Mismatch`](crate::Mismatch) when the node or edge counts differ.
+    pub fn try_new(
+        g: &'a HeapGraph<'s>,
+        a: &'a Analysis,
+        mode: PathMode,
+    ) -> Result<Self, crate::Mismatch> {
+        a.check(g)?;
+        Ok(PathFinder { g, a, tree: PathTree::new(g, a, mode) })
     }
 
     /// The graph.
@@ -132,6 +153,13 @@ impl<'a, 's> PathFinder<'a, 's> {
         self.path_to(v).map(|p| self.text(&p, EdgeStyle::Generic))
     }
 
+    /// The text of `v`'s chosen path, exactly as `heapsnap retainers`, `leaks` and `diff`
+    /// print it (`server.js: sessions{table}{17}`); `None` when nothing retains `v`. The same
+    /// as [`holder_of`](Self::holder_of)`(v)`'s [`Holder::text`], without resolving the steps.
+    pub fn path_text(&self, v: NodeIdx) -> Option<String> {
+        self.path_to(v).map(|p| self.text(&p, EdgeStyle::Exact))
+    }
+
     /// Where a path starting at `v` starts.
     pub fn origin(&self, v: NodeIdx) -> Origin {
         match self.tree.scopes_ref().role(v) {
@@ -146,7 +174,9 @@ impl<'a, 's> PathFinder<'a, 's> {
         }
     }
 
-    /// The path as text ([`EdgeStyle::Exact`]) or as a signature ([`EdgeStyle::Generic`]).
+    /// The path as text ([`EdgeStyle::Exact`]) or as a signature ([`EdgeStyle::Generic`]):
+    /// the one writer of path text, used by every report and the CLI (see the notation in the
+    /// [module docs](crate::path)).
     pub fn text(&self, path: &RetainerPath, style: EdgeStyle) -> String {
         let g = self.g;
         let Some(&first) = path.nodes.first() else {

@@ -48,7 +48,14 @@ pub struct PathTree {
 impl PathTree {
     /// Chooses a path for every retained object of `g` (`a` is its analysis: its distances
     /// tell which module scopes are retained before the search starts).
+    ///
+    /// # Panics
+    /// If `a` is not the analysis of `g`'s snapshot ([`Analysis::check`]; [`PathFinder::try_new`](crate::PathFinder::try_new)
+    /// returns the error instead).
     pub fn new(g: &HeapGraph<'_>, a: &Analysis, mode: PathMode) -> PathTree {
+        if let Err(e) = a.check(g) {
+            panic!("PathTree::new: {e}");
+        }
         PathTree::build(g, Some(&a.distance), mode)
     }
 
