@@ -16,6 +16,8 @@
 //                HEAPSNAP_BENCH_GROWTH=P (percent): after writing OUT, build P% more units
 //                in the same process and write a second snapshot OUT with `-after` before
 //                `.heapsnapshot` (a same-process pair for `heapsnap diff` benchmarks).
+//                HEAPSNAP_BENCH_STEPS=K (with GROWTH): grow and write K times, the later
+//                ones as `-after2`, `-after3`... (a series for `heapsnap leaks` / `report`).
 //
 // One unit is a bundle of typical application objects (see buildUnit below):
 // ~680 heap-snapshot nodes and ~2160 edges, ~51 KB of snapshot JSON, so the
@@ -263,10 +265,14 @@ function main() {
   process.stdout.write(JSON.stringify(summary) + '\n');
 
   const growth = Number(process.env.HEAPSNAP_BENCH_GROWTH || 0);
-  if (growth > 0) {
+  const steps = Number(process.env.HEAPSNAP_BENCH_STEPS || 1);
+  let built = scale;
+  for (let step = 1; growth > 0 && step <= steps; step++) {
     const extra = Math.max(1, Math.round((scale * growth) / 100));
-    for (let u = scale; u < scale + extra; u++) buildUnit(u, heap);
-    const after = out.replace(/\.heapsnapshot$/, '') + '-after.heapsnapshot';
+    for (let u = built; u < built + extra; u++) buildUnit(u, heap);
+    built += extra;
+    const suffix = step === 1 ? '-after' : `-after${step}`;
+    const after = out.replace(/\.heapsnapshot$/, '') + `${suffix}.heapsnapshot`;
     const tmp2 = `${after}.tmp-${process.pid}`;
     v8.writeHeapSnapshot(tmp2);
     fs.renameSync(tmp2, after);
