@@ -3,12 +3,16 @@
 # neutral folder so that no checkout path ends up inside the snapshots.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The script runs as /tmp/heapsnap-fixture/secrets.js (the committed snapshots name that path);
+# only our own files there are replaced and removed: other generators use subfolders of it.
 WORK=/tmp/heapsnap-fixture
-rm -rf "$WORK" && mkdir -p "$WORK"
+mkdir -p "$WORK"
+rm -f "$WORK/secrets.js" "$WORK"/secrets-*.heapsnapshot
 cp "$HERE/secrets.js" "$WORK/secrets.js"
 (cd "$WORK" && node secrets.js "$WORK")
 for s in baseline target; do
   gzip -9n -c "$WORK/secrets-$s.heapsnapshot" > "$HERE/secrets-$s.heapsnapshot.gz"
 done
-rm -rf "$WORK"
+rm -f "$WORK/secrets.js" "$WORK"/secrets-*.heapsnapshot
+rmdir "$WORK" 2>/dev/null || true
 ls -l "$HERE"/*.gz
