@@ -74,11 +74,11 @@ mod tests {
         run(&fixture("shapes.heapsnapshot.gz"), Some(("closure", &to)), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "39606 nodes, 2964787 bytes");
+        assert_eq!(lines[0], "39606 nodes, 2964851 bytes");
         let rows: Vec<Vec<&str>> =
             lines[1..lines.len() - 1].iter().map(|l| l.split_whitespace().collect()).collect();
         let sum = |k: usize| rows.iter().map(|r| r[k].parse::<u64>().unwrap()).sum::<u64>();
-        assert_eq!((sum(0), sum(1)), (2964787, 39606));
+        assert_eq!((sum(0), sum(1)), (2964851, 39606));
         let closures: u64 = rows.iter().find(|r| r[2] == "closure").unwrap()[1].parse().unwrap();
 
         // The written file is gzipped (by its name) and holds the closures plus the root.
