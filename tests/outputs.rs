@@ -123,10 +123,22 @@ fn signals_remove_the_temporary_file() {
     chain_snapshot(&input, 3_000_000);
     for (signal, code) in [("TERM", 15), ("INT", 2), ("HUP", 1)] {
         let out = dir.path().join(format!("out-{signal}.heapsnapshot.gz"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_heapsnap"))
-            .args(["-q", "convert", input.to_str().unwrap(), out.to_str().unwrap()])
-            .spawn()
-            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_heapsnap"));
+        cmd.args(["-q", "convert", input.to_str().unwrap(), out.to_str().unwrap()]);
+        // The signal's default action in the child, whatever this test inherited: heapsnap
+        // keeps a signal ignored by whoever started it (nohup), and a test run launched in the
+        // background of a non-interactive shell has SIGINT ignored.
+        // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().unwrap();
         // Wait for the temporary file named after the output, then signal.
         let start = Instant::now();
         let prefix = format!(".out-{signal}.heapsnapshot.gz.");
