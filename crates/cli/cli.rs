@@ -259,22 +259,8 @@ pub(crate) struct ReportArgs {
     /// Retaining paths shown per finding when its objects have several independent holders.
     #[arg(long, default_value_t = 4, value_name = "K")]
     pub(crate) paths: usize,
-    /// Exit 1 when any finding is reported (after --min-count and --min-retained): a CI gate.
-    #[arg(long)]
-    pub(crate) fail_on_leak: bool,
-    /// Report only findings with at least N objects.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub(crate) min_count: u64,
-    /// Report only findings that keep at least SIZE alive (e.g. 100KB, 1MiB, 50000).
-    #[arg(long, value_name = "SIZE", value_parser = crate::values::parse_size)]
-    pub(crate) min_retained: Option<u64>,
-    /// A cluster grows when it gains at least N objects at every step between snapshots.
-    #[arg(long, default_value_t = 10, value_name = "N")]
-    pub(crate) min_growth: u64,
-    /// Run only this detector (repeatable): detached-dom, listeners, timers, resources, closures,
-    /// cycles, collections, growth, duplicate-strings.
-    #[arg(long = "category", value_name = "CATEGORY", value_parser = crate::values::parse_category)]
-    pub(crate) categories: Vec<heapsnap_leaks::Category>,
+    #[command(flatten)]
+    pub(crate) filters: LeakFilters,
     /// Which retaining path to show per holder: `user` (through the program's own variables
     /// and objects, avoiding runtime internals; the default) or `shortest` (DevTools' order).
     #[arg(long, value_enum, default_value_t = PathChoice::User)]
@@ -421,6 +407,28 @@ pub(crate) struct DiffArgs {
     pub(crate) emit: Option<PathBuf>,
 }
 
+/// The gate, thresholds and detector choice of `leaks` (and of `report`, which embeds its
+/// document).
+#[derive(Clone, Debug, Args)]
+pub(crate) struct LeakFilters {
+    /// Exit 1 when any finding is reported (after --min-count and --min-retained): a CI gate.
+    #[arg(long)]
+    pub(crate) fail_on_leak: bool,
+    /// Report only findings with at least N objects.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub(crate) min_count: u64,
+    /// Report only findings that keep at least SIZE alive (e.g. 100KB, 1MiB, 50000).
+    #[arg(long, value_name = "SIZE", value_parser = crate::values::parse_size)]
+    pub(crate) min_retained: Option<u64>,
+    /// A cluster grows when it gains at least N objects at every step between snapshots.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub(crate) min_growth: u64,
+    /// Run only this detector (repeatable): detached-dom, listeners, timers, resources, closures,
+    /// cycles, collections, growth, duplicate-strings.
+    #[arg(long = "category", value_name = "CATEGORY", value_parser = crate::values::parse_category)]
+    pub(crate) categories: Vec<heapsnap_leaks::Category>,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct LeaksArgs {
     /// One to three snapshots of one process, oldest first: `[BASELINE [TARGET]] LAST`.
@@ -438,22 +446,8 @@ pub(crate) struct LeaksArgs {
     /// Which paths: through the program's own objects (`user`), or DevTools' shortest.
     #[arg(long, value_enum, default_value_t = PathChoice::User)]
     pub(crate) path: PathChoice,
-    /// Exit 1 when any finding is reported (after --min-count and --min-retained): a CI gate.
-    #[arg(long)]
-    pub(crate) fail_on_leak: bool,
-    /// Report only findings with at least N objects.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub(crate) min_count: u64,
-    /// Report only findings that keep at least SIZE alive (e.g. 100KB, 1MiB, 50000).
-    #[arg(long, value_name = "SIZE", value_parser = crate::values::parse_size)]
-    pub(crate) min_retained: Option<u64>,
-    /// A cluster grows when it gains at least N objects at every step between snapshots.
-    #[arg(long, default_value_t = 10, value_name = "N")]
-    pub(crate) min_growth: u64,
-    /// Run only this detector (repeatable): detached-dom, listeners, timers, resources, closures,
-    /// cycles, collections, growth, duplicate-strings.
-    #[arg(long = "category", value_name = "CATEGORY", value_parser = crate::values::parse_category)]
-    pub(crate) categories: Vec<heapsnap_leaks::Category>,
+    #[command(flatten)]
+    pub(crate) filters: LeakFilters,
 }
 
 #[derive(Debug, Args)]

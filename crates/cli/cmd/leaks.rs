@@ -114,13 +114,14 @@ impl<'a> FindingJson<'a> {
 /// The library's options from the command line.
 pub(crate) fn options(args: &LeaksArgs) -> LeakOptions {
     let mut opts = LeakOptions::default();
-    opts.min_growth = args.min_growth;
-    opts.min_count = args.min_count;
-    opts.min_retained = args.min_retained.unwrap_or(0);
+    let f = &args.filters;
+    opts.min_growth = f.min_growth;
+    opts.min_count = f.min_count;
+    opts.min_retained = f.min_retained.unwrap_or(0);
     opts.max_holders = args.paths.max(1);
     opts.path_mode = args.path.mode();
-    if !args.categories.is_empty() {
-        opts.categories = Some(args.categories.clone());
+    if !f.categories.is_empty() {
+        opts.categories = Some(f.categories.clone());
     }
     opts
 }
@@ -166,7 +167,7 @@ pub(crate) fn report(
     mut extra: serde_json::Map<String, serde_json::Value>,
 ) -> Result<ExitCode> {
     let report = analyze(&args.files, &options(args), global, args.json)?;
-    let reasons = gate_reasons(args.fail_on_leak, &report);
+    let reasons = gate_reasons(args.filters.fail_on_leak, &report);
     let mut out = io::stdout().lock();
     if args.json {
         let schema = match extra.remove("schema") {

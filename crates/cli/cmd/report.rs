@@ -35,11 +35,7 @@ fn leaks_args(args: &ReportArgs) -> LeaksArgs {
         json: true,
         top: args.top,
         paths: args.paths,
-        fail_on_leak: args.fail_on_leak,
-        min_count: args.min_count,
-        min_retained: args.min_retained,
-        min_growth: args.min_growth,
-        categories: args.categories.clone(),
+        filters: args.filters.clone(),
         path: args.path,
     }
 }
@@ -200,7 +196,7 @@ fn build<'s>(
         t.elapsed()
     );
     let t = std::time::Instant::now();
-    let reasons = leaks::gate_reasons(args.fail_on_leak, &leak_report);
+    let reasons = leaks::gate_reasons(args.filters.fail_on_leak, &leak_report);
     let leaks_doc = leaks::report_json(&leak_args, &leak_report, &reasons);
     let diff_doc =
         diff_args(args).zip(diff_report.as_ref()).map(|(d, r)| diff::document_json(&d, r, &[]));

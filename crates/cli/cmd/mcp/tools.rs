@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::cache::Cache;
-use crate::cli::{DiffArgs, GlobalArgs, LeaksArgs, PathChoice, SortBy};
+use crate::cli::{DiffArgs, GlobalArgs, LeakFilters, LeaksArgs, PathChoice, SortBy};
 use crate::cmd::{diff, leaks, retainers, summary, top};
 use crate::input::display;
 
@@ -532,11 +532,13 @@ pub(crate) fn leaks(st: &mut State, p: LeaksParams) -> Result<String> {
         top: None,
         paths: p.paths.unwrap_or(4),
         path: p.path.cli(),
-        fail_on_leak: p.fail_on_leak,
-        min_count: p.min_count.unwrap_or(1),
-        min_retained: p.min_retained.as_ref().map(|s| s.bytes("min_retained")).transpose()?,
-        min_growth: p.min_growth.unwrap_or(10),
-        categories,
+        filters: LeakFilters {
+            fail_on_leak: p.fail_on_leak,
+            min_count: p.min_count.unwrap_or(1),
+            min_retained: p.min_retained.as_ref().map(|s| s.bytes("min_retained")).transpose()?,
+            min_growth: p.min_growth.unwrap_or(10),
+            categories,
+        },
     };
     crate::output::check_distinct_inputs(&args.files)?;
     let all = st.cache.snapshots(&args.files, &st.global)?;
@@ -548,9 +550,9 @@ pub(crate) fn leaks(st: &mut State, p: LeaksParams) -> Result<String> {
             args.paths,
             p.path,
             p.fail_on_leak,
-            args.min_count,
-            args.min_retained,
-            args.min_growth,
+            args.filters.min_count,
+            args.filters.min_retained,
+            args.filters.min_growth,
             &p.categories
         )
     );
@@ -561,7 +563,7 @@ pub(crate) fn leaks(st: &mut State, p: LeaksParams) -> Result<String> {
         let report =
             LeakReport::new(&priors, last.graph(), last.analysis(), &leaks::options(&args));
         log::debug!("mcp: leak detection took {:.2?}", t.elapsed());
-        let reasons = leaks::gate_reasons(args.fail_on_leak, &report);
+        let reasons = leaks::gate_reasons(args.filters.fail_on_leak, &report);
         Ok(leaks::report_json(&args, &report, &reasons).to_string())
     })?;
     let list =
