@@ -55,6 +55,38 @@ fn json_rows_and_noise() {
     assert_eq!(fresh["holders"][0]["path"][1]["edge"], ".f1");
 }
 
+/// `--no-retained` leaves out the retained-size change (fields and column), `--paths 0` the
+/// holders; the Comparison itself is the same.
+#[test]
+fn comparison_without_retained_sizes_or_paths() {
+    let full = diff_json(&[BASE, TARGET]);
+    let light = diff_json(&["--no-retained", "--paths", "0", BASE, TARGET]);
+    let (full, light) = (full["classes"].as_array().unwrap(), light["classes"].as_array().unwrap());
+    assert_eq!(full.len(), light.len());
+    for (f, l) in full.iter().zip(light) {
+        assert!(l.get("retained_before").is_none() && l.get("retained_delta").is_none(), "{l}");
+        assert_eq!(l["holders"], serde_json::json!([]), "{l}");
+        for k in [
+            "name",
+            "key",
+            "new_count",
+            "deleted_count",
+            "alloc_size",
+            "freed_size",
+            "retained_after",
+            "new_retained",
+        ] {
+            assert_eq!(f[k], l[k], "{k}: {f} vs {l}");
+        }
+    }
+    assert!(full.iter().any(|c| c["holders"].as_array().is_some_and(|h| !h.is_empty())));
+    let text = heapsnap_ok(&["diff", "--no-retained", BASE, TARGET]);
+    let header = text.lines().find(|l| l.starts_with("Class")).unwrap();
+    assert!(header.ends_with("Size delta"), "{header}");
+    let full_text = heapsnap_ok(&["diff", BASE, TARGET]);
+    assert!(full_text.lines().any(|l| l.starts_with("Class") && l.ends_with("Retained delta")));
+}
+
 #[test]
 fn ci_gate_exit_codes() {
     // Total growth is 63 bytes (DevTools' totals 376 -> 439).

@@ -32,12 +32,27 @@ fn devtools_diff(base: &Path, target: &Path) -> BTreeMap<String, serde_json::Val
 fn ours(base: &Path, target: &Path) -> BTreeMap<String, serde_json::Value> {
     let before = HeapSnapshot::from_path(base).unwrap();
     let index = heapsnap_diff::BaseIndex::new(&before);
+    // The base without retained sizes and paths (what `report` embeds): the same rows.
+    let light_opts = heapsnap_diff::BaseOptions::default().retained(false).holders(false);
+    let light = heapsnap_diff::BaseIndex::with_options(&before, &light_opts);
     drop(before);
     let after = HeapSnapshot::from_path(target).unwrap();
     let g = HeapGraph::new(&after);
     let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
-    heapsnap_diff::compare(&index, &g, &a)
-        .into_iter()
+    let rows = heapsnap_diff::compare(&index, &g, &a);
+    let mut light_rows = heapsnap_diff::compare(&light, &g, &a);
+    assert!(light_rows.iter().all(|r| r.retained_before.is_none()), "{}", base.display());
+    for (l, r) in light_rows.iter_mut().zip(&rows) {
+        l.retained_before = r.retained_before;
+    }
+    assert!(
+        light_rows == rows,
+        "{} -> {}: the light base differs",
+        base.display(),
+        target.display()
+    );
+    assert_eq!(light.total_size(), index.total_size(), "{}", base.display());
+    rows.into_iter()
         .map(|r| {
             let v = serde_json::json!({
                 "key": r.key, "name": r.name, "new_count": r.new_count, "deleted_count": r.deleted_count,

@@ -637,7 +637,8 @@ fn errors_are_tool_errors_with_the_cli_text() {
 fn redact_applies_to_every_answer() {
     const BASE: &str = "snapshots/secrets/secrets-baseline.heapsnapshot.gz";
     const TARGET: &str = "snapshots/secrets/secrets-target.heapsnapshot.gz";
-    const MARKERS: [&str; 5] = ["SECRETVAL", "SECRETKEY", "SECRETDICT", "SECRETCONS", "SECRETPROP"];
+    const MARKERS: [&str; 6] =
+        ["SECRETVAL", "SECRETKEY", "SECRETDICT", "SECRETCONS", "SECRETPROP", "SECRETPEM"];
     let session = heapsnap_ok(&["dump", TARGET])
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())

@@ -11,7 +11,8 @@ use crate::util::{heapsnap, heapsnap_ok, require_devtools, root};
 
 const BASE: &str = "snapshots/secrets/secrets-baseline.heapsnapshot.gz";
 const TARGET: &str = "snapshots/secrets/secrets-target.heapsnapshot.gz";
-const MARKERS: [&str; 5] = ["SECRETVAL", "SECRETKEY", "SECRETDICT", "SECRETCONS", "SECRETPROP"];
+const MARKERS: [&str; 6] =
+    ["SECRETVAL", "SECRETKEY", "SECRETDICT", "SECRETCONS", "SECRETPROP", "SECRETPEM"];
 
 fn leaked(text: &str) -> Vec<&'static str> {
     MARKERS.iter().copied().filter(|m| text.contains(m)).collect()

@@ -390,12 +390,18 @@ pub(crate) struct DiffArgs {
     /// Also show noise: native objects with unstable ids, V8 internals, weakly held objects.
     #[arg(long)]
     pub(crate) all: bool,
-    /// Retainer-path groups shown per growing class.
+    /// Retainer-path groups shown per growing class (0: none, and the older snapshot's paths
+    /// are not searched).
     #[arg(long, default_value_t = 3, value_name = "K")]
     pub(crate) paths: usize,
     /// Which paths: through the program's own objects (`user`), or DevTools' shortest.
     #[arg(long, value_enum, default_value_t = PathChoice::User)]
     pub(crate) path: PathChoice,
+    /// Leave out the classes' retained-size change (DevTools' Comparison has none): the older
+    /// snapshot then needs no dominator tree. With --paths 0 it is reduced to DevTools'
+    /// Comparison alone, without any graph search.
+    #[arg(long)]
+    pub(crate) no_retained: bool,
     /// Exit 1 when the total heap grew by more than SIZE (e.g. 10MB, 512KiB, 1000000).
     #[arg(long, value_name = "SIZE", value_parser = crate::values::parse_size)]
     pub(crate) fail_over: Option<u64>,

@@ -10,7 +10,9 @@
 //   - SECRETDICT: a property name of a dictionary-mode object (users by e-mail address),
 //     whose values are objects, so the key is also an edge name;
 //   - SECRETCONS: a concatenated string (an Authorization header built with +);
-//   - SECRETPROP: a dictionary key whose value is a small integer (no edge, only the key string).
+//   - SECRETPROP: a dictionary key whose value is a small integer (no edge, only the key string);
+//   - SECRETPEM: a TLS private key in PEM form, big enough (about 3 KiB) that a string of its
+//     own is among the largest objects: a report's treemap names it by its value.
 'use strict';
 const v8 = require('v8');
 const path = require('path');
@@ -40,6 +42,11 @@ class User {
 }
 
 const config = { apiKey: ['sk_live', 'SECRETVAL', hex(24)].join('_'), region: 'eu-west-1' };
+// As read from a key file: 64-character lines of (here hex, not base64) key material.
+// (join makes one flat string, as reading a file does.)
+const pem = ['-----BEGIN PRIVATE KEY-----', 'SECRETPEM' + hex(55)];
+for (let i = 0; i < 48; i++) pem.push(hex(64));
+config.tlsKey = pem.concat(['-----END PRIVATE KEY-----', '']).join('\n');
 const sessions = new Map();
 const usersByEmail = {};
 const counters = {};

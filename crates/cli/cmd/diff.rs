@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use heapsnap_diff::{
-    BaseIndex, Breakdown, ClassReport, DiffOptions, DiffReport, Gate, GateFailure, HolderGroup,
-    NameDiff, Noise, new_objects_snapshot,
+    BaseIndex, BaseOptions, Breakdown, ClassReport, DiffOptions, DiffReport, Gate, GateFailure,
+    HolderGroup, NameDiff, Noise, new_objects_snapshot,
 };
 use heapsnap_graph::{Allocations, Analysis, HeapGraph, IdCheck, IdVerdict, PathMode};
 use serde::Serialize;
@@ -48,9 +48,11 @@ struct ClassJson<'a> {
     alloc_size: u64,
     freed_size: u64,
     size_delta: i64,
-    retained_before: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retained_before: Option<u64>,
     retained_after: u64,
-    retained_delta: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retained_delta: Option<i64>,
     new_retained: u64,
     noise: Option<&'static str>,
     holders: &'a [HolderGroup],
@@ -197,7 +199,7 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
     // The base is reduced to an index and dropped before the newer snapshot is read.
     let base = {
         let before = load(&args.before, global, quiet)?;
-        BaseIndex::with_path_mode(&before, args.path.mode())
+        BaseIndex::with_options(&before, &base_options(args))
     };
     let loaded = Analyzed::load(&args.after, global, quiet)?;
     let (g, a) = loaded.analyze();
@@ -226,6 +228,15 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the older snapshot is reduced to: no retained sizes with `--no-retained`, no path
+/// signatures with `--paths 0`.
+pub(crate) fn base_options(args: &DiffArgs) -> BaseOptions {
+    BaseOptions::default()
+        .path_mode(args.path.mode())
+        .retained(!args.no_retained)
+        .holders(args.paths > 0)
 }
 
 /// The library's options from the command line.
@@ -299,7 +310,7 @@ fn write_text(
         if c.noise != Noise::None {
             name = format!("{name} [{}]", c.noise.label());
         }
-        t.push(vec![
+        let mut row = vec![
             name,
             r.new_count.to_string(),
             r.deleted_count.to_string(),
@@ -307,11 +318,17 @@ fn write_text(
             human_bytes(r.alloc_size),
             human_bytes(r.freed_size),
             human_delta(r.size_delta()),
-            human_delta(r.retained_delta()),
-        ]);
+        ];
+        row.extend(r.retained_delta().map(human_delta));
+        t.push(row);
+    }
+    if args.no_retained {
+        // The column the base was not asked to compute.
+        t[0].pop();
     }
     use Align::{Left, Right};
-    table(out, &[Left, Right, Right, Right, Right, Right, Right, Right], &t)?;
+    let aligns = [Left, Right, Right, Right, Right, Right, Right, Right];
+    table(out, &aligns[..t[0].len()], &t)?;
     let more = visible.len().saturating_sub(top);
     let mut notes = Vec::new();
     if more > 0 {

@@ -1,10 +1,13 @@
 //! `heapsnap report S1 [S2 [S3]]`: one self-contained HTML file with the heap and its leaks.
 //!
 //! The report is drawn from the documents the other commands print with `--json` (built by
-//! the same functions: `leaks`, `summary`, `info`, and `diff` of the last snapshot against the
-//! first), plus the treemap of the last snapshot's dominator tree. Earlier snapshots are read
-//! on a thread while the later ones are: each is reduced to a census (and the first also to
-//! the comparison's base index) and dropped.
+//! the same functions: `leaks`, `summary`, `info`, and `diff --paths 0 --no-retained` of the
+//! last snapshot against the first: DevTools' Comparison, whose columns have no retained sizes
+//! and no holders; each leak finding shows its holders), plus the treemap of the last
+//! snapshot's dominator tree. Earlier snapshots are read on a thread while the later ones are:
+//! each is reduced to a census (and the first also to the Comparison's base index, which then
+//! needs no graph search) and dropped. The last snapshot's retaining paths are chosen once,
+//! for the leak report and the Comparison both.
 //!
 //! Exit codes as `leaks`: 0, or 1 with `--fail-on-leak` when a finding is reported (the
 //! report is written first); 2 on errors, and then no report file is left behind.
@@ -14,9 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use heapsnap_diff::{BaseIndex, DiffOptions, DiffReport};
+use heapsnap_diff::{BaseIndex, BaseOptions, DiffReport, compare_with_tree};
 use heapsnap_format::{HeapSnapshot, OutputFile, OutputPolicy};
-use heapsnap_graph::DominatorTree;
+use heapsnap_graph::{DominatorTree, PathFinder};
 use heapsnap_leaks::{Census, LeakReport};
 use heapsnap_report::{Overview, Report, Treemap, TreemapOptions, WatchSeries};
 
@@ -49,11 +52,12 @@ fn diff_args(args: &ReportArgs) -> Option<DiffArgs> {
         json: true,
         top: Some(args.top.unwrap_or(DEFAULT_ROWS)),
         all: false,
-        paths: 3,
+        paths: 0,
         fail_over: None,
         fail_class: Vec::new(),
         emit: None,
         path: args.path,
+        no_retained: true,
     })
 }
 
@@ -65,13 +69,14 @@ fn read_watch(path: &Path) -> Result<WatchSeries> {
 type BaseThread<'s> = std::thread::ScopedJoinHandle<'s, Result<BaseIndex>>;
 
 /// Reads the snapshots: the first on a thread of its own, which hands over its census and then
-/// goes on to build the Comparison's base index (the slow part: a whole analysis) while the
-/// others are read and the last is analyzed; the others but the last as censuses; the last
+/// goes on to build the Comparison's base index (`base`: its shallow sizes and class names)
+/// while the others are read and the last is analyzed; the others but the last as censuses; the last
 /// parsed. Returns the censuses (oldest first), the base thread, and the last snapshot.
 fn read_series<'s>(
     s: &'s std::thread::Scope<'s, '_>,
     files: &'s [PathBuf],
     global: &'s GlobalArgs,
+    base: BaseOptions,
 ) -> Result<(Vec<Census>, Option<BaseThread<'s>>, HeapSnapshot)> {
     let Some((last, earlier)) = files.split_last() else { anyhow::bail!("no snapshot given") };
     let Some((first, middle)) = earlier.split_first() else {
@@ -83,7 +88,7 @@ fn read_series<'s>(
         let snap = load(first, global, true)?;
         let _ = tx.send(Census::new(&snap));
         let t = std::time::Instant::now();
-        let base = BaseIndex::new(&snap);
+        let base = BaseIndex::with_options(&snap, &base);
         log::debug!("base index of {} took {:.2?}", display(first), t.elapsed());
         Ok(base)
     });
@@ -147,7 +152,9 @@ fn build<'s>(
     global: &'s GlobalArgs,
     watch: Option<(String, WatchSeries)>,
 ) -> Result<(Report, Vec<String>)> {
-    let (mut priors, base, last) = read_series(s, &args.files, global)?;
+    let diff_args = diff_args(args);
+    let base_opts = diff_args.as_ref().map(diff::base_options).unwrap_or_default();
+    let (mut priors, base, last) = read_series(s, &args.files, global, base_opts)?;
     if !Census::ids_comparable(&priors, &last) {
         // As `heapsnap leaks` does: objects are matched by structure, which plain censuses do
         // not keep. Read the earlier files again (the leaks section must be `leaks --json`'s).
@@ -162,17 +169,17 @@ fn build<'s>(
     let base = base.map(join_base).transpose()?;
 
     let leak_args = leaks_args(args);
-    // Leak detection on one side; the Comparison, the Summary and the treemap on the other.
+    // The retaining paths (with the retainer index the leak detectors use) on one side; the
+    // Summary, the treemap and the Comparison's rows on the other. Then leak detection and
+    // the rest of the Comparison (noise, what the new objects retain), both with those paths.
     let t = std::time::Instant::now();
-    let ((leak_report, leaks_time), (diff_report, rows, treemap, other_time)) = rayon::join(
+    let (paths, (rows, treemap, tree, compared)) = rayon::join(
         || {
-            let t = std::time::Instant::now();
-            let r = LeakReport::new(&priors, &g, &a, &leaks::options(&leak_args));
-            (r, t.elapsed())
+            let (paths, ()) =
+                rayon::join(|| PathFinder::new(&g, &a, args.path.mode()), || g.build_retainers());
+            paths
         },
         || {
-            let t = std::time::Instant::now();
-            let d = base.as_ref().map(|b| DiffReport::new(b, &g, &a, &DiffOptions::default()));
             let rows = summary::rows(
                 &a,
                 g.root(),
@@ -180,26 +187,39 @@ fn build<'s>(
                 Some(args.top.unwrap_or(DEFAULT_ROWS)),
                 true,
             );
-            log::debug!("comparison and summary took {:.2?}", t.elapsed());
-            let t2 = std::time::Instant::now();
             let tree = DominatorTree::new(&a);
-            log::debug!("dominator tree took {:.2?}", t2.elapsed());
             let treemap =
                 Treemap::new(&g, &a, &tree, &TreemapOptions::default().with_max_cells(args.cells));
-            log::debug!("treemap took {:.2?}", t2.elapsed());
-            (d, rows, treemap, t.elapsed())
+            let compared = base.as_ref().map(|b| compare_with_tree(b, &g, &a, &tree));
+            (rows, treemap, tree, compared)
         },
     );
+    log::debug!("paths, retainers, summary, treemap and comparison took {:.2?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let ((leak_report, leaks_time), (diff_report, diff_time)) = rayon::join(
+        || {
+            let t = std::time::Instant::now();
+            let r = LeakReport::with_paths(&priors, &paths, &leaks::options(&leak_args));
+            (r, t.elapsed())
+        },
+        || {
+            let t = std::time::Instant::now();
+            let d = base.as_ref().zip(compared).zip(diff_args.as_ref()).map(|((b, rows), d)| {
+                DiffReport::from_rows(b, rows, &tree, &paths, &diff::options(d))
+            });
+            (d, t.elapsed())
+        },
+    );
+    drop(tree);
     log::debug!(
-        "leak detection took {leaks_time:.2?}; comparison, summary and treemap {other_time:.2?}; \
-         both {:.2?}",
+        "leak detection took {leaks_time:.2?}; comparison {diff_time:.2?}; both {:.2?}",
         t.elapsed()
     );
     let t = std::time::Instant::now();
     let reasons = leaks::gate_reasons(args.filters.fail_on_leak, &leak_report);
     let leaks_doc = leaks::report_json(&leak_args, &leak_report, &reasons);
     let diff_doc =
-        diff_args(args).zip(diff_report.as_ref()).map(|(d, r)| diff::document_json(&d, r, &[]));
+        diff_args.zip(diff_report.as_ref()).map(|(d, r)| diff::document_json(&d, r, &[]));
     let (rows, class_count) = rows;
     let summary_doc =
         summary::document(last_path, &loaded.snap, &a, &rows, class_count, SortBy::Retained);

@@ -2,27 +2,84 @@
 //!
 //! DevTools matches objects by id within a class, so of the base we keep, per node: id,
 //! shallow size (after the ownership transfer), class, retained size and dominator (for
-//! retained-size deltas), plus the property sets of plain objects so that the newer snapshot's
-//! interface definitions can be applied later, as DevTools' Comparison does. That is about 28
+//! retained-size deltas; optional, [`BaseOptions::retained`]), plus the property sets of
+//! plain objects so that the newer snapshot's interface definitions can be applied later, as
+//! DevTools' Comparison does. That is about 28
 //! bytes per node, against several times that for the parsed snapshot and its graph, which
 //! are dropped before the newer snapshot is loaded. Plus the signature of every object's
 //! retaining path ([`Signatures`]: 4 bytes per node and the distinct path prefixes, made in
-//! parallel with the shapes and locations), so that the objects the newer snapshot no longer
-//! has can be counted against the new ones held the same way. On a 1 GB snapshot of 13.4 M
+//! parallel with the shapes and locations; optional, [`BaseOptions::holders`]), so that the
+//! objects the newer snapshot no longer has can be counted against the new ones held the same
+//! way. Without both options the base needs no graph search at all (DevTools' Comparison
+//! alone: what `heapsnap report` embeds). On a 1 GB snapshot of 13.4 M
 //! nodes, `diff big big` peaks about 120 MB higher (2.29 -> 2.41 GB), in about the same
 //! wall time.
 
 use heapsnap_format::{HeapSnapshot, NoProgress, NodeIdx};
 use heapsnap_graph::{
-    Analysis, AnalysisOptions, Class, HeapGraph, PathFinder, PathMode, PlainShapes, Signatures,
-    node_locations,
+    Analysis, AnalysisOptions, Class, ClassColumns, HeapGraph, PathFinder, PathMode, PlainShapes,
+    Signatures, node_locations,
 };
+
+/// What [`BaseIndex::with_options`] keeps of the older snapshot beyond DevTools' Comparison
+/// (ids, classes, shallow sizes), each at the price of part of a whole analysis. `Default`
+/// keeps everything.
+///
+/// ```
+/// use heapsnap_diff::BaseOptions;
+/// // DevTools' Comparison only: no dominator tree and no retaining paths of the base.
+/// let opts = BaseOptions::default().retained(false).holders(false);
+/// assert!(!opts.retained && !opts.holders);
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct BaseOptions {
+    /// How the retaining paths are chosen (the newer snapshot's holders must be grouped by
+    /// the same mode: see [`DiffOptions::path_mode`](crate::DiffOptions::path_mode)).
+    pub path_mode: PathMode,
+    /// Keep retained sizes, for the classes' retained-size change
+    /// ([`ClassDiff::retained_before`](crate::ClassDiff::retained_before)). They need the
+    /// base's dominator tree: about half of its analysis.
+    pub retained: bool,
+    /// Keep every object's retaining-path signature, so that the new objects' holders are
+    /// counted against the deleted objects held the same way (net growth, churn). They need
+    /// the base's distances and a path search. Without them the report has no holders
+    /// ([`ClassReport::holders`](crate::ClassReport::holders) empty).
+    pub holders: bool,
+}
+
+impl Default for BaseOptions {
+    fn default() -> Self {
+        BaseOptions { path_mode: PathMode::default(), retained: true, holders: true }
+    }
+}
+
+impl BaseOptions {
+    /// Sets [`path_mode`](Self::path_mode).
+    pub fn path_mode(mut self, path_mode: PathMode) -> Self {
+        self.path_mode = path_mode;
+        self
+    }
+
+    /// Sets [`retained`](Self::retained).
+    pub fn retained(mut self, retained: bool) -> Self {
+        self.retained = retained;
+        self
+    }
+
+    /// Sets [`holders`](Self::holders).
+    pub fn holders(mut self, holders: bool) -> Self {
+        self.holders = holders;
+        self
+    }
+}
 
 /// The older snapshot, reduced to what a comparison needs.
 #[derive(Debug)]
 pub struct BaseIndex {
     pub(crate) ids: Vec<u32>,
     pub(crate) shallow: Vec<u32>,
+    /// Retained sizes and dominators, empty without [`BaseOptions::retained`].
     pub(crate) retained: Vec<u64>,
     pub(crate) dominator: Vec<u32>,
     /// Class under the base's own interface definitions.
@@ -37,11 +94,12 @@ pub struct BaseIndex {
     pub(crate) type_names: Vec<String>,
     /// FNV-1a hash of each node's name, to tell whether an id still names the same object.
     pub(crate) name_hash: Vec<u32>,
-    /// Number of objects DevTools could not reach from the root.
-    pub(crate) unreachable: usize,
+    /// Number of objects DevTools could not reach from the root (counted by the dominator
+    /// search: `None` without [`BaseOptions::retained`]).
+    pub(crate) unreachable: Option<usize>,
     pub(crate) total_size: u64,
-    /// The signature of each object's retaining path.
-    pub(crate) signatures: Signatures,
+    /// The signature of each object's retaining path (without [`BaseOptions::holders`]: none).
+    pub(crate) signatures: Option<Signatures>,
 }
 
 impl BaseIndex {
@@ -58,42 +116,85 @@ impl BaseIndex {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(snap: &HeapSnapshot) -> BaseIndex {
-        BaseIndex::with_path_mode(snap, PathMode::default())
+        BaseIndex::with_options(snap, &BaseOptions::default())
     }
 
     /// [`BaseIndex::new`], with the retaining paths chosen the way `mode` says (the newer
     /// snapshot's holders must be grouped by the same mode: see
     /// [`DiffOptions::path_mode`](crate::DiffOptions::path_mode)).
     pub fn with_path_mode(snap: &HeapSnapshot, mode: PathMode) -> BaseIndex {
+        BaseIndex::with_options(snap, &BaseOptions::default().path_mode(mode))
+    }
+
+    /// [`BaseIndex::new`], keeping what `opts` asks for. Without retained sizes and holders
+    /// the base costs its shallow sizes and class names only (no graph search); the
+    /// Comparison's rows are the same.
+    ///
+    /// ```
+    /// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+    /// #   "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+    /// #   "edge_types":[["element","property","shortcut"]]},"node_count":2,"edge_count":1},
+    /// #   "nodes":[0,0,1,0,1, 1,1,3,8,0],"edges":[2,0,5],"strings":["","global"]}"#;
+    /// use heapsnap_diff::{BaseIndex, BaseOptions};
+    /// let snap = heapsnap_format::HeapSnapshot::from_slice(json)?;
+    /// let light = BaseIndex::with_options(&snap, &BaseOptions::default().retained(false).holders(false));
+    /// let full = BaseIndex::new(&snap);
+    /// assert_eq!(light.total_size(), full.total_size());
+    /// assert!(!light.has_retained() && light.signatures().is_none() && light.unreachable().is_none());
+    /// assert_eq!(full.unreachable(), Some(0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_options(snap: &HeapSnapshot, opts: &BaseOptions) -> BaseIndex {
         let g = HeapGraph::new(snap);
-        let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
-        let (signatures, (shapes, locations)) = rayon::join(
-            || Signatures::new(&PathFinder::new(&g, &a, mode)),
-            || (PlainShapes::new(&g), node_locations(&g)),
-        );
+        let aopts = AnalysisOptions::default();
+        let mode = opts.path_mode;
+        // A whole analysis when retained sizes or paths are wanted (paths need DevTools'
+        // distances); the search-free columns otherwise.
+        let (cols, rest) = if opts.retained || opts.holders {
+            let mut a = Analysis::new(&g, &aopts, &mut NoProgress);
+            let (signatures, (shapes, locations)) = rayon::join(
+                || opts.holders.then(|| Signatures::new(&PathFinder::new(&g, &a, mode))),
+                || (PlainShapes::new(&g), node_locations(&g)),
+            );
+            let retained = if opts.retained {
+                // A copy of the dominators (4 bytes per node, while the analysis's own columns
+                // are still alive: below the peak of the dominator computation that made them).
+                let dominator = a.dominators().to_vec();
+                (std::mem::take(&mut a.retained), dominator, Some(a.unreachable))
+            } else {
+                (Vec::new(), Vec::new(), None)
+            };
+            let cols = Columns { shallow: a.shallow, classes: a.classes, total_size: a.total_size };
+            (cols, (signatures, shapes, locations, retained))
+        } else {
+            let (c, (shapes, locations)) = rayon::join(
+                || ClassColumns::new(&g, &aopts),
+                || (PlainShapes::new(&g), node_locations(&g)),
+            );
+            let cols = Columns { shallow: c.shallow, classes: c.classes, total_size: c.total_size };
+            (cols, (None, shapes, locations, (Vec::new(), Vec::new(), None)))
+        };
+        let (signatures, shapes, locations, (retained, dominator, unreachable)) = rest;
         let plain_locations = locations
             .iter()
             .filter(|(n, _)| shapes.of_node[n.index()] != u32::MAX)
             .map(|(n, l)| (n.0, l))
             .collect();
-        // A copy (4 bytes per node, while the analysis's own columns are still alive: below
-        // the peak of the dominator computation that made them).
-        let dominator = a.dominators().to_vec();
         BaseIndex {
             ids: snap.node_ids().to_vec(),
-            shallow: a.shallow,
-            retained: a.retained,
+            shallow: cols.shallow,
+            retained,
             dominator,
-            own_class: a.classes.of_node,
-            classes: a.classes.classes,
+            own_class: cols.classes.of_node,
+            classes: cols.classes.classes,
             shapes,
             plain_locations,
             root: g.root().0,
             kind: snap.node_types().to_vec(),
             type_names: snap.meta().node_type_names().to_vec(),
             name_hash: snap.nodes().map(|n| fnv1a(n.identity_name())).collect(),
-            unreachable: a.unreachable,
-            total_size: a.total_size,
+            unreachable,
+            total_size: cols.total_size,
             signatures,
         }
     }
@@ -108,20 +209,34 @@ impl BaseIndex {
         self.total_size
     }
 
-    /// Number of base objects DevTools could not reach from the root.
-    pub fn unreachable(&self) -> usize {
+    /// Number of base objects DevTools could not reach from the root; `None` when the base
+    /// was indexed without retained sizes (the count comes from the dominator search).
+    pub fn unreachable(&self) -> Option<usize> {
         self.unreachable
     }
 
-    /// The signature of each base object's retaining path.
-    pub fn signatures(&self) -> &Signatures {
-        &self.signatures
+    /// Whether the base kept its retained sizes ([`BaseOptions::retained`]).
+    pub fn has_retained(&self) -> bool {
+        !self.retained.is_empty() || self.ids.is_empty()
+    }
+
+    /// The signature of each base object's retaining path; `None` when the base was indexed
+    /// without holders ([`BaseOptions::holders`]).
+    pub fn signatures(&self) -> Option<&Signatures> {
+        self.signatures.as_ref()
     }
 
     /// The base's root node.
     pub fn root(&self) -> NodeIdx {
         NodeIdx(self.root)
     }
+}
+
+/// The per-node columns both ways of indexing give.
+struct Columns {
+    shallow: Vec<u32>,
+    classes: heapsnap_graph::Classes,
+    total_size: u64,
 }
 
 /// 32-bit FNV-1a.

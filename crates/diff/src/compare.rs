@@ -1,5 +1,6 @@
 //! DevTools' Comparison view (reference §2.12), exactly: per class key, objects matched by V8
-//! id; new, deleted, their counts and sizes. Plus retained sizes per class in both snapshots.
+//! id; new, deleted, their counts and sizes. Plus retained sizes per class in both snapshots
+//! (in the base only when it kept them).
 
 use std::collections::HashMap;
 
@@ -23,8 +24,10 @@ pub struct ClassDiff {
     pub alloc_size: u64,
     /// Shallow size of the deleted objects (`Freed size`).
     pub freed_size: u64,
-    /// Class retained size in the base (without double counting; 0 if the class is absent).
-    pub retained_before: u64,
+    /// Class retained size in the base (without double counting; 0 if the class is absent);
+    /// `None` when the base was indexed without retained sizes
+    /// ([`BaseOptions::retained`](crate::BaseOptions::retained)).
+    pub retained_before: Option<u64>,
     /// Class retained size in the newer snapshot.
     pub retained_after: u64,
     /// The new objects, as positions in the newer snapshot, in id order.
@@ -42,9 +45,9 @@ impl ClassDiff {
     pub fn size_delta(&self) -> i64 {
         self.alloc_size as i64 - self.freed_size as i64
     }
-    /// Change of the class's retained size.
-    pub fn retained_delta(&self) -> i64 {
-        self.retained_after as i64 - self.retained_before as i64
+    /// Change of the class's retained size (`None` without the base's retained sizes).
+    pub fn retained_delta(&self) -> Option<i64> {
+        Some(self.retained_after as i64 - self.retained_before? as i64)
     }
 }
 
@@ -168,21 +171,28 @@ pub fn compare(base: &BaseIndex, g: &HeapGraph<'_>, after: &Analysis) -> Vec<Cla
     compare_with_tree(base, g, after, &DominatorTree::new(after))
 }
 
-/// [`compare`] with the newer snapshot's dominator tree already built. The two snapshots'
-/// sides (aggregates and per-class retained sizes) are computed on two threads.
-pub(crate) fn compare_with_tree(
+/// [`compare`] with the newer snapshot's dominator tree already built
+/// ([`DominatorTree::new`] of `after`). The two snapshots' sides (aggregates and per-class
+/// retained sizes) are computed on two threads.
+///
+/// # Panics
+/// If `after` is not the analysis of `g`'s snapshot ([`Analysis::check`]).
+pub fn compare_with_tree(
     base: &BaseIndex,
     g: &HeapGraph<'_>,
     after: &Analysis,
     after_tree: &DominatorTree,
 ) -> Vec<ClassDiff> {
+    if let Err(e) = after.check(g) {
+        panic!("heapsnap_diff::compare_with_tree: {e}");
+    }
     let t = std::time::Instant::now();
     let (after_side, base_side) =
         rayon::join(|| after_side(g, after, after_tree), || base_side(base, after));
     log::debug!("compare: both sides took {:.2?}", t.elapsed());
     let AfterSide { aggs: after_aggs, key_retained: after_key_retained } = &after_side;
     let BaseSide { ident: base_ident, aggs: base_aggs, retained: base_retained } = base_side;
-    rows(base, &base_ident, &base_aggs, &base_retained, after_aggs, after_key_retained)
+    rows(base, &base_ident, &base_aggs, base_retained.as_deref(), after_aggs, after_key_retained)
 }
 
 struct AfterSide {
@@ -201,12 +211,15 @@ fn after_side(g: &HeapGraph<'_>, after: &Analysis, tree: &DominatorTree) -> Afte
         .iter()
         .map(|c| after_idents.get(c.key.clone(), c.added, &c.name))
         .collect();
+    let t = std::time::Instant::now();
     let after_aggs = aggregates(
         snap.node_ids(),
         &after.shallow,
         |i| after_ident_of_class[after.classes.of_node[i] as usize],
         &after_idents.list,
     );
+    log::debug!("compare: the newer snapshot's aggregates took {:.2?}", t.elapsed());
+    let t = std::time::Instant::now();
     let after_node_ident: Vec<u32> =
         after.classes.of_node.iter().map(|&c| after_ident_of_class[c as usize]).collect();
     let after_retained = class_retained(
@@ -217,6 +230,7 @@ fn after_side(g: &HeapGraph<'_>, after: &Analysis, tree: &DominatorTree) -> Afte
         &after.retained,
         after_idents.list.len(),
     );
+    log::debug!("compare: the newer snapshot's class retained sizes took {:.2?}", t.elapsed());
     let key_retained: HashMap<String, u64> = after_aggs
         .by_key
         .iter()
@@ -231,21 +245,28 @@ fn after_side(g: &HeapGraph<'_>, after: &Analysis, tree: &DominatorTree) -> Afte
 struct BaseSide {
     ident: Vec<u32>,
     aggs: Aggregates,
-    retained: Vec<u64>,
+    /// Per identity, the class's retained size; `None` without the base's retained sizes.
+    retained: Option<Vec<u64>>,
 }
 
 /// The older snapshot, with the newer snapshot's interface definitions applied.
 fn base_side(base: &BaseIndex, after: &Analysis) -> BaseSide {
+    let t = std::time::Instant::now();
     let (base_ident, base_idents) = base_identities(base, after);
+    log::debug!("compare: the base's classes took {:.2?}", t.elapsed());
+    let t = std::time::Instant::now();
     let aggs = aggregates(&base.ids, &base.shallow, |i| base_ident[i], &base_idents.list);
-    let retained = class_retained(
-        &DominatorTree::from_dominators(&base.dominator),
-        base.root(),
-        &base_ident,
-        &base.shallow,
-        &base.retained,
-        base_idents.list.len(),
-    );
+    log::debug!("compare: the base's aggregates took {:.2?}", t.elapsed());
+    let retained = base.has_retained().then(|| {
+        class_retained(
+            &DominatorTree::from_dominators(&base.dominator),
+            base.root(),
+            &base_ident,
+            &base.shallow,
+            &base.retained,
+            base_idents.list.len(),
+        )
+    });
     BaseSide { ident: base_ident, aggs, retained }
 }
 
@@ -254,7 +275,7 @@ fn rows(
     base: &BaseIndex,
     base_ident: &[u32],
     base_aggs: &Aggregates,
-    base_retained: &[u64],
+    base_retained: Option<&[u64]>,
     after_aggs: &Aggregates,
     after_key_retained: &HashMap<String, u64>,
 ) -> Vec<ClassDiff> {
@@ -273,7 +294,7 @@ fn rows(
             deleted_count: 0,
             alloc_size: 0,
             freed_size: 0,
-            retained_before: 0,
+            retained_before: base_retained.map(|_| 0),
             retained_after: 0,
             new_nodes: Vec::new(),
             deleted_nodes: Vec::new(),
@@ -306,8 +327,8 @@ fn rows(
             let last = b.last().map_or(0, |m| m.2 as usize);
             base.classes[base.own_class[last] as usize].name.clone()
         };
-        if let Some(&(_, _, node)) = b.first() {
-            row.retained_before = base_retained[base_ident[node as usize] as usize];
+        if let (Some(&(_, _, node)), Some(r)) = (b.first(), base_retained) {
+            row.retained_before = Some(r[base_ident[node as usize] as usize]);
         }
         row.retained_after = after_key_retained.get(key.as_str()).copied().unwrap_or(0);
         rows.push(row);

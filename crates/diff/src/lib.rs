@@ -44,8 +44,8 @@ mod gate;
 mod options;
 mod report;
 
-pub use base::BaseIndex;
-pub use compare::{ClassDiff, compare};
+pub use base::{BaseIndex, BaseOptions};
+pub use compare::{ClassDiff, compare, compare_with_tree};
 pub use emit::new_objects_snapshot;
 pub use gate::{ClassRule, Gate, GateFailure, Limit};
 pub use report::{Breakdown, ClassReport, DiffOptions, DiffReport, HolderGroup, NameDiff, Noise};

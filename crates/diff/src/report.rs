@@ -186,38 +186,135 @@ impl DiffReport {
         if let Err(e) = after.check(g) {
             panic!("DiffReport::new: {e}");
         }
+        DiffReport::build(base, g, after, None, opts)
+    }
+
+    /// [`DiffReport::new`] with the newer snapshot's retaining paths already chosen (its
+    /// graph and analysis are the finder's; the paths' own mode is used, not
+    /// [`DiffOptions::path_mode`]): for a caller that also needs them, such as a leak report
+    /// of the same snapshot, so the path search runs once.
+    ///
+    /// ```
+    /// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+    /// #   "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+    /// #   "edge_types":[["element","property","shortcut"]]},"node_count":3,"edge_count":2},
+    /// #   "nodes":[0,0,1,0,1, 1,1,3,8,1, 1,2,5,32,0],"edges":[2,0,5, 1,3,10],"strings":["","global","Leak","x"]}"#;
+    /// use heapsnap_diff::{BaseIndex, DiffOptions, DiffReport};
+    /// use heapsnap_format::{HeapSnapshot, NoProgress};
+    /// use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, PathFinder, PathMode};
+    /// let snap = HeapSnapshot::from_slice(json)?;
+    /// let g = HeapGraph::new(&snap);
+    /// let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
+    /// let paths = PathFinder::new(&g, &a, PathMode::User);
+    /// let same = DiffReport::with_paths(&BaseIndex::new(&snap), &paths, &DiffOptions::default());
+    /// assert!(same.classes.iter().all(|c| c.row.new_count == 0 && c.row.deleted_count == 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_paths(
+        base: &BaseIndex,
+        paths: &PathFinder<'_, '_>,
+        opts: &DiffOptions,
+    ) -> DiffReport {
+        DiffReport::build(base, paths.graph(), paths.analysis(), Some(paths), opts)
+    }
+
+    /// [`DiffReport::with_paths`] from the Comparison's rows already computed
+    /// ([`compare_with_tree`](crate::compare_with_tree) of `base` and the paths' snapshot,
+    /// with `tree`, that snapshot's dominator tree): for a caller that computes them while
+    /// the paths are chosen, the two being independent.
+    ///
+    /// ```
+    /// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+    /// #   "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+    /// #   "edge_types":[["element","property","shortcut"]]},"node_count":3,"edge_count":2},
+    /// #   "nodes":[0,0,1,0,1, 1,1,3,8,1, 1,2,5,32,0],"edges":[2,0,5, 1,3,10],"strings":["","global","Leak","x"]}"#;
+    /// use heapsnap_diff::{BaseIndex, DiffOptions, DiffReport, compare_with_tree};
+    /// use heapsnap_format::{HeapSnapshot, NoProgress};
+    /// use heapsnap_graph::{Analysis, AnalysisOptions, DominatorTree, HeapGraph, PathFinder, PathMode};
+    /// let snap = HeapSnapshot::from_slice(json)?;
+    /// let base = BaseIndex::new(&snap);
+    /// let g = HeapGraph::new(&snap);
+    /// let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
+    /// let tree = DominatorTree::new(&a);
+    /// let (rows, paths) = rayon::join(
+    ///     || compare_with_tree(&base, &g, &a, &tree),
+    ///     || PathFinder::new(&g, &a, PathMode::User),
+    /// );
+    /// let report = DiffReport::from_rows(&base, rows, &tree, &paths, &DiffOptions::default());
+    /// assert!(report.classes.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_rows(
+        base: &BaseIndex,
+        rows: Vec<ClassDiff>,
+        tree: &DominatorTree,
+        paths: &PathFinder<'_, '_>,
+        opts: &DiffOptions,
+    ) -> DiffReport {
+        let (g, after) = (paths.graph(), paths.analysis());
+        DiffReport::finish(base, g, after, rows, Tree::Borrowed(tree), Some(paths), opts)
+    }
+
+    fn build(
+        base: &BaseIndex,
+        g: &HeapGraph<'_>,
+        after: &Analysis,
+        given: Option<&PathFinder<'_, '_>>,
+        opts: &DiffOptions,
+    ) -> DiffReport {
+        // The Comparison first (its two halves, one per snapshot, on two threads); then, on two
+        // threads again, what the new objects retain, the shortest-path tree and function
+        // locations, and the id check. (Running these next to the Comparison was faster but
+        // stacked their arrays on its per-class member lists: 250 MB more at the peak.)
+        let t = std::time::Instant::now();
+        let tree = DominatorTree::new(after);
+        let rows = compare_with_tree(base, g, after, &tree);
+        log::debug!("diff: compare took {:.2?}", t.elapsed());
+        DiffReport::finish(base, g, after, rows, Tree::Owned(tree), given, opts)
+    }
+
+    fn finish(
+        base: &BaseIndex,
+        g: &HeapGraph<'_>,
+        after: &Analysis,
+        rows: Vec<ClassDiff>,
+        tree: Tree<'_>,
+        given: Option<&PathFinder<'_, '_>>,
+        opts: &DiffOptions,
+    ) -> DiffReport {
         let mut clock = std::time::Instant::now();
         let mut lap = |what: &str| {
             log::debug!("diff: {what} took {:.2?}", clock.elapsed());
             clock = std::time::Instant::now();
         };
-        // The Comparison first (its two halves, one per snapshot, on two threads); then, on two
-        // threads again, what the new objects retain, the shortest-path tree and function
-        // locations, and the id check. (Running these next to the Comparison was faster but
-        // stacked their arrays on its per-class member lists: 250 MB more at the peak.)
-        let tree = DominatorTree::new(after);
-        let rows = compare_with_tree(base, g, after, &tree);
-        lap("compare");
         let rows_ref = &rows;
-        let (new_retained, ((paths, locations), ids)) = rayon::join(
+        let (new_retained, ((owned, locations), ids)) = rayon::join(
             move || {
-                let r = new_retained(g, after, rows_ref, &tree);
+                let r = new_retained(g, after, rows_ref, tree.get());
+                // An owned tree is dropped as soon as it has served.
                 drop(tree);
                 r
             },
             || {
                 rayon::join(
-                    || (PathFinder::new(g, after, opts.path_mode), node_locations(g)),
+                    || {
+                        let owned =
+                            given.is_none().then(|| PathFinder::new(g, after, opts.path_mode));
+                        (owned, node_locations(g))
+                    },
                     || id_check(base, g),
                 )
             },
         );
         lap("new retained, retaining paths, locations, id check");
+        let Some(paths) = given.or(owned.as_ref()) else {
+            unreachable!("a path finder is built when none is given")
+        };
         let mut classes: Vec<ClassReport> = rows
             .into_iter()
             .zip(new_retained)
             .map(|(row, new_retained)| {
-                let noise = noise(g, &paths, &row);
+                let noise = noise(g, paths, &row);
                 let breakdown = breakdown(g, &locations, &row);
                 ClassReport {
                     row,
@@ -236,17 +333,21 @@ impl DiffReport {
         lap("noise and breakdown");
         let mut done = 0;
         let mut sigs: Option<Signatures> = None;
+        // Holders are counted against the deleted objects held the same way: without the
+        // base's signatures there are none.
+        let base_sigs = base.signatures();
         for c in classes.iter_mut() {
+            let Some(base_sigs) = base_sigs else { break };
             if done >= opts.classes_with_holders {
                 break;
             }
             if c.noise != Noise::None || c.row.count_delta() <= 0 {
                 continue;
             }
-            let after_sigs = sigs.get_or_insert_with(|| Signatures::new(&paths));
-            let deleted = Some((&base.signatures, c.row.deleted_nodes.as_slice()));
+            let after_sigs = sigs.get_or_insert_with(|| Signatures::new(paths));
+            let deleted = Some((base_sigs, c.row.deleted_nodes.as_slice()));
             let (holders, sampled) =
-                holder_groups(&paths, after_sigs, &c.row.new_nodes, deleted, opts);
+                holder_groups(paths, after_sigs, &c.row.new_nodes, deleted, opts);
             c.holders = holders;
             c.holders_sampled = sampled;
             done += 1;
@@ -260,13 +361,28 @@ impl DiffReport {
             lap("allocation sites");
         }
         let by_name = (ids.verdict != heapsnap_graph::IdVerdict::Comparable)
-            .then(|| by_name(base, g, after, &paths, &mut sigs, opts));
+            .then(|| by_name(base, g, after, paths, &mut sigs, opts));
         DiffReport {
             classes,
             total_before: base.total_size(),
             total_after: after.total_size,
             ids,
             by_name,
+        }
+    }
+}
+
+/// The newer snapshot's dominator tree, built here or lent by the caller.
+enum Tree<'t> {
+    Owned(DominatorTree),
+    Borrowed(&'t DominatorTree),
+}
+
+impl Tree<'_> {
+    fn get(&self) -> &DominatorTree {
+        match self {
+            Tree::Owned(t) => t,
+            Tree::Borrowed(t) => t,
         }
     }
 }

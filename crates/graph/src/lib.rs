@@ -96,8 +96,8 @@ mod weakmap;
 pub use access::{Mismatch, classes_named};
 pub use alloc::{AllocationSite, AllocationTraces, Allocations, Frame, SiteOptions};
 pub use analysis::{
-    Analysis, AnalysisOptions, BASE_SYSTEM_DISTANCE, FLAG_CAN_BE_QUERIED, FLAG_DETACHED_DOM,
-    FLAG_PAGE_OBJECT, NO_DISTANCE,
+    Analysis, AnalysisOptions, BASE_SYSTEM_DISTANCE, ClassColumns, FLAG_CAN_BE_QUERIED,
+    FLAG_DETACHED_DOM, FLAG_PAGE_OBJECT, NO_DISTANCE,
 };
 pub use classes::{
     Class, Classes, InterfaceDef, InterfaceMatcher, NodeLocations, PlainShapes, node_locations,

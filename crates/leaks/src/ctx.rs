@@ -91,20 +91,26 @@ impl History<'_> {
 /// The parts of a [`Ctx`] that take time to build (each is one pass over the graph; they are
 /// built on two threads).
 pub(crate) struct CtxParts<'a, 's> {
-    paths: PathFinder<'a, 's>,
+    /// The chosen paths, unless the caller gave them.
+    paths: Option<PathFinder<'a, 's>>,
     loc: NodeLocations,
     names: Names,
     odd: Oddballs,
 }
 
 impl<'a, 's> CtxParts<'a, 's> {
+    /// The paths built here (none when the caller gave them).
+    pub(crate) fn take_paths(&mut self) -> Option<PathFinder<'a, 's>> {
+        self.paths.take()
+    }
+
     pub(crate) fn new(
         g: &'a HeapGraph<'s>,
         a: &'a Analysis,
-        mode: heapsnap_graph::PathMode,
+        mode: Option<heapsnap_graph::PathMode>,
     ) -> CtxParts<'a, 's> {
         let ((paths, ()), (loc, (names, odd))) = rayon::join(
-            || rayon::join(|| PathFinder::new(g, a, mode), || g.build_retainers()),
+            || rayon::join(|| mode.map(|m| PathFinder::new(g, a, m)), || g.build_retainers()),
             || {
                 rayon::join(
                     || node_locations(g),
@@ -127,7 +133,7 @@ pub(crate) struct Ctx<'a, 's> {
     pub(crate) a: &'a Analysis,
     pub(crate) opts: &'a LeakOptions,
     /// The chosen retaining paths.
-    pub(crate) paths: PathFinder<'a, 's>,
+    pub(crate) paths: &'a PathFinder<'a, 's>,
     pub(crate) loc: NodeLocations,
     pub(crate) names: Names,
     pub(crate) odd: Oddballs,
@@ -140,9 +146,10 @@ impl<'a, 's> Ctx<'a, 's> {
         a: &'a Analysis,
         opts: &'a LeakOptions,
         hist: History<'a>,
+        paths: &'a PathFinder<'a, 's>,
         parts: CtxParts<'a, 's>,
     ) -> Ctx<'a, 's> {
-        let CtxParts { paths, loc, names, odd } = parts;
+        let CtxParts { paths: _, loc, names, odd } = parts;
         Ctx { g, snap: g.snapshot(), a, opts, paths, loc, names, odd, hist }
     }
 

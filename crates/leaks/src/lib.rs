@@ -84,8 +84,8 @@ mod tests;
 
 use heapsnap_format::{HeapSnapshot, NoProgress};
 use heapsnap_graph::{
-    AllocationTraces, Analysis, AnalysisOptions, HeapGraph, IdCheck, IdVerdict, PathMode,
-    SiteOptions,
+    AllocationTraces, Analysis, AnalysisOptions, HeapGraph, IdCheck, IdVerdict, PathFinder,
+    PathMode, SiteOptions,
 };
 
 pub use census::Census;
@@ -218,14 +218,58 @@ impl LeakReport {
         if let Err(e) = a.check(g) {
             panic!("LeakReport::new: {e}");
         }
+        LeakReport::build(priors, g, a, None, opts)
+    }
+
+    /// [`LeakReport::new`] with the last snapshot's retaining paths already chosen (its graph
+    /// and analysis are the finder's; the paths' own mode is used, not
+    /// [`LeakOptions::path_mode`]): for a caller that also needs them, such as a comparison of
+    /// the same snapshot, so the path search runs once.
+    ///
+    /// ```
+    /// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+    /// #   "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+    /// #   "edge_types":[["element","property","shortcut"]]},"node_count":2,"edge_count":1},
+    /// #   "nodes":[0,0,1,0,1, 1,1,3,8,0],"edges":[2,0,5],"strings":["","global"]}"#;
+    /// use heapsnap_format::{HeapSnapshot, NoProgress};
+    /// use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, PathFinder, PathMode};
+    /// use heapsnap_leaks::{LeakOptions, LeakReport};
+    /// let snap = HeapSnapshot::from_slice(json)?;
+    /// let g = HeapGraph::new(&snap);
+    /// let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
+    /// let paths = PathFinder::new(&g, &a, PathMode::User);
+    /// let report = LeakReport::with_paths(&[], &paths, &LeakOptions::default());
+    /// assert!(report.findings.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_paths(
+        priors: &[Census],
+        paths: &PathFinder<'_, '_>,
+        opts: &LeakOptions,
+    ) -> LeakReport {
+        LeakReport::build(priors, paths.graph(), paths.analysis(), Some(paths), opts)
+    }
+
+    fn build(
+        priors: &[Census],
+        g: &HeapGraph<'_>,
+        a: &Analysis,
+        given: Option<&PathFinder<'_, '_>>,
+        opts: &LeakOptions,
+    ) -> LeakReport {
         // The last snapshot's census and the detectors' shared structures, on two threads.
         // (Building them while DevTools' analysis runs was measured slower on two cores, and
         // raised the peak memory.)
         let t = std::time::Instant::now();
         let ((last, last_collections), parts) = rayon::join(
             || Census::with_collections(g),
-            || ctx::CtxParts::new(g, a, opts.path_mode),
+            || ctx::CtxParts::new(g, a, given.is_none().then_some(opts.path_mode)),
         );
+        let mut parts = parts;
+        let owned = parts.take_paths();
+        let Some(paths) = given.or(owned.as_ref()) else {
+            unreachable!("a path finder is built when none is given")
+        };
         log::debug!(
             "leaks: census of the last snapshot, shortest paths, retainers and names took {:.2?}",
             t.elapsed()
@@ -255,7 +299,7 @@ impl LeakReport {
         };
         let warnings = census::input_warnings(priors, &last, &ids);
         let hist = ctx::History { priors, last, comparable, last_collections, matching };
-        let c = ctx::Ctx::assemble(g, a, opts, hist, parts);
+        let c = ctx::Ctx::assemble(g, a, opts, hist, paths, parts);
 
         let mut out = triage::Triaged::default();
         let mut cov = triage::Coverage::default();

@@ -488,6 +488,7 @@ pub(crate) fn diff(st: &mut State, p: DiffParams) -> Result<String> {
         fail_over: p.fail_over.as_ref().map(|s| s.bytes("fail_over")).transpose()?,
         fail_class,
         emit: None,
+        no_retained: false,
     };
     let both = st.cache.snapshots(&[args.before.clone(), args.after.clone()], &st.global)?;
     let (before, after) = (&both[0], &both[1]);

@@ -142,6 +142,9 @@ pub(crate) fn comparison(h: &mut String, doc: &Value) -> fmt::Result {
          aria-labelledby=\"comparison-h\"><thead><tr>",
     );
     th(h, "Constructor", false, false)?;
+    // DevTools' columns, and the retained-size change when the document has it (`heapsnap
+    // diff` without --no-retained).
+    let retained = rows.iter().any(|c| c.get("retained_delta").is_some());
     for (label, sorted) in [
         ("# New", false),
         ("# Deleted", false),
@@ -150,8 +153,11 @@ pub(crate) fn comparison(h: &mut String, doc: &Value) -> fmt::Result {
         ("Freed Size", false),
         ("Size Delta", true),
         ("Retained Delta", false),
-    ] {
-        th(h, label, true, sorted)?;
+    ]
+    .iter()
+    .take(if retained { 7 } else { 6 })
+    {
+        th(h, label, true, *sorted)?;
     }
     h.push_str("</tr></thead><tbody>");
     for (k, c) in rows.iter().enumerate() {
@@ -210,7 +216,9 @@ pub(crate) fn comparison(h: &mut String, doc: &Value) -> fmt::Result {
             human_bytes(u(c, "freed_size"))
         )?;
         delta_cell(h, i(c, "size_delta"))?;
-        delta_cell(h, i(c, "retained_delta"))?;
+        if retained {
+            delta_cell(h, i(c, "retained_delta"))?;
+        }
         h.push_str("</tr>");
     }
     h.push_str("</tbody></table></div>\n");
