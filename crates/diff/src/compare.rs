@@ -189,85 +189,285 @@ pub fn compare_with_tree(
     let t = std::time::Instant::now();
     let (after_side, base_side) =
         rayon::join(|| after_side(g, after, after_tree), || base_side(base, after));
-    log::debug!("compare: both sides took {:.2?}", t.elapsed());
-    let AfterSide { aggs: after_aggs, key_retained: after_key_retained } = &after_side;
-    let BaseSide { ident: base_ident, aggs: base_aggs, retained: base_retained } = base_side;
-    rows(base, &base_ident, &base_aggs, base_retained.as_deref(), after_aggs, after_key_retained)
+    log::debug!("compare: both sides' classes took {:.2?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let after_ids = g.snapshot().node_ids();
+    if let Some(rows) = rows_by_id(base, after_ids, &after.shallow, &after_side, &base_side) {
+        log::debug!("compare: matching by id took {:.2?}", t.elapsed());
+        return rows;
+    }
+    // Ids repeated within the base, or too sparse for a table: DevTools' own way, members
+    // sorted by id per class and merged.
+    let rows = rows_by_merge(base, after_ids, &after.shallow, &after_side, &base_side);
+    log::debug!("compare: aggregates and merge took {:.2?}", t.elapsed());
+    rows
 }
 
-struct AfterSide {
-    aggs: Aggregates,
-    /// Per public key, the retained size of its class (without double counting).
-    key_retained: HashMap<String, u64>,
-}
-
-fn after_side(g: &HeapGraph<'_>, after: &Analysis, tree: &DominatorTree) -> AfterSide {
-    let snap = g.snapshot();
-    // Newer snapshot: its own classes.
-    let mut after_idents = Idents::default();
-    let after_ident_of_class: Vec<u32> = after
-        .classes
-        .classes
-        .iter()
-        .map(|c| after_idents.get(c.key.clone(), c.added, &c.name))
-        .collect();
-    let t = std::time::Instant::now();
-    let after_aggs = aggregates(
-        snap.node_ids(),
-        &after.shallow,
-        |i| after_ident_of_class[after.classes.of_node[i] as usize],
-        &after_idents.list,
+/// The Comparison rows as DevTools computes them: per public key, both sides' members sorted
+/// by id and merged.
+fn rows_by_merge(
+    base: &BaseIndex,
+    after_ids: &[u32],
+    after_shallow: &[u32],
+    after_side: &Side,
+    base_side: &Side,
+) -> Vec<ClassDiff> {
+    let (after_aggs, base_aggs) = rayon::join(
+        || aggregates(after_ids, after_shallow, |i| after_side.ident[i], &after_side.idents.list),
+        || aggregates(&base.ids, &base.shallow, |i| base_side.ident[i], &base_side.idents.list),
     );
-    log::debug!("compare: the newer snapshot's aggregates took {:.2?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let after_node_ident: Vec<u32> =
-        after.classes.of_node.iter().map(|&c| after_ident_of_class[c as usize]).collect();
-    let after_retained = class_retained(
-        tree,
-        g.root(),
-        &after_node_ident,
-        &after.shallow,
-        &after.retained,
-        after_idents.list.len(),
-    );
-    log::debug!("compare: the newer snapshot's class retained sizes took {:.2?}", t.elapsed());
-    let key_retained: HashMap<String, u64> = after_aggs
+    let after_retained = after_side.retained.as_deref().unwrap_or(&[]);
+    let after_key_retained: HashMap<String, u64> = after_aggs
         .by_key
         .iter()
         .filter_map(|(key, (members, _))| {
             let &(_, _, node) = members.first()?;
-            Some((key.clone(), after_retained[after_node_ident[node as usize] as usize]))
+            let r = after_retained.get(after_side.ident[node as usize] as usize)?;
+            Some((key.clone(), *r))
         })
         .collect();
-    AfterSide { aggs: after_aggs, key_retained }
+    let base_retained = base_side.retained.as_deref();
+    rows(base, &base_side.ident, &base_aggs, base_retained, &after_aggs, &after_key_retained)
 }
 
-struct BaseSide {
+/// One snapshot's classes as the Comparison sees them.
+struct Side {
+    /// Identity of each node.
     ident: Vec<u32>,
-    aggs: Aggregates,
-    /// Per identity, the class's retained size; `None` without the base's retained sizes.
+    idents: Idents,
+    /// Per identity, the class's retained size (without double counting); `None` for a base
+    /// without retained sizes.
     retained: Option<Vec<u64>>,
 }
 
+/// The newer snapshot: its own classes.
+fn after_side(g: &HeapGraph<'_>, after: &Analysis, tree: &DominatorTree) -> Side {
+    let mut idents = Idents::default();
+    let ident_of_class: Vec<u32> =
+        after.classes.classes.iter().map(|c| idents.get(c.key.clone(), c.added, &c.name)).collect();
+    let ident: Vec<u32> =
+        after.classes.of_node.iter().map(|&c| ident_of_class[c as usize]).collect();
+    let t = std::time::Instant::now();
+    let retained =
+        class_retained(tree, g.root(), &ident, &after.shallow, &after.retained, idents.list.len());
+    log::debug!("compare: the newer snapshot's class retained sizes took {:.2?}", t.elapsed());
+    Side { ident, idents, retained: Some(retained) }
+}
+
 /// The older snapshot, with the newer snapshot's interface definitions applied.
-fn base_side(base: &BaseIndex, after: &Analysis) -> BaseSide {
+fn base_side(base: &BaseIndex, after: &Analysis) -> Side {
     let t = std::time::Instant::now();
-    let (base_ident, base_idents) = base_identities(base, after);
+    let (ident, idents) = base_identities(base, after);
     log::debug!("compare: the base's classes took {:.2?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let aggs = aggregates(&base.ids, &base.shallow, |i| base_ident[i], &base_idents.list);
-    log::debug!("compare: the base's aggregates took {:.2?}", t.elapsed());
     let retained = base.has_retained().then(|| {
         class_retained(
             &DominatorTree::from_dominators(&base.dominator),
             base.root(),
-            &base_ident,
+            &ident,
             &base.shallow,
             &base.retained,
-            base_idents.list.len(),
+            idents.list.len(),
         )
     });
-    BaseSide { ident: base_ident, aggs, retained }
+    Side { ident, idents, retained }
+}
+
+/// Per identity, whether its members count: DevTools converts its aggregates to public keys
+/// in the order identities first appear (among objects of non-zero size), a later identity
+/// replacing an earlier one with the same key. Returns per identity its key's position in
+/// `keys` (interned here; `u32::MAX`: its members do not count).
+fn winning_keys<'k>(
+    shallow: &[u32],
+    ident: &[u32],
+    idents: &'k [(Ident, String)],
+    keys: &mut HashMap<&'k str, u32>,
+) -> Vec<u32> {
+    let mut first_seen = vec![u32::MAX; idents.len()];
+    let mut order = 0u32;
+    for (i, &s) in shallow.iter().enumerate() {
+        let c = ident[i] as usize;
+        if s != 0 && first_seen[c] == u32::MAX {
+            first_seen[c] = order;
+            order += 1;
+        }
+    }
+    let mut seen: Vec<(u32, usize)> = first_seen
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| **f != u32::MAX)
+        .map(|(c, &f)| (f, c))
+        .collect();
+    seen.sort_unstable();
+    let mut winner: HashMap<&str, usize> = HashMap::new();
+    for &(_, c) in &seen {
+        winner.insert(idents[c].0.key.as_str(), c);
+    }
+    let mut key_of = vec![u32::MAX; idents.len()];
+    for (key, c) in winner {
+        let next = keys.len() as u32;
+        key_of[c] = *keys.entry(key).or_insert(next);
+    }
+    key_of
+}
+
+/// Base node positions by id: a table over odd (JS object) ids, a map for the others.
+struct IdTable {
+    odd: Vec<u32>,
+    other: HashMap<u32, u32>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl IdTable {
+    #[inline]
+    fn get(&self, id: u32) -> u32 {
+        if id % 2 == 1 {
+            self.odd.get((id / 2) as usize).copied().unwrap_or(NONE)
+        } else {
+            self.other.get(&id).copied().unwrap_or(NONE)
+        }
+    }
+}
+
+/// Per public key, what matching by id found.
+#[derive(Default, Clone)]
+struct KeyTally {
+    new: Vec<(u32, u32)>,
+    deleted: Vec<(u32, u32)>,
+    alloc: u64,
+    freed: u64,
+    /// The base member with the highest id (id, node), if the base has members.
+    base_last: Option<(u32, u32)>,
+    after_has: bool,
+}
+
+/// DevTools' Comparison rows without sorting every class's members: each newer object is
+/// looked up by id in a table of the base's, and matches when the base object has the same
+/// public key and was not matched yet (the same pairs as DevTools' merge of the two sorted
+/// member lists, repeated ids in the newer snapshot included). `None` when an id repeats among
+/// the base's counted objects or its ids are too sparse for a table: then the merge does it.
+fn rows_by_id(
+    base: &BaseIndex,
+    after_ids: &[u32],
+    after_shallow: &[u32],
+    a: &Side,
+    b: &Side,
+) -> Option<Vec<ClassDiff>> {
+    let mut keys: HashMap<&str, u32> = HashMap::new();
+    let a_key = winning_keys(after_shallow, &a.ident, &a.idents.list, &mut keys);
+    let b_key = winning_keys(&base.shallow, &b.ident, &b.idents.list, &mut keys);
+    let key_of_base =
+        |j: usize| -> u32 { if base.shallow[j] == 0 { NONE } else { b_key[b.ident[j] as usize] } };
+    let n = base.ids.len();
+    let max_odd = base.ids.iter().filter(|&&id| id % 2 == 1).max().copied().unwrap_or(0);
+    if (max_odd / 2) as usize > 4 * n + (1 << 20) {
+        return None;
+    }
+    let mut table = IdTable { odd: vec![NONE; (max_odd / 2) as usize + 1], other: HashMap::new() };
+    for j in 0..n {
+        if key_of_base(j) == NONE {
+            continue;
+        }
+        let id = base.ids[j];
+        let slot = if id % 2 == 1 {
+            &mut table.odd[(id / 2) as usize]
+        } else {
+            table.other.entry(id).or_insert(NONE)
+        };
+        if *slot != NONE {
+            return None;
+        }
+        *slot = j as u32;
+    }
+    let mut tally = vec![KeyTally::default(); keys.len()];
+    let mut matched = vec![false; n];
+    for (i, (&id, &s)) in after_ids.iter().zip(after_shallow).enumerate() {
+        if s == 0 {
+            continue;
+        }
+        let k = a_key[a.ident[i] as usize];
+        if k == NONE {
+            continue;
+        }
+        let t = &mut tally[k as usize];
+        t.after_has = true;
+        let j = table.get(id);
+        if j != NONE && !matched[j as usize] && key_of_base(j as usize) == k {
+            matched[j as usize] = true;
+        } else {
+            t.new.push((id, i as u32));
+            t.alloc += u64::from(s);
+        }
+    }
+    drop(table);
+    for j in 0..n {
+        let k = key_of_base(j);
+        if k == NONE {
+            continue;
+        }
+        let t = &mut tally[k as usize];
+        let id = base.ids[j];
+        if t.base_last.is_none_or(|(last, _)| id > last) {
+            t.base_last = Some((id, j as u32));
+        }
+        if !matched[j] {
+            t.deleted.push((id, j as u32));
+            t.freed += u64::from(base.shallow[j]);
+        }
+    }
+    // Each key's winning identity on either side, for names and retained sizes.
+    let mut a_ident_of_key = vec![NONE; keys.len()];
+    for (c, &k) in a_key.iter().enumerate() {
+        if k != NONE {
+            a_ident_of_key[k as usize] = c as u32;
+        }
+    }
+    let mut b_ident_of_key = vec![NONE; keys.len()];
+    for (c, &k) in b_key.iter().enumerate() {
+        if k != NONE {
+            b_ident_of_key[k as usize] = c as u32;
+        }
+    }
+    let mut sorted: Vec<(&str, u32)> = keys.into_iter().collect();
+    sorted.sort_unstable();
+    let mut rows = Vec::new();
+    for (key, k) in sorted {
+        let t = &mut tally[k as usize];
+        if t.new.is_empty() && t.deleted.is_empty() {
+            continue;
+        }
+        t.new.sort_unstable();
+        t.deleted.sort_unstable();
+        let name = if t.after_has {
+            a.idents.list[a_ident_of_key[k as usize] as usize].1.clone()
+        } else {
+            // DevTools names a base-only row after its highest-id member, under the base's own
+            // interface definitions.
+            let last = t.base_last.map_or(0, |(_, j)| j as usize);
+            base.classes[base.own_class[last] as usize].name.clone()
+        };
+        let retained_before = b.retained.as_ref().map(|r| match t.base_last {
+            Some(_) => r[b_ident_of_key[k as usize] as usize],
+            None => 0,
+        });
+        let retained_after = match (&a.retained, t.after_has) {
+            (Some(r), true) => r[a_ident_of_key[k as usize] as usize],
+            _ => 0,
+        };
+        rows.push(ClassDiff {
+            key: key.to_string(),
+            name,
+            new_count: t.new.len() as u64,
+            deleted_count: t.deleted.len() as u64,
+            alloc_size: t.alloc,
+            freed_size: t.freed,
+            retained_before,
+            retained_after,
+            new_nodes: t.new.iter().map(|&(_, v)| NodeIdx(v)).collect(),
+            deleted_nodes: t.deleted.iter().map(|&(_, v)| NodeIdx(v)).collect(),
+        });
+    }
+    Some(rows)
 }
 
 /// The Comparison rows: per public key, the two sides' members merged by id.
@@ -334,4 +534,71 @@ fn rows(
         rows.push(row);
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use heapsnap_format::{HeapSnapshot, NoProgress};
+    use heapsnap_graph::{Analysis, AnalysisOptions, DominatorTree, HeapGraph};
+
+    use super::{after_side, base_side, rows_by_id, rows_by_merge};
+    use crate::{BaseIndex, BaseOptions};
+
+    /// Matching by id gives DevTools' merge, row for row, on real pairs: leaks growing
+    /// (listeners, detached DOM in Chromium), another process (few shared ids), Node 8, with
+    /// and without the base's retained sizes.
+    #[test]
+    fn matching_by_id_is_the_merge() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots");
+        for (before, after) in [
+            ("leaks/listeners-baseline", "leaks/listeners-target"),
+            ("leaks/detached-dom-baseline", "leaks/detached-dom-final"),
+            ("hello", "shapes"),
+            ("versions/node8-leak-baseline", "versions/node8-leak-target"),
+        ] {
+            let read = |f: &str| HeapSnapshot::from_path(root.join(format!("{f}.heapsnapshot.gz")));
+            let b = read(before).unwrap();
+            for opts in [BaseOptions::default(), BaseOptions::default().retained(false)] {
+                let base = BaseIndex::with_options(&b, &opts);
+                let snap = read(after).unwrap();
+                let g = HeapGraph::new(&snap);
+                let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
+                let tree = DominatorTree::new(&a);
+                let (sa, sb) = (after_side(&g, &a, &tree), base_side(&base, &a));
+                let ids = snap.node_ids();
+                let fast = rows_by_id(&base, ids, &a.shallow, &sa, &sb).unwrap();
+                let merged = rows_by_merge(&base, ids, &a.shallow, &sa, &sb);
+                assert!(!merged.is_empty(), "{before}");
+                assert!(fast == merged, "{before} -> {after}: matching by id differs");
+            }
+        }
+    }
+
+    /// An id repeated among the base's objects is left to the merge, which pairs repeats one
+    /// by one as DevTools does: two base objects with id 5, one newer: one deleted.
+    #[test]
+    fn repeated_base_ids_are_merged() {
+        let snap = |nodes: &str, n: usize| {
+            let json = format!(
+                r#"{{"snapshot":{{"meta":{{"node_fields":["type","name","id","self_size","edge_count"],
+                "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+                "edge_types":[["element","property","shortcut"]]}},"node_count":{n},"edge_count":{}}},
+                "nodes":[{nodes}],"edges":[{}],"strings":["","Leak"]}}"#,
+                n - 1,
+                (1..n).map(|k| format!("2,0,{}", 5 * k)).collect::<Vec<_>>().join(",")
+            );
+            HeapSnapshot::from_slice(json.as_bytes()).unwrap()
+        };
+        let before = snap("0,0,1,0,2, 1,1,5,8,0, 1,1,5,8,0", 3);
+        let base = BaseIndex::new(&before);
+        let after = snap("0,0,1,0,1, 1,1,5,8,0", 2);
+        let g = HeapGraph::new(&after);
+        let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
+        let tree = DominatorTree::new(&a);
+        let (sa, sb) = (after_side(&g, &a, &tree), base_side(&base, &a));
+        assert!(rows_by_id(&base, after.node_ids(), &a.shallow, &sa, &sb).is_none());
+        let rows = crate::compare(&base, &g, &a);
+        let leak = rows.iter().find(|r| r.name == "Leak").unwrap();
+        assert_eq!((leak.new_count, leak.deleted_count), (0, 1));
+    }
 }
