@@ -136,6 +136,21 @@ fn embedded_documents_are_the_clis() {
     assert!(cells.len() > 100 && cells.len() <= 2000, "{} cells", cells.len());
 }
 
+/// Separate captures (ids not comparable): the warning says what growth is measured by, as
+/// `heapsnap leaks` does (objects matched by structure), and the leak is still first.
+#[test]
+fn separate_captures_say_how_growth_is_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let f: Vec<String> =
+        (1..=3).map(|k| format!("snapshots/separate/sessions-{k}.heapsnapshot.gz")).collect();
+    let html = read(&report(dir.path(), "sep", &f, &[], 0));
+    let data = embedded(&html);
+    assert_eq!(data["leaks"]["growth_basis"], "structure");
+    assert!(html.contains("object ids are not comparable"), "no warning");
+    assert!(html.contains("growth below matches objects by structure"), "wrong basis");
+    assert!(!html.contains("by class counts"));
+}
+
 fn golden_check(name: &str, got: &Value) {
     let path = root().join("tests/golden").join(name);
     let text = serde_json::to_string_pretty(got).unwrap() + "\n";

@@ -57,7 +57,14 @@ pub(crate) fn section(h: &mut String, r: &Report) -> fmt::Result {
         "<section id=\"overview\" aria-labelledby=\"overview-h\">\n<h2 id=\"overview-h\">Overview</h2>\n",
     );
     writeln!(h, "<p class=\"mode\">{}</p>", Esc(&mode_text(n)))?;
-    id_warnings(h, arr(leaks, "ids"), "growth below is by class counts, not by object")?;
+    // What growth is measured by instead, as `heapsnap leaks` says it.
+    let instead = if s(leaks, "growth_basis") == "structure" {
+        "growth below matches objects by structure instead (retaining path, class and property \
+         names): less exact than ids"
+    } else {
+        "growth below is by class counts, not by object"
+    };
+    id_warnings(h, arr(leaks, "ids"), instead)?;
     h.push_str("<div class=\"cards\">");
     card(h, "Total heap", &human_bytes(o.total_size), "DevTools' total (retained by the root)")?;
     card(h, "Objects", &o.node_count.to_string(), &format!("{} edges", u(info, "edge_count")))?;
