@@ -34,7 +34,7 @@ use anyhow::Result;
 use heapsnap_graph::{Holder, IdCheck, IdVerdict};
 use heapsnap_leaks::{
     Allocations, Category, Census, Fact, Finding, GrowthBasis, InputWarning, LeakOptions,
-    LeakReport, RetainedClass, read_series, read_structures,
+    LeakReport, RetainedClass, read_structures,
 };
 use serde::Serialize;
 
@@ -137,22 +137,47 @@ pub(crate) fn analyze(
     let Some((last, earlier)) = files.split_last() else { anyhow::bail!("no snapshot given") };
     crate::output::check_distinct_inputs(files)?;
     let read = |p: &std::path::Path, primary: bool| load(p, global, quiet || !primary);
-    let (mut priors, last) = read_series(earlier, last, read)?;
-    if !Census::ids_comparable(&priors, &last) {
-        // Separate inspector sessions or other processes: objects can only be matched by
-        // structure, which the plain censuses do not keep. Read the earlier files again.
-        log::info!(
-            "object ids are not comparable: reading the earlier snapshots again to match objects \
-             by structure"
-        );
-        priors = read_structures(earlier, read)?;
-    }
-    let loaded = Analyzed { snap: last };
-    let (g, a) = loaded.analyze();
-    let t = std::time::Instant::now();
-    let report = LeakReport::new(&priors, &g, &a, opts);
-    log::debug!("leak detection took {:.2?}", t.elapsed());
-    Ok(report)
+    std::thread::scope(|s| {
+        // The earlier snapshots on a thread of their own, one at a time, each reduced to its
+        // census as soon as it is read, while the last one is read and analyzed here: the
+        // reading of the earlier ones (one core) fills what the analysis leaves of the other.
+        // At most one earlier snapshot is in memory next to the last one's analysis.
+        let priors = s.spawn(|| -> Result<Vec<Census>> {
+            let mut out = Vec::with_capacity(earlier.len());
+            for p in earlier {
+                let snap = read(p, false)?;
+                let t = std::time::Instant::now();
+                out.push(Census::new(&snap));
+                log::debug!("census of {} took {:.2?}", display(p), t.elapsed());
+            }
+            Ok(out)
+        });
+        let join = |h: std::thread::ScopedJoinHandle<'_, Result<Vec<Census>>>| {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("the thread reading the earlier snapshots panicked"))?
+        };
+        let snap = match read(last, true) {
+            Ok(snap) => snap,
+            // Errors in file order: an earlier file's first.
+            Err(e) => return Err(join(priors).err().unwrap_or(e)),
+        };
+        let loaded = Analyzed { snap };
+        let (g, a) = loaded.analyze();
+        let mut priors = join(priors)?;
+        if !Census::ids_comparable(&priors, &loaded.snap) {
+            // Separate inspector sessions or other processes: objects can only be matched by
+            // structure, which the plain censuses do not keep. Read the earlier files again.
+            log::info!(
+                "object ids are not comparable: reading the earlier snapshots again to match \
+                 objects by structure"
+            );
+            priors = read_structures(earlier, read)?;
+        }
+        let t = std::time::Instant::now();
+        let report = LeakReport::new(&priors, &g, &a, opts);
+        log::debug!("leak detection took {:.2?}", t.elapsed());
+        Ok(report)
+    })
 }
 
 pub(crate) fn run(args: &LeaksArgs, global: &GlobalArgs) -> Result<ExitCode> {
