@@ -193,6 +193,63 @@ fn capture_by_port_gzip_on_the_fly() {
     assert!(node.status().starts_with("inspector ws://127.0.0.1:"));
 }
 
+/// `--via target`: the target writes its own snapshot (v8.writeHeapSnapshot) into a private
+/// folder beside the output, renamed (or gzipped) into place, mode 0600, nothing else left;
+/// the same objects as through the inspector. `auto` falls back to the inspector when the
+/// target cannot write it; `target` then fails and writes nothing.
+#[test]
+fn capture_via_the_target_or_the_inspector() {
+    if !need_node("capture_via_the_target_or_the_inspector") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let node = Node::start(&["--inspect=127.0.0.1:0", "idle.js"], &[]);
+    let port = node.inspector_port();
+    let dir = tempfile::tempdir().unwrap();
+    let capture = |name: &str, via: &str| -> serde_json::Value {
+        let out = dir.path().join(name);
+        let o = heapsnap(&["capture", "--port", &port, "-o", s(&out), "--via", via, "--json"]);
+        let doc: serde_json::Value = serde_json::from_str(&ok(&o, via)).unwrap();
+        let snap = HeapSnapshot::from_path(&out).unwrap();
+        assert_eq!(count_named(&snap, "CaptureMarker"), 1000, "{name}");
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}: mode {mode:o}");
+        doc["snapshots"][0].clone()
+    };
+    let own = capture("own.heapsnapshot", "target");
+    assert_eq!(own["via"], "target");
+    let pause = own["pause_seconds"].as_f64().unwrap();
+    assert!(pause > 0.0 && pause <= own["seconds"].as_f64().unwrap(), "{own}");
+    assert_eq!(own["bytes"], own["file_bytes"]);
+    let gz = capture("own.heapsnapshot.gz", "auto");
+    assert_eq!((&gz["via"], &gz["gzip"]), (&serde_json::json!("target"), &serde_json::json!(true)));
+    let streamed = capture("streamed.heapsnapshot", "inspector");
+    assert_eq!(streamed["via"], "inspector");
+    assert!(streamed["pause_seconds"].is_null());
+    // The private folders are gone.
+    assert_eq!(
+        listing(dir.path()),
+        ["own.heapsnapshot", "own.heapsnapshot.gz", "streamed.heapsnapshot"]
+    );
+
+    // A Node.js whose v8 module cannot write snapshots.
+    let old = Node::start(&["--inspect=127.0.0.1:0", "-r", "./no-write.js", "idle.js"], &[]);
+    let port = old.inspector_port();
+    let out = dir.path().join("old.heapsnapshot");
+    let o = heapsnap(&["capture", "--port", &port, "-o", s(&out), "--via", "target"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("writeHeapSnapshot"), "{}", stderr(&o));
+    assert!(!out.exists());
+    let o = heapsnap(&["capture", "--port", &port, "-o", s(&out), "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&ok(&o, "auto")).unwrap();
+    assert_eq!(doc["snapshots"][0]["via"], "inspector");
+    assert_eq!(count_named(&HeapSnapshot::from_path(&out).unwrap(), "CaptureMarker"), 1000);
+    assert_eq!(
+        listing(dir.path()),
+        ["old.heapsnapshot", "own.heapsnapshot", "own.heapsnapshot.gz", "streamed.heapsnapshot"]
+    );
+}
+
 #[test]
 fn capture_by_pid_opens_and_closes_the_inspector() {
     if !need_node("capture_by_pid_opens_and_closes_the_inspector") {
@@ -307,46 +364,64 @@ fn capture_cluster_children_in_turn() {
     assert!(after.iter().all(|l| l.ends_with("inspector closed")), "{after:?}");
 }
 
+/// The target dies while its snapshot is being taken, streamed through the inspector or
+/// written by the target itself: exit 2, nothing left beside the output.
 #[test]
 fn process_exiting_mid_capture_leaves_no_file() {
     if !need_node("process_exiting_mid_capture_leaves_no_file") {
         return;
     }
-    let mut node = Node::start(&["--inspect=127.0.0.1:0", "big.js"], &[]);
-    let port = node.inspector_port();
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("big.heapsnapshot");
-    let mut cap = Command::new(env!("CARGO_BIN_EXE_heapsnap"))
-        .args(["capture", "--port", &port, "-o", s(&out), "--no-gc"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until snapshot data reaches the temporary file, then freeze heapsnap, kill node
-    // (the rest of the snapshot dies with it), and let heapsnap go on.
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let started = std::fs::read_dir(dir.path())
-            .unwrap()
-            .any(|e| e.unwrap().metadata().map(|m| m.len() > 0).unwrap_or(false));
-        if started {
-            break;
+    for (via, method) in
+        [("inspector", "HeapProfiler.takeHeapSnapshot"), ("target", "Runtime.evaluate")]
+    {
+        let mut node = Node::start(&["--inspect=127.0.0.1:0", "big.js"], &[]);
+        let port = node.inspector_port();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("big.heapsnapshot");
+        let mut cap = Command::new(env!("CARGO_BIN_EXE_heapsnap"))
+            .args(["capture", "--port", &port, "-o", s(&out), "--no-gc", "--via", via])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until snapshot data reaches a file (the temporary file, or the one the target
+        // writes in its private folder), then freeze heapsnap, kill node (the rest of the
+        // snapshot dies with it), and let heapsnap go on.
+        fn written(dir: &Path) -> bool {
+            std::fs::read_dir(dir).unwrap().any(|e| {
+                let e = e.unwrap();
+                match e.metadata() {
+                    Ok(m) if m.is_dir() => written(&e.path()),
+                    Ok(m) => m.len() > 0,
+                    Err(_) => false,
+                }
+            })
         }
-        assert!(Instant::now() < until, "the capture never started writing");
-        assert!(cap.try_wait().unwrap().is_none(), "capture ended before we could kill node");
-        std::thread::sleep(Duration::from_millis(2));
+        let until = Instant::now() + Duration::from_secs(30);
+        while !written(dir.path()) {
+            assert!(Instant::now() < until, "{via}: the capture never started writing");
+            assert!(
+                cap.try_wait().unwrap().is_none(),
+                "{via}: capture ended before we could kill node"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let hpid = cap.id().to_string();
+        Command::new("kill").args(["-STOP", &hpid]).status().unwrap();
+        node.child.kill().unwrap();
+        node.child.wait().unwrap();
+        Command::new("kill").args(["-CONT", &hpid]).status().unwrap();
+        let o = cap.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{via}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(&format!("closed during {method}")), "{via}: {err}");
+        assert!(err.contains("no file was written"), "{via}: {err}");
+        assert_eq!(
+            listing(dir.path()),
+            Vec::<String>::new(),
+            "{via}: a partial snapshot was left behind"
+        );
     }
-    let hpid = cap.id().to_string();
-    Command::new("kill").args(["-STOP", &hpid]).status().unwrap();
-    node.child.kill().unwrap();
-    node.child.wait().unwrap();
-    Command::new("kill").args(["-CONT", &hpid]).status().unwrap();
-    let o = cap.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let err = stderr(&o);
-    assert!(err.contains("closed during HeapProfiler.takeHeapSnapshot"), "{err}");
-    assert!(err.contains("no file was written"), "{err}");
-    assert_eq!(listing(dir.path()), Vec::<String>::new(), "a partial snapshot was left behind");
 }
 
 #[test]

@@ -608,9 +608,26 @@ pub(crate) struct CaptureArgs {
     /// snapshot's size).
     #[arg(long)]
     pub(crate) no_check: bool,
+    /// How the snapshot leaves the target: `target` has a Node.js process on this machine
+    /// write it itself (v8.writeHeapSnapshot, into a private folder beside the output: the
+    /// shortest pause); `inspector` streams it through the inspector; `auto` tries the first
+    /// and falls back to the second.
+    #[arg(long, value_enum, default_value_t = Via::Auto)]
+    pub(crate) via: Via,
     /// Print one JSON document (schema `heapsnap.capture/1`) instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// How a snapshot leaves the target (`capture --via`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Via {
+    /// The target's own write when it can, else the inspector.
+    Auto,
+    /// The target writes the file itself (Node.js 11.13+, same machine and filesystem).
+    Target,
+    /// Streamed through the inspector protocol (any target).
+    Inspector,
 }
 
 #[derive(Debug, Args)]

@@ -9,11 +9,18 @@
 #
 #   1. in-process  v8.writeHeapSnapshot(FILE) inside the target (timed inside node, and the
 #                  whole request round trip timed from here)
-#   2. capture     heapsnap capture --port P -o FILE --no-check          (GC forced: default)
-#   3. capture     heapsnap capture --port P -o FILE --no-check --no-gc
-#   4. in-process  v8.writeHeapSnapshot(FILE) again
-#   5. capture.gz  heapsnap capture --port P -o FILE.gz --no-check       (gzip level 1 on the fly)
-#   6. check       heapsnap info FILE.gz  (what the default parse check after a capture costs)
+#   2. capture     heapsnap capture --port P -o FILE --no-check --via inspector   (GC forced: default)
+#   3. capture     heapsnap capture --port P -o FILE --no-check --via target      (the target writes it)
+#   4. capture     ... --via inspector --no-gc
+#   5. capture     ... --via target --no-gc
+#   6. in-process  v8.writeHeapSnapshot(FILE) again
+#   7. capture.gz  heapsnap capture --port P -o FILE.gz --no-check  (default --via auto; gzip level 1)
+#   8. check       heapsnap info FILE.gz  (what the default parse check after a capture costs)
+#
+# For each capture, the columns "snapshot s" and "GC s" are heapsnap's own figures (--json:
+# from the first command to the answer, and the forced GC in it), and "target paused s" is,
+# with --via target, how long v8.writeHeapSnapshot ran as the target measured it (with
+# --via inspector the target is paused for the whole snapshot, GC aside: snapshot s - GC s).
 #
 # heapsnap runs under `/usr/bin/time -v` (GNU time: wall time, CPU time, peak RSS). Snapshots go to
 # /tmp/heapsnap-bench/ (outside the repository; several GB of free space needed) and are
@@ -133,33 +140,44 @@ in_process() { # $1 = label
   echo "write $f" >&"${TARGET[1]}"
   read -r -u "${TARGET[0]}" line secs
   t1=$(date +%s.%N)
-  ROWS+=("| $1 | v8.writeHeapSnapshot() in the target | $(printf %.2f "$secs") (round trip $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')) | (node) | (node) | $(($(stat -c %s "$f") / 1048576)) |")
+  ROWS+=("| $1 | v8.writeHeapSnapshot() in the target | $(printf %.2f "$secs") (round trip $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')) | | | $(printf %.2f "$secs") | (node) | (node) | $(($(stat -c %s "$f") / 1048576)) |")
   echo "capture.sh: $1: ${secs}s" >&2
 }
 timed() { # $1 = label, $2 = file (written, or read with --keep-file), rest = heapsnap args
   local label="$1" f="$2" log="$WORK/time.log"
   shift 2
   if [ "$1" = --keep-file ]; then shift; else rm -f "$f"; fi
-  /usr/bin/time -v -o "$log" "$HEAPSNAP" "$@" >&2
+  /usr/bin/time -v -o "$log" "$HEAPSNAP" "$@" >"$WORK/out.txt"
+  cat "$WORK/out.txt" >&2
+  local snap_s="" gc_s="" pause_s=""
+  if [ "$1" = capture ]; then
+    read -r snap_s gc_s pause_s < <(node -e '
+      const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).snapshots[0];
+      const f = (x) => (x == null ? "" : x.toFixed(2));
+      console.log(f(s.seconds), f(s.gc_seconds), s.pause_seconds == null ? f(s.seconds - s.gc_seconds) : f(s.pause_seconds));
+    ' "$WORK/out.txt")
+  fi
   local wall rss cpu
   wall="$(grep 'Elapsed (wall clock)' "$log" | awk '{print $NF}' | awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')"
   rss="$(grep 'Maximum resident set size' "$log" | awk '{print $NF}')"
   cpu="$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$log")"
-  ROWS+=("| $label | heapsnap $* | $(printf %.2f "$wall") | $cpu | $((rss / 1024)) | $(($(stat -c %s "$f") / 1048576)) |")
+  ROWS+=("| $label | heapsnap $* | $(printf %.2f "$wall") | $snap_s | $gc_s | $pause_s | $cpu | $((rss / 1024)) | $(($(stat -c %s "$f") / 1048576)) |")
   echo "capture.sh: $label: ${wall}s, ${cpu}s CPU, peak RSS $((rss / 1024)) MiB" >&2
 }
 
 SNAP="$OUT_DIR/capture-bench.heapsnapshot"
 in_process "1. in-process"
-timed "2. capture" "$SNAP" capture --port "$PORT" -o "$SNAP" --no-check
-timed "3. capture --no-gc" "$SNAP" capture --port "$PORT" -o "$SNAP" --no-check --no-gc
-in_process "4. in-process"
-timed "5. capture .gz" "$SNAP.gz" capture --port "$PORT" -o "$SNAP.gz" --no-check
-timed "6. parse check" "$SNAP.gz" --keep-file info "$SNAP.gz"
+timed "2. capture via inspector" "$SNAP" capture --port "$PORT" -o "$SNAP" --no-check --json --via inspector
+timed "3. capture via target" "$SNAP" capture --port "$PORT" -o "$SNAP" --no-check --json --via target
+timed "4. capture via inspector --no-gc" "$SNAP" capture --port "$PORT" -o "$SNAP" --no-check --json --via inspector --no-gc
+timed "5. capture via target --no-gc" "$SNAP" capture --port "$PORT" -o "$SNAP" --no-check --json --via target --no-gc
+in_process "6. in-process"
+timed "7. capture .gz" "$SNAP.gz" capture --port "$PORT" -o "$SNAP.gz" --no-check --json
+timed "8. parse check" "$SNAP.gz" --keep-file info "$SNAP.gz"
 echo quit >&"${TARGET[1]}" || true
 
 echo "Capture benchmark: $(date -u +%Y-%m-%d), $(nproc) cores, $(node --version), JS heap used $((used / 1048576)) MiB"
 echo
-echo "| step | command | wall s | heapsnap CPU s | peak RSS MiB | file MiB |"
-echo "| --- | --- | ---: | ---: | ---: | ---: |"
+echo "| step | command | wall s | snapshot s | GC s | target paused s | heapsnap CPU s | peak RSS MiB | file MiB |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${ROWS[@]}"

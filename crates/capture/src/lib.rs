@@ -98,7 +98,7 @@ pub use process::{
     select_process,
 };
 pub use session::{DEFAULT_TIMEOUT, HeapUsage, Scoped, Session, WorkerInfo};
-pub use snapshot::{SnapshotOptions, SnapshotStats};
+pub use snapshot::{IN_TARGET_QUIET, SnapshotOptions, SnapshotStats, TargetFile};
 pub use target::{DEFAULT_NODE_ADDR, Target, Version, list_targets, version};
 pub use watch::{GrowthDetector, slope};
 

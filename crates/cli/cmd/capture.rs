@@ -13,11 +13,11 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use heapsnap_capture::{OutputFile, Session, SnapshotOptions, WorkerInfo};
+use heapsnap_capture::{OutputFile, Session, SnapshotOptions, SnapshotStats, WorkerInfo};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::cli::{CaptureArgs, GlobalArgs};
+use crate::cli::{CaptureArgs, GlobalArgs, Via};
 use crate::cmd::attach::{self, Limits};
 use crate::output::human_bytes;
 use crate::values::WorkerChoice;
@@ -214,6 +214,69 @@ impl Cx<'_> {
         Ok(())
     }
 
+    /// The target writes the snapshot itself into a private folder beside `path` (so that the
+    /// file is renamed into place, or gzipped into it, without a copy across filesystems).
+    /// Returns the stats, the size on disk and the target's pause; `None` when the target
+    /// cannot (not Node.js 11.13+, not this machine's filesystem, no permission) and `via` is
+    /// `auto`: then the inspector streams it.
+    fn by_the_target(
+        &mut self,
+        session: &mut Session,
+        path: &Path,
+        gzip: bool,
+        opts: &SnapshotOptions,
+        label: &str,
+        via: Via,
+    ) -> Result<Option<(SnapshotStats, u64, std::time::Duration)>> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        // Mode 0700: the file holds everything the heap does, and V8 creates it with the
+        // target's umask.
+        let private = tempfile::Builder::new()
+            .prefix(".heapsnap-")
+            .tempdir_in(dir)
+            .with_context(|| format!("creating a private folder in {}", dir.display()))?;
+        let bar = CaptureBar::new(self.global, self.args.json, label);
+        let written =
+            session.write_heap_snapshot_in_target(private.path(), "snapshot.heapsnapshot", opts);
+        bar.finish();
+        let written = match written {
+            Ok(w) => w,
+            // The target answered that it cannot (an exception, another filesystem): the
+            // inspector can. A connection that failed or timed out is an error either way.
+            Err(
+                e @ (heapsnap_capture::Error::Remote { .. }
+                | heapsnap_capture::Error::Protocol { .. }),
+            ) if via == Via::Auto => {
+                log::info!(
+                    "{label} cannot write its own snapshot ({e}); streaming it through the inspector"
+                );
+                return Ok(None);
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e))
+                    .with_context(|| format!("capturing {label} (no file was written)"));
+            }
+        };
+        let what = || format!("writing {}", path.display());
+        let file = std::fs::File::open(&written.path).with_context(what)?;
+        let file_bytes = if gzip {
+            let mut out = OutputFile::create(path, true).with_context(what)?;
+            io::copy(&mut io::BufReader::with_capacity(1 << 20, file), &mut out)
+                .with_context(what)?;
+            out.finish().with_context(what)?
+        } else {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600)).with_context(what)?;
+            file.sync_all().with_context(what)?;
+            std::fs::rename(&written.path, path).with_context(what)?;
+            written.stats.bytes
+        };
+        Ok(Some((written.stats, file_bytes, written.pause)))
+    }
+
     /// One snapshot into `path`, then the parse check and the summary line.
     fn one(
         &mut self,
@@ -229,15 +292,26 @@ impl Cx<'_> {
             .collect_garbage(!args.no_gc)
             .expose_internals(args.expose_internals)
             .capture_numeric_value(args.numeric_values);
-        let mut out = OutputFile::create(path, gzip)
-            .with_context(|| format!("writing {}", path.display()))?;
-        let mut bar = CaptureBar::new(self.global, args.json, label);
-        let stats = session
-            .take_heap_snapshot(&mut out, &opts, &mut bar)
-            .with_context(|| format!("capturing {label} (no file was written)"));
-        bar.finish();
-        let stats = stats?;
-        let file_bytes = out.finish().with_context(|| format!("writing {}", path.display()))?;
+        let own = match args.via {
+            Via::Inspector => None,
+            via => self.by_the_target(session, path, gzip, &opts, label, via)?,
+        };
+        let (stats, file_bytes, pause) = match own {
+            Some((stats, file_bytes, pause)) => (stats, file_bytes, Some(pause)),
+            None => {
+                let mut out = OutputFile::create(path, gzip)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                let mut bar = CaptureBar::new(self.global, args.json, label);
+                let stats = session
+                    .take_heap_snapshot(&mut out, &opts, &mut bar)
+                    .with_context(|| format!("capturing {label} (no file was written)"));
+                bar.finish();
+                let stats = stats?;
+                let file_bytes =
+                    out.finish().with_context(|| format!("writing {}", path.display()))?;
+                (stats, file_bytes, None)
+            }
+        };
         let counts = if args.no_check {
             None
         } else {
@@ -274,6 +348,8 @@ impl Cx<'_> {
                 "edge_count": counts.map(|c| c.1),
                 "seconds": stats.elapsed.as_secs_f64(),
                 "gc_seconds": stats.gc.as_secs_f64(),
+                "via": if pause.is_some() { "target" } else { "inspector" },
+                "pause_seconds": pause.map(|p| p.as_secs_f64()),
                 "options": {
                     "collect_garbage": opts.collect_garbage,
                     "expose_internals": opts.expose_internals,
@@ -290,6 +366,9 @@ impl Cx<'_> {
                 None => line.push_str(", not checked"),
             }
             line.push_str(&format!(", {}", seconds(stats.elapsed)));
+            if let Some(p) = pause {
+                line.push_str(&format!(" (written by the target: paused {})", seconds(p)));
+            }
             if !args.no_gc {
                 line.push_str(&format!(" (GC {})", seconds(stats.gc)));
             }
