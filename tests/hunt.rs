@@ -203,6 +203,10 @@ fn hunt_with_drive_finds_both_leaks() {
         assert!(c["bytes"].as_u64().unwrap() > 100_000, "{c}");
         assert_eq!(c["allocation_tracking"], false);
         assert_eq!(c["trace_function_count"], 0);
+        // Written by the target itself, in the hunt's one session: ids still follow objects
+        // (the exact growth below says so).
+        assert_eq!(c["via"], "target", "{c}");
+        assert!(c["pause_seconds"].as_f64().unwrap() > 0.0, "{c}");
     }
     let acts = doc["actions"].as_array().unwrap();
     assert_eq!(acts.len(), 2);
@@ -345,6 +349,9 @@ fn hunt_track_allocations_records_traces() {
     let caps = doc["captures"].as_array().unwrap();
     let tracked: Vec<bool> = caps.iter().map(|c| c["allocation_tracking"] == true).collect();
     assert_eq!(tracked, [false, true, true]);
+    // While tracking, the snapshots stream through the inspector (the last ends the tracking).
+    let via: Vec<&str> = caps.iter().map(|c| c["via"].as_str().unwrap()).collect();
+    assert_eq!(via, ["target", "inspector", "inspector"]);
     // The files themselves: the baseline has no traces, target and final do.
     for (c, want) in caps.iter().zip([false, true, true]) {
         let i = info(Path::new(c["file"].as_str().unwrap()));

@@ -12,6 +12,7 @@
 #   gz           heapsnap info / summary BIG.gz     against plain (only when BIG.gz exists)
 # with a pair (two snapshots of one process, `HEAPSNAP_BENCH_GROWTH=2 gen-big.js big OUT`):
 #   diff         heapsnap diff BEFORE AFTER         DevTools (diff.mjs), dinfuehr diff AFTER BEFORE
+#                heapsnap diff --no-retained --paths 0 (DevTools' Comparison alone) against both
 # with a third snapshot of the same process (`HEAPSNAP_BENCH_STEPS=2` as well):
 #   leaks        heapsnap leaks BEFORE AFTER THIRD  against heapsnap summary THIRD
 #   report       heapsnap report BEFORE AFTER THIRD against heapsnap leaks on the same three
@@ -90,6 +91,11 @@ row() {
   echo "| $work | $tool | \`$(echo "$*" | sed -e "s|$ROOT/||g" -e "s|$LOG|\$TMP|g")\` | $med ($all) | $cpu | $((rss / 1024)) | $per | $ratio | $l |"
 }
 note() { echo "| $1 | $2 | | skipped: $3 | | | | | |"; }
+# versus THEIRS OURS WORK TOOL: the ratio of a competitor row already run to another of ours.
+versus() {
+  [ -n "${WALL[$1]:-}" ] && [ -n "${WALL[$2]:-}" ] || return 0
+  echo "| $3 | $4 | | ${WALL[$1]} | | | | $(awk -v a="${WALL[$2]}" -v b="${WALL[$1]}" 'BEGIN {printf "%.2fx", b / a}') | |"
+}
 
 cat "$BIG" > /dev/null
 row info parse "heapsnap info" "$BIG" - "$HS" info "$BIG"
@@ -118,6 +124,11 @@ if [ -n "$AFTER" ]; then
   if skipped devtools; then :; else
     row devtools_diff diff "DevTools' Comparison" "$AFTER" diff "${NODE[@]}" "$ROOT/scripts/devtools/diff.mjs" "$BEFORE" "$AFTER"
   fi
+  # DevTools' Comparison alone (what dinfuehr's diff and DevTools show: no retained sizes, no
+  # holders), against the same competitor runs as above.
+  row diff_cmp "diff: Comparison only" "heapsnap diff --no-retained --paths 0" "$AFTER" - "$HS" diff --no-retained --paths 0 "$BEFORE" "$AFTER"
+  versus dinfuehr_diff diff_cmp "diff: Comparison only" "dinfuehr/heap-snapshot (run above)"
+  versus devtools_diff diff_cmp "diff: Comparison only" "DevTools' Comparison (run above)"
 fi
 if [ -n "$THIRD" ]; then
   cat "$BEFORE" "$AFTER" "$THIRD" > /dev/null

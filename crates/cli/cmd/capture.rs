@@ -214,69 +214,6 @@ impl Cx<'_> {
         Ok(())
     }
 
-    /// The target writes the snapshot itself into a private folder beside `path` (so that the
-    /// file is renamed into place, or gzipped into it, without a copy across filesystems).
-    /// Returns the stats, the size on disk and the target's pause; `None` when the target
-    /// cannot (not Node.js 11.13+, not this machine's filesystem, no permission) and `via` is
-    /// `auto`: then the inspector streams it.
-    fn by_the_target(
-        &mut self,
-        session: &mut Session,
-        path: &Path,
-        gzip: bool,
-        opts: &SnapshotOptions,
-        label: &str,
-        via: Via,
-    ) -> Result<Option<(SnapshotStats, u64, std::time::Duration)>> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        // Mode 0700: the file holds everything the heap does, and V8 creates it with the
-        // target's umask.
-        let private = tempfile::Builder::new()
-            .prefix(".heapsnap-")
-            .tempdir_in(dir)
-            .with_context(|| format!("creating a private folder in {}", dir.display()))?;
-        let bar = CaptureBar::new(self.global, self.args.json, label);
-        let written =
-            session.write_heap_snapshot_in_target(private.path(), "snapshot.heapsnapshot", opts);
-        bar.finish();
-        let written = match written {
-            Ok(w) => w,
-            // The target answered that it cannot (an exception, another filesystem): the
-            // inspector can. A connection that failed or timed out is an error either way.
-            Err(
-                e @ (heapsnap_capture::Error::Remote { .. }
-                | heapsnap_capture::Error::Protocol { .. }),
-            ) if via == Via::Auto => {
-                log::info!(
-                    "{label} cannot write its own snapshot ({e}); streaming it through the inspector"
-                );
-                return Ok(None);
-            }
-            Err(e) => {
-                return Err(anyhow::Error::new(e))
-                    .with_context(|| format!("capturing {label} (no file was written)"));
-            }
-        };
-        let what = || format!("writing {}", path.display());
-        let file = std::fs::File::open(&written.path).with_context(what)?;
-        let file_bytes = if gzip {
-            let mut out = OutputFile::create(path, true).with_context(what)?;
-            io::copy(&mut io::BufReader::with_capacity(1 << 20, file), &mut out)
-                .with_context(what)?;
-            out.finish().with_context(what)?
-        } else {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600)).with_context(what)?;
-            file.sync_all().with_context(what)?;
-            std::fs::rename(&written.path, path).with_context(what)?;
-            written.stats.bytes
-        };
-        Ok(Some((written.stats, file_bytes, written.pause)))
-    }
-
     /// One snapshot into `path`, then the parse check and the summary line.
     fn one(
         &mut self,
@@ -294,10 +231,13 @@ impl Cx<'_> {
             .capture_numeric_value(args.numeric_values);
         let own = match args.via {
             Via::Inspector => None,
-            via => self.by_the_target(session, path, gzip, &opts, label, via)?,
+            via => {
+                let bar = CaptureBar::new(self.global, args.json, label);
+                by_the_target(session, path, gzip, &opts, bar, label, via)?
+            }
         };
         let (stats, file_bytes, pause) = match own {
-            Some((stats, file_bytes, pause)) => (stats, file_bytes, Some(pause)),
+            Some(own) => (own.stats, own.file_bytes, Some(own.pause)),
             None => {
                 let mut out = OutputFile::create(path, gzip)
                     .with_context(|| format!("writing {}", path.display()))?;
@@ -403,6 +343,81 @@ impl Cx<'_> {
             k += 1;
         }
     }
+}
+
+/// The target writes the snapshot itself into a private folder beside `path` (so that the
+/// file is renamed into place, or gzipped into it, without a copy across filesystems).
+/// Returns the stats, the size on disk and the target's pause; `None` when the target
+/// cannot (not Node.js 11.13+, not this machine's filesystem, no permission) and `via` is
+/// `auto`: then the inspector streams it.
+pub(crate) fn by_the_target(
+    session: &mut Session,
+    path: &Path,
+    gzip: bool,
+    opts: &SnapshotOptions,
+    bar: CaptureBar,
+    label: &str,
+    via: Via,
+) -> Result<Option<OwnWrite>> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // Mode 0700: the file holds everything the heap does, and V8 creates it with the
+    // target's umask.
+    let private = tempfile::Builder::new()
+        .prefix(".heapsnap-")
+        .tempdir_in(dir)
+        .with_context(|| format!("creating a private folder in {}", dir.display()))?;
+    let written =
+        session.write_heap_snapshot_in_target(private.path(), "snapshot.heapsnapshot", opts);
+    bar.finish();
+    let written = match written {
+        Ok(w) => w,
+        // The target answered that it cannot (an exception, another filesystem): the
+        // inspector can. A connection that failed or timed out is an error either way.
+        Err(
+            e @ (heapsnap_capture::Error::Remote { .. } | heapsnap_capture::Error::Protocol { .. }),
+        ) if via == Via::Auto => {
+            log::info!(
+                "{label} cannot write its own snapshot ({e}); streaming it through the inspector"
+            );
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e))
+                .with_context(|| format!("capturing {label} (no file was written)"));
+        }
+    };
+    let what = || format!("writing {}", path.display());
+    let mut file = std::fs::File::open(&written.path).with_context(what)?;
+    let mut head = vec![0u8; 8192];
+    let got = io::Read::read(&mut file, &mut head).with_context(what)?;
+    head.truncate(got);
+    io::Seek::rewind(&mut file).with_context(what)?;
+    let file_bytes = if gzip {
+        let mut out = OutputFile::create(path, true).with_context(what)?;
+        io::copy(&mut io::BufReader::with_capacity(1 << 20, file), &mut out).with_context(what)?;
+        out.finish().with_context(what)?
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).with_context(what)?;
+        file.sync_all().with_context(what)?;
+        std::fs::rename(&written.path, path).with_context(what)?;
+        written.stats.bytes
+    };
+    Ok(Some(OwnWrite { stats: written.stats, file_bytes, pause: written.pause, head }))
+}
+
+/// A snapshot the target wrote itself, in place ([`by_the_target`]).
+pub(crate) struct OwnWrite {
+    pub(crate) stats: SnapshotStats,
+    /// The size on disk (gzipped or not).
+    pub(crate) file_bytes: u64,
+    /// How long the target's JavaScript was paused, as it measured it.
+    pub(crate) pause: std::time::Duration,
+    /// The file's first 8 KiB (its header), uncompressed.
+    pub(crate) head: Vec<u8>,
 }
 
 /// Whether the folders of `written` hold other snapshot files (`*.heapsnapshot[.gz]`): the user

@@ -36,9 +36,9 @@ use anyhow::{Context, Result, bail};
 use heapsnap_capture::{OutputFile, Session, SnapshotOptions, SnapshotStats};
 use serde_json::{Value, json};
 
-use crate::cli::{GlobalArgs, HuntArgs};
+use crate::cli::{GlobalArgs, HuntArgs, Via};
 use crate::cmd::attach::{self, Attached, Limits};
-use crate::cmd::capture::CaptureBar;
+use crate::cmd::capture::{CaptureBar, by_the_target};
 use crate::output::human_bytes;
 
 /// What happens between two snapshots.
@@ -67,6 +67,8 @@ struct Capture {
     file_bytes: u64,
     tracking: bool,
     trace_function_count: Option<u64>,
+    /// When the target wrote the snapshot itself: how long it was paused, as it measured it.
+    pause: Option<Duration>,
 }
 
 /// Everything the run did, for the report and for clean-up.
@@ -200,6 +202,8 @@ fn capture_json(c: &Capture) -> Value {
         "gc_seconds": c.stats.gc.as_secs_f64(),
         "allocation_tracking": c.tracking,
         "trace_function_count": c.trace_function_count,
+        "via": if c.pause.is_some() { "target" } else { "inspector" },
+        "pause_seconds": c.pause.map(|p| p.as_secs_f64()),
     })
 }
 
@@ -313,19 +317,39 @@ fn steps(
         }
         let last = i + 1 == stages.len();
         let path = dir.join(format!("{}-{stage}.heapsnapshot.gz", i + 1));
-        let mut out = OutputFile::create(&path, true)
-            .with_context(|| format!("writing {}", path.display()))?;
-        let mut sniff = Sniff { inner: &mut out, head: Vec::new() };
-        let mut bar = CaptureBar::new(global, false, &format!("{stage} of {label}"));
-        let stats = if tracking && last {
-            session.stop_tracking_heap_objects(&mut sniff, &opts, &mut bar)
+        let what = format!("{stage} of {label}");
+        // While allocations are tracked the snapshots stream through the inspector (the last
+        // one ends the tracking); otherwise the target writes them itself when it can (the
+        // shorter pause; the same heap profiler, so ids still follow objects).
+        let own = if tracking {
+            None
         } else {
-            session.take_heap_snapshot(&mut sniff, &opts, &mut bar)
+            let bar = CaptureBar::new(global, false, &what);
+            by_the_target(session, &path, true, &opts, bar, &what, Via::Auto)
+                .with_context(|| format!("taking the {stage} snapshot of {label}"))?
         };
-        bar.finish();
-        let stats = stats.with_context(|| format!("taking the {stage} snapshot of {label}"))?;
-        let trace_function_count = trace_function_count(&sniff.head);
-        let file_bytes = out.finish().with_context(|| format!("writing {}", path.display()))?;
+        let pause = own.as_ref().map(|o| o.pause);
+        let (stats, file_bytes, trace_function_count) = match own {
+            Some(own) => (own.stats, own.file_bytes, trace_function_count(&own.head)),
+            None => {
+                let mut out = OutputFile::create(&path, true)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                let mut sniff = Sniff { inner: &mut out, head: Vec::new() };
+                let mut bar = CaptureBar::new(global, false, &what);
+                let stats = if tracking && last {
+                    session.stop_tracking_heap_objects(&mut sniff, &opts, &mut bar)
+                } else {
+                    session.take_heap_snapshot(&mut sniff, &opts, &mut bar)
+                };
+                bar.finish();
+                let stats =
+                    stats.with_context(|| format!("taking the {stage} snapshot of {label}"))?;
+                let trace_function_count = trace_function_count(&sniff.head);
+                let file_bytes =
+                    out.finish().with_context(|| format!("writing {}", path.display()))?;
+                (stats, file_bytes, trace_function_count)
+            }
+        };
         say(&format!(
             "{stage}: wrote {} ({}, {} gzipped, {:.2}s)",
             path.display(),
@@ -343,6 +367,7 @@ fn steps(
             file_bytes,
             tracking,
             trace_function_count,
+            pause,
         });
         if tracking && last {
             tracking = false;
