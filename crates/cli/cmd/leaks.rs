@@ -128,6 +128,21 @@ pub(crate) fn options(args: &LeaksArgs) -> LeakOptions {
 
 /// Reads one to three snapshots of one process (oldest first) and finds what leaks: earlier
 /// snapshots are reduced to a census as they are read, then the detectors run on the last.
+/// Runs `f` in a rayon pool of its own with one thread: for work beside the last snapshot's
+/// analysis (reading the earlier ones), whose parallel steps would otherwise queue in the
+/// global pool behind the analysis's and leave this thread waiting. Without a thread to be
+/// had, `f` runs here.
+pub(crate) fn on_one_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .thread_name(|_| "heapsnap-earlier".to_string())
+        .build()
+    {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
 pub(crate) fn analyze(
     files: &[PathBuf],
     opts: &LeakOptions,
@@ -143,14 +158,16 @@ pub(crate) fn analyze(
         // reading of the earlier ones (one core) fills what the analysis leaves of the other.
         // At most one earlier snapshot is in memory next to the last one's analysis.
         let priors = s.spawn(|| -> Result<Vec<Census>> {
-            let mut out = Vec::with_capacity(earlier.len());
-            for p in earlier {
-                let snap = read(p, false)?;
-                let t = std::time::Instant::now();
-                out.push(Census::new(&snap));
-                log::debug!("census of {} took {:.2?}", display(p), t.elapsed());
-            }
-            Ok(out)
+            on_one_thread(|| {
+                let mut out = Vec::with_capacity(earlier.len());
+                for p in earlier {
+                    let snap = read(p, false)?;
+                    let t = std::time::Instant::now();
+                    out.push(Census::new(&snap));
+                    log::debug!("census of {} took {:.2?}", display(p), t.elapsed());
+                }
+                Ok(out)
+            })
         });
         let join = |h: std::thread::ScopedJoinHandle<'_, Result<Vec<Census>>>| {
             h.join()

@@ -66,49 +66,49 @@ fn read_watch(path: &Path) -> Result<WatchSeries> {
     WatchSeries::read(io::BufReader::new(f)).with_context(|| format!("reading {}", display(path)))
 }
 
-type BaseThread<'s> = std::thread::ScopedJoinHandle<'s, Result<BaseIndex>>;
+/// The censuses of the earlier snapshots (oldest first) and the first one's base index.
+type Earlier = (Vec<Census>, Option<BaseIndex>);
+type EarlierThread<'s> = std::thread::ScopedJoinHandle<'s, Result<Earlier>>;
 
-/// Reads the snapshots: the first on a thread of its own, which hands over its census and then
-/// goes on to build the Comparison's base index (`base`: its shallow sizes and class names)
-/// while the others are read and the last is analyzed; the others but the last as censuses; the last
-/// parsed. Returns the censuses (oldest first), the base thread, and the last snapshot.
+/// Reads the snapshots as `heapsnap leaks` does: the earlier ones on a thread of their own,
+/// one at a time, each reduced to its census (and the first also to the Comparison's base
+/// index, `base`: its shallow sizes and class names) and dropped, while the calling thread
+/// reads the last one (and then analyzes it). Returns that thread and the last snapshot.
 fn read_series<'s>(
     s: &'s std::thread::Scope<'s, '_>,
     files: &'s [PathBuf],
     global: &'s GlobalArgs,
     base: BaseOptions,
-) -> Result<(Vec<Census>, Option<BaseThread<'s>>, HeapSnapshot)> {
+) -> Result<(Option<EarlierThread<'s>>, HeapSnapshot)> {
     let Some((last, earlier)) = files.split_last() else { anyhow::bail!("no snapshot given") };
-    let Some((first, middle)) = earlier.split_first() else {
-        return Ok((Vec::new(), None, load(last, global, false)?));
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    let base = s.spawn(move || -> Result<BaseIndex> {
-        // Its progress bar would fight the others' for the terminal line.
-        let snap = load(first, global, true)?;
-        let _ = tx.send(Census::new(&snap));
-        let t = std::time::Instant::now();
-        let base = BaseIndex::with_options(&snap, &base);
-        log::debug!("base index of {} took {:.2?}", display(first), t.elapsed());
-        Ok(base)
+    let thread = (!earlier.is_empty()).then(|| {
+        s.spawn(move || -> Result<Earlier> {
+            crate::cmd::leaks::on_one_thread(|| {
+                let mut censuses = Vec::with_capacity(earlier.len());
+                let mut index = None;
+                for (k, p) in earlier.iter().enumerate() {
+                    // Its progress bar would fight the last one's for the terminal line.
+                    let snap = load(p, global, true)?;
+                    censuses.push(Census::new(&snap));
+                    if k == 0 {
+                        let t = std::time::Instant::now();
+                        index = Some(BaseIndex::with_options(&snap, &base));
+                        log::debug!("base index of {} took {:.2?}", display(p), t.elapsed());
+                    }
+                }
+                Ok((censuses, index))
+            })
+        })
     });
-    let mut censuses = Vec::new();
-    for p in middle {
-        censuses.push(Census::new(&load(p, global, false)?));
+    match load(last, global, false) {
+        Ok(snap) => Ok((thread, snap)),
+        // Errors in file order: an earlier file's first.
+        Err(e) => Err(thread.and_then(|h| join_earlier(h).err()).unwrap_or(e)),
     }
-    let last = load(last, global, false)?;
-    match rx.recv() {
-        Ok(census) => censuses.insert(0, census),
-        // The thread failed before its census: its error says why.
-        Err(_) => {
-            return Err(join_base(base).err().unwrap_or_else(|| anyhow::anyhow!("no census")));
-        }
-    }
-    Ok((censuses, Some(base), last))
 }
 
-fn join_base(h: BaseThread<'_>) -> Result<BaseIndex> {
-    h.join().map_err(|_| anyhow::anyhow!("the thread reading the first snapshot panicked"))?
+fn join_earlier(h: EarlierThread<'_>) -> Result<Earlier> {
+    h.join().map_err(|_| anyhow::anyhow!("the thread reading the earlier snapshots panicked"))?
 }
 
 pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
@@ -154,26 +154,16 @@ fn build<'s>(
 ) -> Result<(Report, Vec<String>)> {
     let diff_args = diff_args(args);
     let base_opts = diff_args.as_ref().map(diff::base_options).unwrap_or_default();
-    let (mut priors, base, last) = read_series(s, &args.files, global, base_opts)?;
-    if !Census::ids_comparable(&priors, &last) {
-        // As `heapsnap leaks` does: objects are matched by structure, which plain censuses do
-        // not keep. Read the earlier files again (the leaks section must be `leaks --json`'s).
-        let earlier = &args.files[..args.files.len() - 1];
-        priors = heapsnap_leaks::read_structures(earlier, |p, _| load(p, global, true))?;
-    }
+    let (earlier, last) = read_series(s, &args.files, global, base_opts)?;
     let last_path = args.files.last().map(|p| p.as_path()).unwrap_or(Path::new("-"));
     let loaded = Analyzed { snap: last };
     let (g, a) = loaded.analyze();
-    // Joined here, not in a rayon task below: a pool thread blocked on it could not run the
-    // base thread's own rayon work, and both would wait forever.
-    let base = base.map(join_base).transpose()?;
-
     let leak_args = leaks_args(args);
-    // The retaining paths (with the retainer index the leak detectors use) on one side; the
-    // Summary, the treemap and the Comparison's rows on the other. Then leak detection and
-    // the rest of the Comparison (noise, what the new objects retain), both with those paths.
+    // What needs only the last snapshot, while the earlier ones may still be read: the
+    // retaining paths (with the retainer index the leak detectors use) on one side; the
+    // Summary and the treemap on the other.
     let t = std::time::Instant::now();
-    let (paths, (rows, treemap, tree, compared)) = rayon::join(
+    let (paths, (rows, treemap, tree)) = rayon::join(
         || {
             let (paths, ()) =
                 rayon::join(|| PathFinder::new(&g, &a, args.path.mode()), || g.build_retainers());
@@ -190,11 +180,20 @@ fn build<'s>(
             let tree = DominatorTree::new(&a);
             let treemap =
                 Treemap::new(&g, &a, &tree, &TreemapOptions::default().with_max_cells(args.cells));
-            let compared = base.as_ref().map(|b| compare_with_tree(b, &g, &a, &tree));
-            (rows, treemap, tree, compared)
+            (rows, treemap, tree)
         },
     );
-    log::debug!("paths, retainers, summary, treemap and comparison took {:.2?}", t.elapsed());
+    log::debug!("paths, retainers, summary and treemap took {:.2?}", t.elapsed());
+    // Joined here, not in a rayon task: a pool thread blocked on it could not run the reading
+    // thread's own rayon work, and both would wait forever.
+    let (mut priors, base) = earlier.map(join_earlier).transpose()?.unwrap_or_default();
+    if !Census::ids_comparable(&priors, &loaded.snap) {
+        // As `heapsnap leaks` does: objects are matched by structure, which plain censuses do
+        // not keep. Read the earlier files again (the leaks section must be `leaks --json`'s).
+        let earlier = &args.files[..args.files.len() - 1];
+        priors = heapsnap_leaks::read_structures(earlier, |p, _| load(p, global, true))?;
+    }
+    // Leak detection and the Comparison, both with those paths.
     let t = std::time::Instant::now();
     let ((leak_report, leaks_time), (diff_report, diff_time)) = rayon::join(
         || {
@@ -204,7 +203,8 @@ fn build<'s>(
         },
         || {
             let t = std::time::Instant::now();
-            let d = base.as_ref().zip(compared).zip(diff_args.as_ref()).map(|((b, rows), d)| {
+            let d = base.as_ref().zip(diff_args.as_ref()).map(|(b, d)| {
+                let rows = compare_with_tree(b, &g, &a, &tree);
                 DiffReport::from_rows(b, rows, &tree, &paths, &diff::options(d))
             });
             (d, t.elapsed())

@@ -14,7 +14,7 @@ use heapsnap_graph::{
 };
 use serde::Serialize;
 
-use crate::base::{BaseIndex, fnv1a};
+use crate::base::BaseIndex;
 use crate::compare::{ClassDiff, compare_with_tree};
 
 /// Options for [`DiffReport::new`].
@@ -657,7 +657,8 @@ fn breakdown(
 fn id_check(base: &BaseIndex, g: &HeapGraph<'_>) -> IdCheck {
     use rayon::prelude::*;
     let snap = g.snapshot();
-    let base_odd = OddIds::new(&base.ids);
+    let (base_odd, after_hash) =
+        rayon::join(|| OddIds::new(&base.ids), || crate::base::identity_name_hashes(snap));
     let after_types = snap.meta().node_type_names();
     let types = snap.node_types();
     let ids = snap.node_ids();
@@ -684,9 +685,7 @@ fn id_check(base: &BaseIndex, g: &HeapGraph<'_>) -> IdCheck {
                     .unwrap_or("");
                 let after_type =
                     after_types.get(usize::from(types[i])).map(String::as_str).unwrap_or("");
-                if base_type != after_type
-                    || base.name_hash[bi] != fnv1a(snap.node(NodeIdx(i as u32)).identity_name())
-                {
+                if base_type != after_type || base.name_hash[bi] != after_hash[i] {
                     mismatched += 1;
                 }
                 (after_ids, shared, mismatched)
