@@ -66,9 +66,16 @@ fn read_watch(path: &Path) -> Result<WatchSeries> {
     WatchSeries::read(io::BufReader::new(f)).with_context(|| format!("reading {}", display(path)))
 }
 
-/// The censuses of the earlier snapshots (oldest first) and the first one's base index.
-type Earlier = (Vec<Census>, Option<BaseIndex>);
+/// The censuses of the earlier snapshots (oldest first).
+type Earlier = Vec<Census>;
 type EarlierThread<'s> = std::thread::ScopedJoinHandle<'s, Result<Earlier>>;
+
+/// The earlier snapshots being read: the thread, and where the first one's base index arrives
+/// as soon as it is built (before the other earlier snapshots are read).
+struct Reading<'s> {
+    thread: EarlierThread<'s>,
+    base: std::sync::mpsc::Receiver<BaseIndex>,
+}
 
 /// Reads the snapshots as `heapsnap leaks` does: the earlier ones on a thread of their own,
 /// one at a time, each reduced to its census (and the first also to the Comparison's base
@@ -79,31 +86,32 @@ fn read_series<'s>(
     files: &'s [PathBuf],
     global: &'s GlobalArgs,
     base: BaseOptions,
-) -> Result<(Option<EarlierThread<'s>>, HeapSnapshot)> {
+) -> Result<(Option<Reading<'s>>, HeapSnapshot)> {
     let Some((last, earlier)) = files.split_last() else { anyhow::bail!("no snapshot given") };
-    let thread = (!earlier.is_empty()).then(|| {
-        s.spawn(move || -> Result<Earlier> {
+    let reading = (!earlier.is_empty()).then(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = s.spawn(move || -> Result<Earlier> {
             crate::cmd::leaks::on_one_thread(|| {
                 let mut censuses = Vec::with_capacity(earlier.len());
-                let mut index = None;
                 for (k, p) in earlier.iter().enumerate() {
                     // Its progress bar would fight the last one's for the terminal line.
                     let snap = load(p, global, true)?;
                     censuses.push(Census::new(&snap));
                     if k == 0 {
                         let t = std::time::Instant::now();
-                        index = Some(BaseIndex::with_options(&snap, &base));
+                        let _ = tx.send(BaseIndex::with_options(&snap, &base));
                         log::debug!("base index of {} took {:.2?}", display(p), t.elapsed());
                     }
                 }
-                Ok((censuses, index))
+                Ok(censuses)
             })
-        })
+        });
+        Reading { thread, base: rx }
     });
     match load(last, global, false) {
-        Ok(snap) => Ok((thread, snap)),
+        Ok(snap) => Ok((reading, snap)),
         // Errors in file order: an earlier file's first.
-        Err(e) => Err(thread.and_then(|h| join_earlier(h).err()).unwrap_or(e)),
+        Err(e) => Err(reading.and_then(|r| join_earlier(r.thread).err()).unwrap_or(e)),
     }
 }
 
@@ -154,48 +162,56 @@ fn build<'s>(
 ) -> Result<(Report, Vec<String>)> {
     let diff_args = diff_args(args);
     let base_opts = diff_args.as_ref().map(diff::base_options).unwrap_or_default();
-    let (earlier, last) = read_series(s, &args.files, global, base_opts)?;
+    let (reading, last) = read_series(s, &args.files, global, base_opts)?;
     let last_path = args.files.last().map(|p| p.as_path()).unwrap_or(Path::new("-"));
     let loaded = Analyzed { snap: last };
     let (g, a) = loaded.analyze();
+    // The base index (built first by the reading thread, usually there by now). Waited for
+    // here, not in a rayon task: a pool thread blocked on it could not run the reading
+    // thread's own work, and both would wait forever.
+    let (base, thread) = match reading {
+        None => (None, None),
+        Some(Reading { thread, base }) => match base.recv() {
+            Ok(b) => (Some(b), Some(thread)),
+            // The thread failed before: its error says why.
+            Err(_) => {
+                return Err(join_earlier(thread)
+                    .err()
+                    .unwrap_or_else(|| anyhow::anyhow!("no base index")));
+            }
+        },
+    };
     let leak_args = leaks_args(args);
-    // What needs only the last snapshot, while the earlier ones may still be read: the
-    // retaining paths (with the retainer index the leak detectors use) on one side; the
-    // Summary and the treemap on the other.
+    // What needs only the last snapshot and the base, while the other earlier snapshots may
+    // still be read: the retaining paths (with the retainer index the leak detectors use) on
+    // one side; the treemap and the Comparison's rows on the other.
     let t = std::time::Instant::now();
-    let (paths, (rows, treemap, tree)) = rayon::join(
+    let (paths, (treemap, tree, compared)) = rayon::join(
         || {
             let (paths, ()) =
                 rayon::join(|| PathFinder::new(&g, &a, args.path.mode()), || g.build_retainers());
             paths
         },
         || {
-            let rows = summary::rows(
-                &a,
-                g.root(),
-                SortBy::Retained,
-                Some(args.top.unwrap_or(DEFAULT_ROWS)),
-                true,
-            );
             let tree = DominatorTree::new(&a);
             let treemap =
                 Treemap::new(&g, &a, &tree, &TreemapOptions::default().with_max_cells(args.cells));
-            (rows, treemap, tree)
+            let compared = base.as_ref().map(|b| compare_with_tree(b, &g, &a, &tree));
+            (treemap, tree, compared)
         },
     );
-    log::debug!("paths, retainers, summary and treemap took {:.2?}", t.elapsed());
-    // Joined here, not in a rayon task: a pool thread blocked on it could not run the reading
-    // thread's own rayon work, and both would wait forever.
-    let (mut priors, base) = earlier.map(join_earlier).transpose()?.unwrap_or_default();
+    log::debug!("paths, retainers, treemap and comparison took {:.2?}", t.elapsed());
+    let mut priors = thread.map(join_earlier).transpose()?.unwrap_or_default();
     if !Census::ids_comparable(&priors, &loaded.snap) {
         // As `heapsnap leaks` does: objects are matched by structure, which plain censuses do
         // not keep. Read the earlier files again (the leaks section must be `leaks --json`'s).
         let earlier = &args.files[..args.files.len() - 1];
         priors = heapsnap_leaks::read_structures(earlier, |p, _| load(p, global, true))?;
     }
-    // Leak detection and the Comparison, both with those paths.
+    // Leak detection on one side; the Summary and the rest of the Comparison (noise, what the
+    // new objects retain) on the other, with the same paths.
     let t = std::time::Instant::now();
-    let ((leak_report, leaks_time), (diff_report, diff_time)) = rayon::join(
+    let ((leak_report, leaks_time), (rows, diff_report, diff_time)) = rayon::join(
         || {
             let t = std::time::Instant::now();
             let r = LeakReport::with_paths(&priors, &paths, &leaks::options(&leak_args));
@@ -203,16 +219,22 @@ fn build<'s>(
         },
         || {
             let t = std::time::Instant::now();
-            let d = base.as_ref().zip(diff_args.as_ref()).map(|(b, d)| {
-                let rows = compare_with_tree(b, &g, &a, &tree);
+            let rows = summary::rows(
+                &a,
+                g.root(),
+                SortBy::Retained,
+                Some(args.top.unwrap_or(DEFAULT_ROWS)),
+                true,
+            );
+            let d = base.as_ref().zip(compared).zip(diff_args.as_ref()).map(|((b, rows), d)| {
                 DiffReport::from_rows(b, rows, &tree, &paths, &diff::options(d))
             });
-            (d, t.elapsed())
+            (rows, d, t.elapsed())
         },
     );
     drop(tree);
     log::debug!(
-        "leak detection took {leaks_time:.2?}; comparison {diff_time:.2?}; both {:.2?}",
+        "leak detection took {leaks_time:.2?}; summary and comparison {diff_time:.2?}; both {:.2?}",
         t.elapsed()
     );
     let t = std::time::Instant::now();
