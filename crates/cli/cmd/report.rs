@@ -225,6 +225,7 @@ fn build<'s>(
                 SortBy::Retained,
                 Some(args.top.unwrap_or(DEFAULT_ROWS)),
                 true,
+                Some(&tree),
             );
             let d = base.as_ref().zip(compared).zip(diff_args.as_ref()).map(|((b, rows), d)| {
                 DiffReport::from_rows(b, rows, &tree, &paths, &diff::options(d))

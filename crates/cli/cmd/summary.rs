@@ -18,7 +18,7 @@ use crate::output::{Align, distance_text, human_bytes, json_doc, table};
 pub(crate) fn run(args: &SummaryArgs, global: &GlobalArgs) -> Result<ExitCode> {
     let loaded = Analyzed::load(&args.file, global, args.json)?;
     let (graph, a) = loaded.analyze();
-    let (rows, class_count) = rows(&a, graph.root(), args.sort, args.top, args.json);
+    let (rows, class_count) = rows(&a, graph.root(), args.sort, args.top, args.json, None);
     let mut out = io::stdout().lock();
     if args.json {
         json_doc(&mut out, &document(&args.file, &loaded.snap, &a, &rows, class_count, args.sort))?;
@@ -64,9 +64,13 @@ pub(crate) fn rows(
     sort: SortBy,
     top: Option<usize>,
     json: bool,
+    tree: Option<&heapsnap_graph::DominatorTree>,
 ) -> (Vec<ClassSummary>, usize) {
     let t = std::time::Instant::now();
-    let mut rows = class_summaries(a, root);
+    let mut rows = match tree {
+        Some(tree) => heapsnap_graph::class_summaries_with_tree(a, root, tree),
+        None => class_summaries(a, root),
+    };
     log::debug!("class aggregates took {:.2?}", t.elapsed());
     let class_count = rows.len();
     match sort {

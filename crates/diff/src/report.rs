@@ -10,7 +10,6 @@ use heapsnap_format::{NodeIdx, NodeKind};
 use heapsnap_graph::{
     AllocationTraces, Allocations, Analysis, DominatorTree, HeapGraph, IdCheck, Origin, PathFinder,
     PathMode, RetainerPath, Signatures, SiteOptions, Step, class_retained, closure_label,
-    node_locations,
 };
 use serde::Serialize;
 
@@ -303,7 +302,7 @@ impl DiffReport {
                         let owned =
                             given.is_none().then(|| PathFinder::new(g, after, opts.path_mode));
                         let t = std::time::Instant::now();
-                        let locations = node_locations(g);
+                        let locations = g.locations();
                         log::debug!("diff: locations took {:.2?}", t.elapsed());
                         (owned, locations)
                     },
@@ -325,7 +324,7 @@ impl DiffReport {
             .zip(new_retained)
             .map(|(row, new_retained)| {
                 let noise = noise(g, paths, &row);
-                let breakdown = breakdown(g, &locations, &row);
+                let breakdown = breakdown(g, locations, &row);
                 ClassReport {
                     row,
                     noise,

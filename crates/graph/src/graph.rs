@@ -39,6 +39,7 @@ pub struct HeapGraph<'s> {
 pub(crate) struct Caches {
     reverse: OnceLock<Reverse>,
     string_flags: OnceLock<Vec<u8>>,
+    locations: OnceLock<crate::NodeLocations>,
 }
 
 /// [`HeapGraph::string_flags`]: the string is exactly `Object`.
@@ -76,6 +77,12 @@ impl<'s> HeapGraph<'s> {
 
     pub(crate) fn reverse(&self) -> &Reverse {
         self.caches.reverse.get_or_init(|| build_reverse(self.snap))
+    }
+
+    /// The snapshot's `locations` ([`node_locations`](crate::node_locations)), read on first
+    /// use and kept: every user of this graph (or of graphs sharing its caches) reads them once.
+    pub fn locations(&self) -> &crate::NodeLocations {
+        self.caches.locations.get_or_init(|| crate::node_locations(self))
     }
 
     /// Per string of the table: [`STR_OBJECT`], [`STR_DOM_LIKE`], so that per-node name tests

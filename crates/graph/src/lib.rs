@@ -113,7 +113,9 @@ pub use path::{
     collapse_runs, edge_text, retainer_paths, start_label,
 };
 pub use structure::{MAX_OWN_PROPERTIES, StructuralKeys};
-pub use summary::{ClassSummary, DominatorTree, class_retained, class_summaries};
+pub use summary::{
+    ClassSummary, DominatorTree, class_retained, class_summaries, class_summaries_with_tree,
+};
 pub use visit::{
     EdgeReferences, Edges, HeapEdgeRef, Neighbors, NodeIdentifiers, NodeReferences, NodeSet,
     NodeSetIter,

@@ -73,6 +73,16 @@ impl DominatorTree {
 
 /// DevTools' Summary aggregates, one per public class key, sorted by key.
 pub fn class_summaries(a: &Analysis, root: NodeIdx) -> Vec<ClassSummary> {
+    class_summaries_with_tree(a, root, &DominatorTree::new(a))
+}
+
+/// [`class_summaries`] with the analysis's dominator tree already built
+/// ([`DominatorTree::new`] of `a`), for a caller that needs it too.
+pub fn class_summaries_with_tree(
+    a: &Analysis,
+    root: NodeIdx,
+    tree: &DominatorTree,
+) -> Vec<ClassSummary> {
     let classes = &a.classes;
     let nclass = classes.classes.len();
     #[derive(Clone)]
@@ -112,8 +122,7 @@ pub fn class_summaries(a: &Analysis, root: NodeIdx) -> Vec<ClassSummary> {
             }
         }
     }
-    let tree = DominatorTree::new(a);
-    let per_class = class_retained(&tree, root, &classes.of_node, &a.shallow, &a.retained, nclass);
+    let per_class = class_retained(tree, root, &classes.of_node, &a.shallow, &a.retained, nclass);
     for (c, x) in acc.iter_mut().enumerate() {
         if let Some(x) = x {
             x.retained = per_class[c];

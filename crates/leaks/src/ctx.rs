@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 
 use heapsnap_format::{HeapSnapshot, NodeIdx, NodeKind};
-use heapsnap_graph::{
-    Analysis, HeapGraph, NodeLocations, PathFinder, closure_label, node_locations,
-};
+use heapsnap_graph::{Analysis, HeapGraph, NodeLocations, PathFinder, closure_label};
 
 use crate::LeakOptions;
 use crate::census::Census;
@@ -93,7 +91,7 @@ impl History<'_> {
 pub(crate) struct CtxParts<'a, 's> {
     /// The chosen paths, unless the caller gave them.
     paths: Option<PathFinder<'a, 's>>,
-    loc: NodeLocations,
+    loc: &'a NodeLocations,
     names: Names,
     odd: Oddballs,
 }
@@ -113,7 +111,7 @@ impl<'a, 's> CtxParts<'a, 's> {
             || rayon::join(|| mode.map(|m| PathFinder::new(g, a, m)), || g.build_retainers()),
             || {
                 rayon::join(
-                    || node_locations(g),
+                    || g.locations(),
                     || {
                         let names = Names::new(g.snapshot(), true);
                         let odd = Oddballs::new(g, &names);
@@ -134,7 +132,7 @@ pub(crate) struct Ctx<'a, 's> {
     pub(crate) opts: &'a LeakOptions,
     /// The chosen retaining paths.
     pub(crate) paths: &'a PathFinder<'a, 's>,
-    pub(crate) loc: NodeLocations,
+    pub(crate) loc: &'a NodeLocations,
     pub(crate) names: Names,
     pub(crate) odd: Oddballs,
     pub(crate) hist: History<'a>,
@@ -246,7 +244,7 @@ impl<'a, 's> Ctx<'a, 's> {
 
     /// A function's name, script and 1-based position: `onData (app.js:12:5)`.
     pub(crate) fn closure_label(&self, f: NodeIdx) -> String {
-        closure_label(self.g, &self.loc, f)
+        closure_label(self.g, self.loc, f)
     }
 
     /// What identifies a function across its closures: its SharedFunctionInfo, or the closure

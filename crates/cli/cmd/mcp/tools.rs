@@ -392,7 +392,7 @@ pub(crate) fn summary(st: &mut State, p: SummaryParams) -> Result<String> {
     let doc = cached(st, doc_key, || {
         let a = entry.analysis();
         let sort = p.sort.cli();
-        let (rows, count) = summary::rows(a, entry.graph().root(), sort, None, true);
+        let (rows, count) = summary::rows(a, entry.graph().root(), sort, None, true, None);
         Ok(summary::document(Path::new(&p.file), entry.snap(), a, &rows, count, sort).to_string())
     })?;
     let list =
