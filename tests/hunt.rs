@@ -216,6 +216,61 @@ fn hunt_with_drive_finds_both_leaks() {
     assert_eq!(svc.status(), "inspector closed sessions 300");
 }
 
+/// Objects a collection holds and listeners' closures hold too: the collection's finding
+/// names both holders (emptying the Map alone would free nothing), and the listeners are a
+/// finding of their own.
+#[test]
+fn hunt_names_every_holder_of_a_leak() {
+    if !require_node("hunt_names_every_holder_of_a_leak") {
+        return;
+    }
+    let svc = Service::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let o = heapsnap(&[
+        "hunt",
+        "--pid",
+        &svc.pid(),
+        "--drive",
+        &svc.load_cmd(100, "/quote"),
+        "-o",
+        s(dir.path()),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let quotes = finding(&doc, "Quote").expect("the Map leak");
+    assert_eq!(
+        quotes["title"],
+        "Map `quotes` (server.js) grows 0 -> 100 -> 200 entries: string -> Quote"
+    );
+    let holders: Vec<&str> =
+        quotes["holders"].as_array().unwrap().iter().map(|h| h["text"].as_str().unwrap()).collect();
+    assert_eq!(holders.len(), 2, "{holders:?}");
+    assert_eq!(holders[0], "server.js: quotes");
+    assert!(
+        holders[1].starts_with("server.js: priceFeed._events.price-tick[")
+            && holders[1].ends_with("]{context}->quote"),
+        "{holders:?}"
+    );
+    let listeners = finding(&doc, "onPriceTick()").expect("the listener leak");
+    assert_eq!(listeners["category"], "listeners");
+    assert_eq!(listeners["count"], 200);
+    // The text says it the same way.
+    let run = only_run(dir.path());
+    let files: Vec<String> = ["1-baseline", "2-target", "3-final"]
+        .iter()
+        .map(|f| s(&run.join(format!("{f}.heapsnapshot.gz"))).to_string())
+        .collect();
+    let o = heapsnap(&["leaks", &files[0], &files[1], &files[2]]);
+    let t = out(&o);
+    assert!(
+        t.contains(
+            "   held by server.js: quotes\n   and by  server.js: priceFeed._events.price-tick["
+        ),
+        "{t}"
+    );
+}
+
 #[test]
 fn hunt_text_report_names_the_run_folder() {
     if !require_node("hunt_text_report_names_the_run_folder") {

@@ -399,10 +399,30 @@ fn finish(
         .or(cand.representative)
         .or_else(|| representative(ctx, &members))
         .or_else(|| members.first().copied());
-    let holders = match target {
-        Some(t) => ctx.paths.holders(t, ctx.opts.max_holders.max(1)),
+    let max = ctx.opts.max_holders.max(1);
+    let mut holders = match target {
+        Some(t) => ctx.paths.holders(t, max),
         None => Vec::new(),
     };
+    // A finding anchored on the object that holds its members (a collection, an emitter)
+    // names that object; the members may also be held elsewhere (a Map's entries captured by
+    // listeners too): those other holders keep them alive when the anchor lets go, so they are
+    // named as well.
+    if let (Some(anchor), Some(m)) = (cand.anchor, representative(ctx, &members))
+        && m != anchor
+        && holders.len() < max
+    {
+        for h in ctx.paths.holders(m, max) {
+            if holders.len() >= max {
+                break;
+            }
+            if h.path.nodes.contains(&anchor) || holders.iter().any(|k| k.signature == h.signature)
+            {
+                continue;
+            }
+            holders.push(h);
+        }
+    }
     let signature = holders.first().map(|h| h.signature.clone()).unwrap_or_default();
     let self_size = members.iter().map(|&v| u64::from(ctx.a.shallow[v.index()])).sum();
     let ids = members.iter().map(|&v| ctx.id(v)).collect();
