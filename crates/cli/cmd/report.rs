@@ -20,7 +20,7 @@ use anyhow::{Context, Result};
 use heapsnap_diff::{BaseIndex, BaseOptions, DiffReport, compare_with_tree};
 use heapsnap_format::{HeapSnapshot, OutputFile, OutputPolicy};
 use heapsnap_graph::{DominatorTree, PathFinder};
-use heapsnap_leaks::{Census, LeakReport};
+use heapsnap_leaks::{Census, LeakReport, Prepared};
 use heapsnap_report::{Overview, Report, Treemap, TreemapOptions, WatchSeries};
 
 use crate::cli::{DiffArgs, GlobalArgs, LeaksArgs, ReportArgs, SortBy};
@@ -186,21 +186,29 @@ fn build<'s>(
     // still be read: the retaining paths (with the retainer index the leak detectors use) on
     // one side; the treemap and the Comparison's rows on the other.
     let t = std::time::Instant::now();
-    let (paths, (treemap, tree, compared)) = rayon::join(
+    let (paths, (prepared, (treemap, tree, compared))) = rayon::join(
+        || PathFinder::new(&g, &a, args.path.mode()),
         || {
-            let (paths, ()) =
-                rayon::join(|| PathFinder::new(&g, &a, args.path.mode()), || g.build_retainers());
-            paths
-        },
-        || {
-            let tree = DominatorTree::new(&a);
-            let treemap =
-                Treemap::new(&g, &a, &tree, &TreemapOptions::default().with_max_cells(args.cells));
-            let compared = base.as_ref().map(|b| compare_with_tree(b, &g, &a, &tree));
-            (treemap, tree, compared)
+            rayon::join(
+                || Prepared::new(&g, &a),
+                || {
+                    let tree = DominatorTree::new(&a);
+                    let treemap = Treemap::new(
+                        &g,
+                        &a,
+                        &tree,
+                        &TreemapOptions::default().with_max_cells(args.cells),
+                    );
+                    let compared = base.as_ref().map(|b| compare_with_tree(b, &g, &a, &tree));
+                    (treemap, tree, compared)
+                },
+            )
         },
     );
-    log::debug!("paths, retainers, treemap and comparison took {:.2?}", t.elapsed());
+    log::debug!(
+        "paths, the last census, retainers, treemap and comparison took {:.2?}",
+        t.elapsed()
+    );
     let mut priors = thread.map(join_earlier).transpose()?.unwrap_or_default();
     if !Census::ids_comparable(&priors, &loaded.snap) {
         // As `heapsnap leaks` does: objects are matched by structure, which plain censuses do
@@ -214,7 +222,8 @@ fn build<'s>(
     let ((leak_report, leaks_time), (rows, diff_report, diff_time)) = rayon::join(
         || {
             let t = std::time::Instant::now();
-            let r = LeakReport::with_paths(&priors, &paths, &leaks::options(&leak_args));
+            let r =
+                LeakReport::with_prepared(&priors, &paths, prepared, &leaks::options(&leak_args));
             (r, t.elapsed())
         },
         || {

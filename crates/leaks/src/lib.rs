@@ -203,6 +203,30 @@ pub struct InputWarning {
     pub message: String,
 }
 
+/// What leak detection needs of the last snapshot besides its retaining paths: its census
+/// with collection sizes, the retainer index, names, locations. Built ahead (while the paths
+/// are chosen, say) and handed to [`LeakReport::with_prepared`].
+pub struct Prepared<'a, 's> {
+    last: (Census, Vec<(u32, u32)>),
+    parts: ctx::CtxParts<'a, 's>,
+    nodes: usize,
+}
+
+impl std::fmt::Debug for Prepared<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared").field("nodes", &self.nodes).finish_non_exhaustive()
+    }
+}
+
+impl<'a, 's> Prepared<'a, 's> {
+    /// Builds it for the snapshot of `g`, whose analysis is `a` (on two threads).
+    pub fn new(g: &'a HeapGraph<'s>, a: &'a Analysis) -> Prepared<'a, 's> {
+        let (last, parts) =
+            rayon::join(|| Census::with_collections(g), || ctx::CtxParts::new(g, a, None));
+        Prepared { last, parts, nodes: g.node_count() }
+    }
+}
+
 impl LeakReport {
     /// Runs every detector on the last snapshot (`g`, `a`), with `priors` the censuses of the
     /// earlier snapshots of the same process, oldest first.
@@ -218,7 +242,7 @@ impl LeakReport {
         if let Err(e) = a.check(g) {
             panic!("LeakReport::new: {e}");
         }
-        LeakReport::build(priors, g, a, None, opts)
+        LeakReport::build(priors, g, a, None, None, opts)
     }
 
     /// [`LeakReport::new`] with the last snapshot's retaining paths already chosen (its graph
@@ -247,7 +271,51 @@ impl LeakReport {
         paths: &PathFinder<'_, '_>,
         opts: &LeakOptions,
     ) -> LeakReport {
-        LeakReport::build(priors, paths.graph(), paths.analysis(), Some(paths), opts)
+        LeakReport::build(priors, paths.graph(), paths.analysis(), Some(paths), None, opts)
+    }
+
+    /// [`LeakReport::with_paths`] with the rest of what detection needs of the last snapshot
+    /// computed ahead ([`Prepared::new`], e.g. while the paths are chosen).
+    ///
+    /// # Panics
+    /// If `prepared` is not of the paths' snapshot (its node count differs).
+    ///
+    /// ```
+    /// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+    /// #   "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+    /// #   "edge_types":[["element","property","shortcut"]]},"node_count":2,"edge_count":1},
+    /// #   "nodes":[0,0,1,0,1, 1,1,3,8,0],"edges":[2,0,5],"strings":["","global"]}"#;
+    /// use heapsnap_format::{HeapSnapshot, NoProgress};
+    /// use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, PathFinder, PathMode};
+    /// use heapsnap_leaks::{LeakOptions, LeakReport, Prepared};
+    /// let snap = HeapSnapshot::from_slice(json)?;
+    /// let g = HeapGraph::new(&snap);
+    /// let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
+    /// let (paths, prepared) =
+    ///     rayon::join(|| PathFinder::new(&g, &a, PathMode::User), || Prepared::new(&g, &a));
+    /// let report = LeakReport::with_prepared(&[], &paths, prepared, &LeakOptions::default());
+    /// assert!(report.findings.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_prepared(
+        priors: &[Census],
+        paths: &PathFinder<'_, '_>,
+        prepared: Prepared<'_, '_>,
+        opts: &LeakOptions,
+    ) -> LeakReport {
+        assert_eq!(
+            prepared.nodes,
+            paths.graph().node_count(),
+            "LeakReport::with_prepared: prepared for another snapshot"
+        );
+        LeakReport::build(
+            priors,
+            paths.graph(),
+            paths.analysis(),
+            Some(paths),
+            Some(prepared),
+            opts,
+        )
     }
 
     fn build(
@@ -255,16 +323,20 @@ impl LeakReport {
         g: &HeapGraph<'_>,
         a: &Analysis,
         given: Option<&PathFinder<'_, '_>>,
+        prepared: Option<Prepared<'_, '_>>,
         opts: &LeakOptions,
     ) -> LeakReport {
         // The last snapshot's census and the detectors' shared structures, on two threads.
         // (Building them while DevTools' analysis runs was measured slower on two cores, and
         // raised the peak memory.)
         let t = std::time::Instant::now();
-        let ((last, last_collections), parts) = rayon::join(
-            || Census::with_collections(g),
-            || ctx::CtxParts::new(g, a, given.is_none().then_some(opts.path_mode)),
-        );
+        let ((last, last_collections), parts) = match prepared {
+            Some(p) => (p.last, p.parts),
+            None => rayon::join(
+                || Census::with_collections(g),
+                || ctx::CtxParts::new(g, a, given.is_none().then_some(opts.path_mode)),
+            ),
+        };
         let mut parts = parts;
         let owned = parts.take_paths();
         let Some(paths) = given.or(owned.as_ref()) else {
