@@ -289,21 +289,34 @@ impl Census {
 
 /// A hash of the node columns and edge targets (see [`Census::fingerprint`]).
 fn fingerprint(snap: &HeapSnapshot) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ snap.node_count() as u64;
-    let mut add = |x: u32| {
-        h = (h ^ u64::from(x)).wrapping_mul(0x0000_0100_0000_01b3);
-    };
+    // FNV-style mixing, one independent lane per node column and four over the edge targets:
+    // a single chain of 100 M multiplications is bound by their latency, independent lanes
+    // run side by side; the lanes are mixed at the end.
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mix = |h: u64, x: u64| (h ^ x).wrapping_mul(PRIME);
+    let seed: u64 = 0xcbf2_9ce4_8422_2325 ^ snap.node_count() as u64;
+    let (ids, types, names) = (snap.node_ids(), snap.node_types(), snap.node_names());
+    let (sizes, first) = (snap.node_self_sizes(), snap.first_edges());
+    let mut lanes = [seed, seed ^ 1, seed ^ 2, seed ^ 3, seed ^ 4];
     for i in 0..snap.node_count() {
-        add(snap.node_ids()[i]);
-        add(u32::from(snap.node_types()[i]));
-        add(snap.node_names()[i]);
-        add(snap.node_self_sizes()[i]);
-        add(snap.first_edges()[i]);
+        lanes[0] = mix(lanes[0], u64::from(ids[i]));
+        lanes[1] = mix(lanes[1], u64::from(types[i]));
+        lanes[2] = mix(lanes[2], u64::from(names[i]));
+        lanes[3] = mix(lanes[3], u64::from(sizes[i]));
+        lanes[4] = mix(lanes[4], u64::from(first[i]));
     }
-    for &t in snap.edge_targets() {
-        add(t);
+    let targets = snap.edge_targets();
+    let mut edges = [seed ^ 5, seed ^ 6, seed ^ 7, seed ^ 8];
+    let mut chunks = targets.chunks_exact(4);
+    for c in &mut chunks {
+        for k in 0..4 {
+            edges[k] = mix(edges[k], u64::from(c[k]));
+        }
     }
-    h
+    for &t in chunks.remainder() {
+        edges[0] = mix(edges[0], u64::from(t));
+    }
+    lanes.iter().chain(&edges).fold(seed ^ targets.len() as u64, |h, &l| mix(h, l))
 }
 
 /// The largest `last_assigned_id` of the `samples` section (`meta.sample_fields`, V8:
