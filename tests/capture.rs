@@ -575,6 +575,8 @@ fn watch_auto_capture_takes_three_snapshots() {
     );
     let err = stderr(&o);
     assert!(err.contains("running heapsnap leaks"), "{err}");
+    // Written by the target itself, in watch's one session: ids still follow objects.
+    assert_eq!(err.matches(", written by the target: paused ").count(), 3, "{err}");
     assert!(stdout(&o).contains("object ids: comparable"), "{}", stdout(&o));
     let base = HeapSnapshot::from_path(run.join("1-baseline.heapsnapshot.gz")).unwrap();
     let fin = HeapSnapshot::from_path(run.join("3-final.heapsnapshot.gz")).unwrap();

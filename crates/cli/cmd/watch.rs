@@ -24,7 +24,7 @@ use anyhow::{Context, Result};
 use heapsnap_capture::{GrowthDetector, NoProgress, OutputFile, Session, SnapshotOptions};
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, WatchArgs};
+use crate::cli::{GlobalArgs, Via, WatchArgs};
 use crate::cmd::attach::{self, Attached, Limits};
 use crate::output::{human_bytes, human_delta};
 
@@ -206,7 +206,7 @@ fn watch(
             && let Some(k) = a.plan.iter().position(|(_, due)| *due == idx)
         {
             let stage = a.plan[k].0;
-            match auto_capture(session, &dir, k + 1, stage) {
+            match auto_capture(session, &dir, k + 1, stage, global) {
                 Ok(p) => {
                     a.written.push(p);
                     if a.written.len() == 3 {
@@ -285,17 +285,43 @@ fn trend_per_min(samples: &[Sample], window: usize) -> f64 {
     heapsnap_capture::slope(&pts) * 60.0
 }
 
-fn auto_capture(session: &mut Session, dir: &Path, k: usize, stage: &str) -> Result<PathBuf> {
+/// One snapshot of the series into `dir`: written by the target itself when it can (the
+/// shorter pause; the same session, so ids still follow objects), else through the inspector.
+fn auto_capture(
+    session: &mut Session,
+    dir: &Path,
+    k: usize,
+    stage: &str,
+    global: &GlobalArgs,
+) -> Result<PathBuf> {
     let path = dir.join(format!("{k}-{stage}.heapsnapshot.gz"));
-    let mut out =
-        OutputFile::create(&path, true).with_context(|| format!("writing {}", path.display()))?;
-    let stats = session
-        .take_heap_snapshot(&mut out, &SnapshotOptions::default(), &mut NoProgress)
-        .with_context(|| format!("auto-capture of the {stage} snapshot"))?;
-    out.finish().with_context(|| format!("writing {}", path.display()))?;
+    let what = format!("the {stage} snapshot");
+    let opts = SnapshotOptions::default();
+    // No bar: the heap samples are what this command prints.
+    let bar = crate::cmd::capture::CaptureBar::new(global, true, &what);
+    let own =
+        crate::cmd::capture::by_the_target(session, &path, true, &opts, bar, &what, Via::Auto)
+            .with_context(|| format!("auto-capture of the {stage} snapshot"))?;
+    let pause = own.as_ref().map(|o| o.pause);
+    let stats = match own {
+        Some(own) => own.stats,
+        None => {
+            let mut out = OutputFile::create(&path, true)
+                .with_context(|| format!("writing {}", path.display()))?;
+            let stats = session
+                .take_heap_snapshot(&mut out, &opts, &mut NoProgress)
+                .with_context(|| format!("auto-capture of the {stage} snapshot"))?;
+            out.finish().with_context(|| format!("writing {}", path.display()))?;
+            stats
+        }
+    };
+    let how = match pause {
+        Some(p) => format!(", written by the target: paused {:.2}s", p.as_secs_f64()),
+        None => String::new(),
+    };
     let _ = writeln!(
         io::stderr(),
-        "heapsnap: auto-capture: wrote {} ({})",
+        "heapsnap: auto-capture: wrote {} ({}{how})",
         path.display(),
         human_bytes(stats.bytes)
     );
