@@ -14,6 +14,18 @@ use crate::error::{Error, Result};
 use crate::protocol::{self, Incoming};
 use crate::target::{Target, connect_tcp};
 
+/// The exception a `Runtime.evaluate` reply reports, as the target describes it (`None`: the
+/// expression did not throw).
+pub(crate) fn exception_text(reply: &Value) -> Option<&str> {
+    let ex = reply.get("exceptionDetails")?;
+    Some(
+        ex.pointer("/exception/description")
+            .and_then(Value::as_str)
+            .or_else(|| ex.get("text").and_then(Value::as_str))
+            .unwrap_or("exception"),
+    )
+}
+
 /// How long a command may wait without hearing anything from the target, by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -280,12 +292,7 @@ impl Session {
             "Runtime.evaluate",
             json!({"expression": expression, "returnByValue": true, "silent": true}),
         )?;
-        if let Some(ex) = r.get("exceptionDetails") {
-            let text = ex
-                .pointer("/exception/description")
-                .and_then(Value::as_str)
-                .or_else(|| ex.get("text").and_then(Value::as_str))
-                .unwrap_or("exception");
+        if let Some(text) = exception_text(&r) {
             return Err(Error::Remote {
                 method: "Runtime.evaluate".into(),
                 code: 0,

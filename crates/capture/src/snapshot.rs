@@ -177,13 +177,7 @@ impl Session {
         self.enable_heap_profiler()?;
         let mut stats = SnapshotStats::default();
         if opts.collect_garbage {
-            let t = Instant::now();
-            self.call_on(&route, "HeapProfiler.collectGarbage", &Value::Null, &mut |m, _| {
-                log::trace!("ignoring event {m} during GC");
-                Ok(false)
-            })?;
-            stats.gc = t.elapsed();
-            log::debug!("GC took {:?}", stats.gc);
+            stats.gc = self.forced_gc()?;
         }
         let params = json!({
             "reportProgress": true,
@@ -271,20 +265,13 @@ impl Session {
         opts: &SnapshotOptions,
     ) -> Result<TargetFile> {
         let start = Instant::now();
-        let route = self.route.clone();
         let path = dir.join(name);
         let Some(path_text) = path.to_str() else {
             return Err(Error::protocol(format!("{} is not UTF-8", path.display())));
         };
         let mut stats = SnapshotStats::default();
         if opts.collect_garbage {
-            self.enable_heap_profiler()?;
-            let t = Instant::now();
-            self.call_on(&route, "HeapProfiler.collectGarbage", &Value::Null, &mut |m, _| {
-                log::trace!("ignoring event {m} during GC");
-                Ok(false)
-            })?;
-            stats.gc = t.elapsed();
+            stats.gc = self.forced_gc()?;
         }
         let quoted = serde_json::to_string(path_text).map_err(|e| Error::json("a path", e))?;
         let needs_options = opts.expose_internals || opts.capture_numeric_value;
@@ -315,12 +302,7 @@ impl Session {
         );
         self.set_timeout(timeout);
         let r = r?;
-        if let Some(ex) = r.get("exceptionDetails") {
-            let text = ex
-                .pointer("/exception/description")
-                .and_then(Value::as_str)
-                .or_else(|| ex.get("text").and_then(Value::as_str))
-                .unwrap_or("exception");
+        if let Some(text) = crate::session::exception_text(&r) {
             let first = text.lines().next().unwrap_or(text).to_string();
             return Err(Error::Remote {
                 method: "v8.writeHeapSnapshot".into(),
@@ -363,6 +345,16 @@ impl Session {
     /// Takes a snapshot with the default options into `sink`, without progress.
     pub fn take_heap_snapshot_to(&mut self, sink: impl Write) -> Result<SnapshotStats> {
         self.take_heap_snapshot(sink, &SnapshotOptions::default(), &mut NoProgress)
+    }
+
+    /// `HeapProfiler.collectGarbage` in the current target, awaited (the heap profiler
+    /// enabled first). Returns how long it took.
+    fn forced_gc(&mut self) -> Result<Duration> {
+        self.enable_heap_profiler()?;
+        let t = Instant::now();
+        self.collect_garbage()?;
+        log::debug!("GC took {:?}", t.elapsed());
+        Ok(t.elapsed())
     }
 
     fn enable_heap_profiler(&mut self) -> Result<()> {

@@ -143,6 +143,44 @@ pub(crate) fn on_one_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// The earlier snapshots of a series (oldest first) on a thread of their own, one at a time,
+/// each reduced to its census as soon as it is read (`first` sees the first one before it is
+/// dropped), while the caller reads and analyzes the last one: the reading (one core) fills
+/// what the analysis leaves of the other, and at most one earlier snapshot is in memory next
+/// to the last one's analysis. Their rayon work runs in a pool of its own ([`on_one_thread`]).
+pub(crate) fn read_earlier<'s>(
+    s: &'s std::thread::Scope<'s, '_>,
+    earlier: &'s [PathBuf],
+    global: &'s GlobalArgs,
+    first: impl FnOnce(&heapsnap_format::HeapSnapshot) + Send + 's,
+) -> EarlierThread<'s> {
+    s.spawn(move || {
+        on_one_thread(|| {
+            let mut first = Some(first);
+            let mut out = Vec::with_capacity(earlier.len());
+            for p in earlier {
+                // No progress bar: it would fight the last snapshot's for the terminal line.
+                let snap = load(p, global, true)?;
+                let t = std::time::Instant::now();
+                out.push(Census::new(&snap));
+                log::debug!("census of {} took {:.2?}", display(p), t.elapsed());
+                if let Some(f) = first.take() {
+                    f(&snap);
+                }
+            }
+            Ok(out)
+        })
+    })
+}
+
+/// The thread of [`read_earlier`].
+pub(crate) type EarlierThread<'s> = std::thread::ScopedJoinHandle<'s, Result<Vec<Census>>>;
+
+/// The censuses [`read_earlier`] took, or its first error.
+pub(crate) fn join_earlier(h: EarlierThread<'_>) -> Result<Vec<Census>> {
+    h.join().map_err(|_| anyhow::anyhow!("the thread reading the earlier snapshots panicked"))?
+}
+
 pub(crate) fn analyze(
     files: &[PathBuf],
     opts: &LeakOptions,
@@ -153,34 +191,15 @@ pub(crate) fn analyze(
     crate::output::check_distinct_inputs(files)?;
     let read = |p: &std::path::Path, primary: bool| load(p, global, quiet || !primary);
     std::thread::scope(|s| {
-        // The earlier snapshots on a thread of their own, one at a time, each reduced to its
-        // census as soon as it is read, while the last one is read and analyzed here: the
-        // reading of the earlier ones (one core) fills what the analysis leaves of the other.
-        // At most one earlier snapshot is in memory next to the last one's analysis.
-        let priors = s.spawn(|| -> Result<Vec<Census>> {
-            on_one_thread(|| {
-                let mut out = Vec::with_capacity(earlier.len());
-                for p in earlier {
-                    let snap = read(p, false)?;
-                    let t = std::time::Instant::now();
-                    out.push(Census::new(&snap));
-                    log::debug!("census of {} took {:.2?}", display(p), t.elapsed());
-                }
-                Ok(out)
-            })
-        });
-        let join = |h: std::thread::ScopedJoinHandle<'_, Result<Vec<Census>>>| {
-            h.join()
-                .map_err(|_| anyhow::anyhow!("the thread reading the earlier snapshots panicked"))?
-        };
+        let priors = read_earlier(s, earlier, global, |_| {});
         let snap = match read(last, true) {
             Ok(snap) => snap,
             // Errors in file order: an earlier file's first.
-            Err(e) => return Err(join(priors).err().unwrap_or(e)),
+            Err(e) => return Err(join_earlier(priors).err().unwrap_or(e)),
         };
         let loaded = Analyzed { snap };
         let (g, a) = loaded.analyze();
-        let mut priors = join(priors)?;
+        let mut priors = join_earlier(priors)?;
         if !Census::ids_comparable(&priors, &loaded.snap) {
             // Separate inspector sessions or other processes: objects can only be matched by
             // structure, which the plain censuses do not keep. Read the earlier files again.

@@ -66,21 +66,17 @@ fn read_watch(path: &Path) -> Result<WatchSeries> {
     WatchSeries::read(io::BufReader::new(f)).with_context(|| format!("reading {}", display(path)))
 }
 
-/// The censuses of the earlier snapshots (oldest first).
-type Earlier = Vec<Census>;
-type EarlierThread<'s> = std::thread::ScopedJoinHandle<'s, Result<Earlier>>;
-
-/// The earlier snapshots being read: the thread, and where the first one's base index arrives
-/// as soon as it is built (before the other earlier snapshots are read).
+/// The earlier snapshots being read ([`leaks::read_earlier`]): the thread, and where the first
+/// one's base index arrives as soon as it is built (before the other earlier snapshots are
+/// read).
 struct Reading<'s> {
-    thread: EarlierThread<'s>,
+    thread: leaks::EarlierThread<'s>,
     base: std::sync::mpsc::Receiver<BaseIndex>,
 }
 
-/// Reads the snapshots as `heapsnap leaks` does: the earlier ones on a thread of their own,
-/// one at a time, each reduced to its census (and the first also to the Comparison's base
-/// index, `base`: its shallow sizes and class names) and dropped, while the calling thread
-/// reads the last one (and then analyzes it). Returns that thread and the last snapshot.
+/// Reads the snapshots as `heapsnap leaks` does, the first one also reduced to the
+/// Comparison's base index (`base`: its shallow sizes and class names). Returns the reading
+/// thread and the last snapshot.
 fn read_series<'s>(
     s: &'s std::thread::Scope<'s, '_>,
     files: &'s [PathBuf],
@@ -90,33 +86,18 @@ fn read_series<'s>(
     let Some((last, earlier)) = files.split_last() else { anyhow::bail!("no snapshot given") };
     let reading = (!earlier.is_empty()).then(|| {
         let (tx, rx) = std::sync::mpsc::channel();
-        let thread = s.spawn(move || -> Result<Earlier> {
-            crate::cmd::leaks::on_one_thread(|| {
-                let mut censuses = Vec::with_capacity(earlier.len());
-                for (k, p) in earlier.iter().enumerate() {
-                    // Its progress bar would fight the last one's for the terminal line.
-                    let snap = load(p, global, true)?;
-                    censuses.push(Census::new(&snap));
-                    if k == 0 {
-                        let t = std::time::Instant::now();
-                        let _ = tx.send(BaseIndex::with_options(&snap, &base));
-                        log::debug!("base index of {} took {:.2?}", display(p), t.elapsed());
-                    }
-                }
-                Ok(censuses)
-            })
+        let thread = leaks::read_earlier(s, earlier, global, move |snap| {
+            let t = std::time::Instant::now();
+            let _ = tx.send(BaseIndex::with_options(snap, &base));
+            log::debug!("base index took {:.2?}", t.elapsed());
         });
         Reading { thread, base: rx }
     });
     match load(last, global, false) {
         Ok(snap) => Ok((reading, snap)),
         // Errors in file order: an earlier file's first.
-        Err(e) => Err(reading.and_then(|r| join_earlier(r.thread).err()).unwrap_or(e)),
+        Err(e) => Err(reading.and_then(|r| leaks::join_earlier(r.thread).err()).unwrap_or(e)),
     }
-}
-
-fn join_earlier(h: EarlierThread<'_>) -> Result<Earlier> {
-    h.join().map_err(|_| anyhow::anyhow!("the thread reading the earlier snapshots panicked"))?
 }
 
 pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
@@ -175,7 +156,7 @@ fn build<'s>(
             Ok(b) => (Some(b), Some(thread)),
             // The thread failed before: its error says why.
             Err(_) => {
-                return Err(join_earlier(thread)
+                return Err(leaks::join_earlier(thread)
                     .err()
                     .unwrap_or_else(|| anyhow::anyhow!("no base index")));
             }
@@ -209,7 +190,7 @@ fn build<'s>(
         "paths, the last census, retainers, treemap and comparison took {:.2?}",
         t.elapsed()
     );
-    let mut priors = thread.map(join_earlier).transpose()?.unwrap_or_default();
+    let mut priors = thread.map(leaks::join_earlier).transpose()?.unwrap_or_default();
     if !Census::ids_comparable(&priors, &loaded.snap) {
         // As `heapsnap leaks` does: objects are matched by structure, which plain censuses do
         // not keep. Read the earlier files again (the leaks section must be `leaks --json`'s).

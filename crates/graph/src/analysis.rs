@@ -646,7 +646,7 @@ fn distances(g: &HeapGraph<'_>, user_roots: &[NodeIdx], eph: &EphemeronNames) ->
 
 #[cfg(test)]
 mod tests {
-    use heapsnap_format::{HeapSnapshot, NoProgress};
+    use heapsnap_format::NoProgress;
 
     use super::{Analysis, AnalysisOptions, ClassColumns, js_parse_int};
     use crate::HeapGraph;
@@ -657,15 +657,7 @@ mod tests {
     /// page objects), the oldest and the newest layouts.
     #[test]
     fn class_columns_are_the_analysis_columns() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots");
-        for file in [
-            "app/app-target.heapsnapshot.gz",
-            "chrome-widgets.heapsnapshot.gz",
-            "leaks/detached-dom-final.heapsnapshot.gz",
-            "versions/node26-leak-target.heapsnapshot.gz",
-            "versions/node8-leak-target.heapsnapshot.gz",
-        ] {
-            let snap = HeapSnapshot::from_path(root.join(file)).unwrap();
+        for (file, snap) in crate::real_heaps() {
             let g = HeapGraph::new(&snap);
             for opts in
                 [AnalysisOptions::default(), AnalysisOptions::default().shallow_transfer(false)]

@@ -124,3 +124,21 @@ pub use weakmap::is_ephemeron_name;
 
 /// The petgraph version [`HeapGraph`] implements the visit traits of.
 pub use petgraph;
+
+/// Real heaps for the crate's tests, each with its name: a Node app (module scopes, user
+/// roots, unreachable objects), a Chromium page (script scopes, native context, page
+/// objects), Chromium detached DOM (renamed nodes), the newest (Node 26: variable cells) and the
+/// oldest (Node 8) layouts.
+#[cfg(test)]
+pub(crate) fn real_heaps() -> impl Iterator<Item = (&'static str, heapsnap_format::HeapSnapshot)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots");
+    [
+        "app/app-target.heapsnapshot.gz",
+        "chrome-widgets.heapsnapshot.gz",
+        "leaks/detached-dom-final.heapsnapshot.gz",
+        "versions/node26-leak-target.heapsnapshot.gz",
+        "versions/node8-leak-target.heapsnapshot.gz",
+    ]
+    .into_iter()
+    .map(move |f| (f, heapsnap_format::HeapSnapshot::from_path(root.join(f)).unwrap()))
+}

@@ -254,7 +254,7 @@ impl Signatures {
 
 #[cfg(test)]
 mod tests {
-    use heapsnap_format::{HeapSnapshot, NoProgress, NodeIdx};
+    use heapsnap_format::{NoProgress, NodeIdx};
 
     use super::Signatures;
     use crate::{Analysis, AnalysisOptions, HeapGraph, PathFinder, PathMode};
@@ -265,15 +265,7 @@ mod tests {
     /// cells (Node 26), the oldest layout (Node 8).
     #[test]
     fn same_as_the_graph_on_real_heaps() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots");
-        for file in [
-            "app/app-target.heapsnapshot.gz",
-            "chrome-widgets.heapsnapshot.gz",
-            "leaks/detached-dom-final.heapsnapshot.gz",
-            "versions/node26-leak-target.heapsnapshot.gz",
-            "versions/node8-leak-target.heapsnapshot.gz",
-        ] {
-            let snap = HeapSnapshot::from_path(root.join(file)).unwrap();
+        for (file, snap) in crate::real_heaps() {
             let g = HeapGraph::new(&snap);
             let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
             for mode in [PathMode::User, PathMode::Shortest] {
