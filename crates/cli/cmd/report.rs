@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use heapsnap_diff::{BaseIndex, BaseOptions, DiffReport, compare_with_tree};
+use heapsnap_diff::{BaseIndex, BaseOptions, DiffReport, compare_with_retained};
 use heapsnap_format::{HeapSnapshot, OutputFile, OutputPolicy};
 use heapsnap_graph::{DominatorTree, PathFinder};
 use heapsnap_leaks::{Census, LeakReport, Prepared};
@@ -167,21 +167,24 @@ fn build<'s>(
     // still be read: the retaining paths (with the retainer index the leak detectors use) on
     // one side; the treemap and the Comparison's rows on the other.
     let t = std::time::Instant::now();
-    let (paths, (prepared, (treemap, tree, compared))) = rayon::join(
+    let (paths, (prepared, (treemap, (tree, per_class), compared))) = rayon::join(
         || PathFinder::new(&g, &a, args.path.mode()),
         || {
             rayon::join(
                 || Prepared::new(&g, &a),
                 || {
                     let tree = DominatorTree::new(&a);
+                    // Per class, for the Summary and the Comparison both.
+                    let per_class = summary::class_retained_with(&a, g.root(), &tree);
                     let treemap = Treemap::new(
                         &g,
                         &a,
                         &tree,
                         &TreemapOptions::default().with_max_cells(args.cells),
                     );
-                    let compared = base.as_ref().map(|b| compare_with_tree(b, &g, &a, &tree));
-                    (treemap, tree, compared)
+                    let compared =
+                        base.as_ref().map(|b| compare_with_retained(b, &g, &a, &tree, &per_class));
+                    (treemap, (tree, per_class), compared)
                 },
             )
         },
@@ -215,7 +218,7 @@ fn build<'s>(
                 SortBy::Retained,
                 Some(args.top.unwrap_or(DEFAULT_ROWS)),
                 true,
-                Some(&tree),
+                Some(&per_class),
             );
             let d = base.as_ref().zip(compared).zip(diff_args.as_ref()).map(|((b, rows), d)| {
                 DiffReport::from_rows(b, rows, &tree, &paths, &diff::options(d))

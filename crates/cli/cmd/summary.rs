@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use heapsnap_format::{HeapSnapshot, NodeIdx};
-use heapsnap_graph::{Analysis, ClassSummary, class_summaries};
+use heapsnap_graph::{
+    Analysis, ClassSummary, DominatorTree, class_retained, class_summaries_with_retained,
+};
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, SortBy, SummaryArgs};
@@ -64,12 +66,13 @@ pub(crate) fn rows(
     sort: SortBy,
     top: Option<usize>,
     json: bool,
-    tree: Option<&heapsnap_graph::DominatorTree>,
+    per_class: Option<&[u64]>,
 ) -> (Vec<ClassSummary>, usize) {
     let t = std::time::Instant::now();
-    let mut rows = match tree {
-        Some(tree) => heapsnap_graph::class_summaries_with_tree(a, root, tree),
-        None => class_summaries(a, root),
+    // The rows' members are not shown: not listed.
+    let mut rows = match per_class {
+        Some(pc) => class_summaries_with_retained(a, pc, false),
+        None => class_summaries_with_retained(a, &class_retained_of(a, root), false),
     };
     log::debug!("class aggregates took {:.2?}", t.elapsed());
     let class_count = rows.len();
@@ -83,6 +86,24 @@ pub(crate) fn rows(
     }
     rows.truncate(top.unwrap_or(if json { usize::MAX } else { 30 }));
     (rows, class_count)
+}
+
+/// The retained size of each of `a`'s internal classes ([`class_retained`] over its dominator
+/// tree), for [`rows`] and the Comparison.
+pub(crate) fn class_retained_of(a: &Analysis, root: NodeIdx) -> Vec<u64> {
+    let t = std::time::Instant::now();
+    let tree = DominatorTree::new(a);
+    log::debug!("summary: dominator tree took {:.2?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let r = class_retained_with(a, root, &tree);
+    log::debug!("summary: class retained sizes took {:.2?}", t.elapsed());
+    r
+}
+
+/// [`class_retained_of`] with the dominator tree already built.
+pub(crate) fn class_retained_with(a: &Analysis, root: NodeIdx, tree: &DominatorTree) -> Vec<u64> {
+    let c = &a.classes;
+    class_retained(tree, root, &c.of_node, &a.shallow, &a.retained, c.classes.len())
 }
 
 /// The `heapsnap.summary/1` document (`heapsnap report` shows it too).

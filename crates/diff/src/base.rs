@@ -18,7 +18,7 @@
 use heapsnap_format::{HeapSnapshot, NoProgress, NodeIdx};
 use heapsnap_graph::{
     Analysis, AnalysisOptions, Class, ClassColumns, HeapGraph, PathFinder, PathMode, PlainShapes,
-    Signatures, node_locations,
+    Signatures,
 };
 
 /// What [`BaseIndex::with_options`] keeps of the older snapshot beyond DevTools' Comparison
@@ -152,9 +152,9 @@ impl BaseIndex {
         // distances); the search-free columns otherwise.
         let (cols, rest) = if opts.retained || opts.holders {
             let mut a = Analysis::new(&g, &aopts, &mut NoProgress);
-            let (signatures, (shapes, locations)) = rayon::join(
+            let (signatures, shapes) = rayon::join(
                 || opts.holders.then(|| Signatures::new(&PathFinder::new(&g, &a, mode))),
-                || (PlainShapes::new(&g), node_locations(&g)),
+                || PlainShapes::new(&g),
             );
             let retained = if opts.retained {
                 // A copy of the dominators (4 bytes per node, while the analysis's own columns
@@ -165,17 +165,17 @@ impl BaseIndex {
                 (Vec::new(), Vec::new(), None)
             };
             let cols = Columns { shallow: a.shallow, classes: a.classes, total_size: a.total_size };
-            (cols, (signatures, shapes, locations, retained))
+            (cols, (signatures, shapes, retained))
         } else {
-            let (c, (shapes, locations)) = rayon::join(
-                || ClassColumns::new(&g, &aopts),
-                || (PlainShapes::new(&g), node_locations(&g)),
-            );
+            // The class naming groups the plain objects by property list: their shapes too.
+            let c = ClassColumns::new(&g, &aopts);
             let cols = Columns { shallow: c.shallow, classes: c.classes, total_size: c.total_size };
-            (cols, (None, shapes, locations, (Vec::new(), Vec::new(), None)))
+            (cols, (None, c.shapes, (Vec::new(), Vec::new(), None)))
         };
-        let (signatures, shapes, locations, (retained, dominator, unreachable)) = rest;
-        let plain_locations = locations
+        let (signatures, shapes, (retained, dominator, unreachable)) = rest;
+        // The graph's locations (read once: the class keys used them).
+        let plain_locations = g
+            .locations()
             .iter()
             .filter(|(n, _)| shapes.of_node[n.index()] != u32::MAX)
             .map(|(n, l)| (n.0, l))

@@ -186,9 +186,58 @@ pub fn compare_with_tree(
     if let Err(e) = after.check(g) {
         panic!("heapsnap_diff::compare_with_tree: {e}");
     }
+    compare_sides(base, g, after, after_tree, None)
+}
+
+/// [`compare_with_tree`] with the newer snapshot's retained size per internal class already
+/// computed ([`class_retained`] of `after`'s classes over `after_tree`, as the Summary does:
+/// [`class_summaries_with_retained`](heapsnap_graph::class_summaries_with_retained)), so that
+/// a caller showing both views walks the dominator tree once.
+///
+/// ```
+/// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+/// #   "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+/// #   "edge_types":[["element","property","shortcut"]]},"node_count":2,"edge_count":1},
+/// #   "nodes":[0,0,1,0,1, 1,1,3,8,0],"edges":[2,0,5],"strings":["","global"]}"#;
+/// use heapsnap_graph::{Analysis, AnalysisOptions, DominatorTree, HeapGraph, class_retained};
+/// let snap = heapsnap_format::HeapSnapshot::from_slice(json)?;
+/// let base = heapsnap_diff::BaseIndex::new(&snap);
+/// let g = HeapGraph::new(&snap);
+/// let a = Analysis::new(&g, &AnalysisOptions::default(), &mut heapsnap_format::NoProgress);
+/// let tree = DominatorTree::new(&a);
+/// let per_class =
+///     class_retained(&tree, g.root(), &a.classes.of_node, &a.shallow, &a.retained, a.classes.classes.len());
+/// let rows = heapsnap_diff::compare_with_retained(&base, &g, &a, &tree, &per_class);
+/// assert_eq!(rows, heapsnap_diff::compare(&base, &g, &a));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Panics
+/// If `after` is not the analysis of `g`'s snapshot ([`Analysis::check`]), or `per_class` has
+/// fewer entries than `after` has classes.
+pub fn compare_with_retained(
+    base: &BaseIndex,
+    g: &HeapGraph<'_>,
+    after: &Analysis,
+    after_tree: &DominatorTree,
+    per_class: &[u64],
+) -> Vec<ClassDiff> {
+    if let Err(e) = after.check(g) {
+        panic!("heapsnap_diff::compare_with_retained: {e}");
+    }
+    compare_sides(base, g, after, after_tree, Some(per_class))
+}
+
+fn compare_sides(
+    base: &BaseIndex,
+    g: &HeapGraph<'_>,
+    after: &Analysis,
+    after_tree: &DominatorTree,
+    per_class: Option<&[u64]>,
+) -> Vec<ClassDiff> {
     let t = std::time::Instant::now();
     let (after_side, base_side) =
-        rayon::join(|| after_side(g, after, after_tree), || base_side(base, after));
+        rayon::join(|| after_side(g, after, after_tree, per_class), || base_side(base, after));
     log::debug!("compare: both sides' classes took {:.2?}", t.elapsed());
     let t = std::time::Instant::now();
     let after_ids = g.snapshot().node_ids();
@@ -240,16 +289,39 @@ struct Side {
     retained: Option<Vec<u64>>,
 }
 
-/// The newer snapshot: its own classes.
-fn after_side(g: &HeapGraph<'_>, after: &Analysis, tree: &DominatorTree) -> Side {
+/// The newer snapshot: its own classes. `per_class`: the retained size of each internal
+/// class, if known.
+fn after_side(
+    g: &HeapGraph<'_>,
+    after: &Analysis,
+    tree: &DominatorTree,
+    per_class: Option<&[u64]>,
+) -> Side {
     let mut idents = Idents::default();
     let ident_of_class: Vec<u32> =
         after.classes.classes.iter().map(|c| idents.get(c.key.clone(), c.added, &c.name)).collect();
     let ident: Vec<u32> =
         after.classes.of_node.iter().map(|&c| ident_of_class[c as usize]).collect();
     let t = std::time::Instant::now();
-    let retained =
-        class_retained(tree, g.root(), &ident, &after.shallow, &after.retained, idents.list.len());
+    let retained = match per_class {
+        // Each identity is one internal class (the usual case): the same partition of the
+        // nodes, so the same sizes.
+        Some(pc) if idents.list.len() == ident_of_class.len() => {
+            let mut r = vec![0u64; idents.list.len()];
+            for (c, &i) in ident_of_class.iter().enumerate() {
+                r[i as usize] = pc[c];
+            }
+            r
+        }
+        _ => class_retained(
+            tree,
+            g.root(),
+            &ident,
+            &after.shallow,
+            &after.retained,
+            idents.list.len(),
+        ),
+    };
     log::debug!("compare: the newer snapshot's class retained sizes took {:.2?}", t.elapsed());
     Side { ident, idents, retained: Some(retained) }
 }
@@ -564,7 +636,18 @@ mod tests {
                 let g = HeapGraph::new(&snap);
                 let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
                 let tree = DominatorTree::new(&a);
-                let (sa, sb) = (after_side(&g, &a, &tree), base_side(&base, &a));
+                let (sa, sb) = (after_side(&g, &a, &tree, None), base_side(&base, &a));
+                // The classes' own retained sizes (the Summary's) are the identities'.
+                let per_class = heapsnap_graph::class_retained(
+                    &tree,
+                    g.root(),
+                    &a.classes.of_node,
+                    &a.shallow,
+                    &a.retained,
+                    a.classes.classes.len(),
+                );
+                let given = after_side(&g, &a, &tree, Some(&per_class));
+                assert!(given.retained == sa.retained && given.ident == sa.ident, "{after}");
                 let ids = snap.node_ids();
                 let fast = rows_by_id(&base, ids, &a.shallow, &sa, &sb).unwrap();
                 let merged = rows_by_merge(&base, ids, &a.shallow, &sa, &sb);
@@ -595,7 +678,7 @@ mod tests {
         let g = HeapGraph::new(&after);
         let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
         let tree = DominatorTree::new(&a);
-        let (sa, sb) = (after_side(&g, &a, &tree), base_side(&base, &a));
+        let (sa, sb) = (after_side(&g, &a, &tree, None), base_side(&base, &a));
         assert!(rows_by_id(&base, after.node_ids(), &a.shallow, &sa, &sb).is_none());
         let rows = crate::compare(&base, &g, &a);
         let leak = rows.iter().find(|r| r.name == "Leak").unwrap();

@@ -45,7 +45,7 @@ mod options;
 mod report;
 
 pub use base::{BaseIndex, BaseOptions};
-pub use compare::{ClassDiff, compare, compare_with_tree};
+pub use compare::{ClassDiff, compare, compare_with_retained, compare_with_tree};
 pub use emit::new_objects_snapshot;
 pub use gate::{ClassRule, Gate, GateFailure, Limit};
 pub use report::{Breakdown, ClassReport, DiffOptions, DiffReport, HolderGroup, NameDiff, Noise};

@@ -5,7 +5,7 @@
 
 use heapsnap_format::{EdgeIdx, EdgeKind, HeapSnapshot, NodeIdx, NodeKind, Progress};
 
-use crate::classes::{self, Classes};
+use crate::classes::{self, Classes, PlainShapes};
 use crate::graph::HeapGraph;
 use crate::weakmap;
 
@@ -158,7 +158,7 @@ impl Analysis {
             let distance = distances(g, &user_roots, &ephemerons);
             log::debug!("analysis: distances took {:.2?}", t.elapsed());
             let t = std::time::Instant::now();
-            let classes = classes::compute(g, &renamed_detached, opts.interfaces.as_deref());
+            let (classes, _) = classes::compute(g, &renamed_detached, opts.interfaces.as_deref());
             log::debug!("analysis: class names took {:.2?}", t.elapsed());
             (shallow, distance, classes, other_flags)
         };
@@ -248,6 +248,9 @@ pub struct ClassColumns {
     /// dominator tree hangs the nodes it cannot reach off the root, so the root retains all of
     /// them) plus `extra_native_bytes`.
     pub total_size: u64,
+    /// The property sets of the plain objects (made while naming classes: what a later
+    /// snapshot's interface definitions are applied to).
+    pub shapes: PlainShapes,
 }
 
 impl ClassColumns {
@@ -256,13 +259,14 @@ impl ClassColumns {
         let root = g.root();
         let (_, renamed_detached) = propagate_dom_state(g);
         let has_user_roots = g.edges(root).any(|(_, t)| is_user_root_for_distances(g, t));
-        let (shallow, classes) = rayon::join(
+        let (shallow, (classes, plain)) = rayon::join(
             || shallow_sizes(g, opts, has_user_roots),
             || classes::compute(g, &renamed_detached, opts.interfaces.as_deref()),
         );
         let total_size = shallow.iter().map(|&s| u64::from(s)).sum::<u64>()
             + g.snap.extra_native_bytes().unwrap_or(0);
-        ClassColumns { shallow, classes, renamed_detached, total_size }
+        let shapes = PlainShapes::from_lists(g, plain);
+        ClassColumns { shallow, classes, renamed_detached, total_size, shapes }
     }
 }
 

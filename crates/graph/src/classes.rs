@@ -122,11 +122,13 @@ impl Interner {
     }
 }
 
+/// The class of every node, and the plain objects grouped by property lists (the interface
+/// definitions are inferred and applied per list).
 pub(crate) fn compute(
     g: &HeapGraph<'_>,
     renamed_detached: &[bool],
     defs: Option<&[InterfaceDef]>,
-) -> Classes {
+) -> (Classes, PlainLists) {
     let snap = g.snap;
     let n = g.node_count();
     let strings = snap.strings();
@@ -212,19 +214,19 @@ pub(crate) fn compute(
     // inferInterfaceDefinitions + applyInterfaceDefinitions.
     log::debug!("classes: names {:.2?}", t0.elapsed());
     let t0 = std::time::Instant::now();
+    let lists = PlainLists::new(g);
     let interfaces = match defs {
         Some(d) => d.to_vec(),
-        None => infer_interfaces(g),
+        None => infer_interfaces(g, &lists),
     };
     log::debug!("classes: infer {:.2?}", t0.elapsed());
     let t0 = std::time::Instant::now();
-    apply_interfaces(g, &interfaces, &mut vs, &mut class_idx);
+    apply_interfaces(g, &lists, &interfaces, &mut vs, &mut class_idx);
     log::debug!("classes: apply {:.2?}", t0.elapsed());
     let t0 = std::time::Instant::now();
 
     // Class keys: location-keyed for `object` nodes with a location.
-    let nf_loc = node_locations(g);
-    let loc_rows: Vec<(NodeIdx, (u32, u32, u32))> = nf_loc.iter().collect();
+    let loc_rows = &g.locations().rows;
     let mut loc_at = 0usize;
     let mut table: HashMap<ClassKeyInternal, u32> = HashMap::new();
     // Name keys, the common case, by direct index instead of hashing.
@@ -236,10 +238,10 @@ pub(crate) fn compute(
     let mut canon_of: HashMap<u32, u32> = HashMap::new();
     for i in 0..n {
         let ci = class_idx[i];
-        while loc_at < loc_rows.len() && loc_rows[loc_at].0.index() < i {
+        while loc_at < loc_rows.len() && (loc_rows[loc_at].0 as usize) < i {
             loc_at += 1;
         }
-        let here = loc_rows.get(loc_at).filter(|r| r.0.index() == i).map(|r| r.1);
+        let here = loc_rows.get(loc_at).filter(|r| r.0 as usize == i).map(|r| r.1);
         let located = if g.kind_at(i) == NodeKind::Object { here } else { None };
         if located.is_none() && by_name[ci as usize] != u32::MAX {
             of_node[i] = by_name[ci as usize];
@@ -290,7 +292,7 @@ pub(crate) fn compute(
         of_node[i] = id;
     }
     log::debug!("classes: keys {:.2?}", t0.elapsed());
-    Classes { classes, of_node, interfaces }
+    (Classes { classes, of_node, interfaces }, lists)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -339,8 +341,11 @@ pub fn node_locations(g: &HeapGraph<'_>) -> NodeLocations {
     for row in loc.chunks_exact(lf) {
         rows.push((row[oi], (row[si], row[li], row[ci])));
     }
-    // Stable: for a node listed twice the later entry ends up last; keep only that one.
-    rows.sort_by_key(|r| r.0);
+    // Stable: for a node listed twice the later entry ends up last; keep only that one. (V8
+    // writes them in node order: then there is nothing to sort.)
+    if !rows.is_sorted_by_key(|r| r.0) {
+        rows.sort_by_key(|r| r.0);
+    }
     let mut dedup: Vec<(u32, (u32, u32, u32))> = Vec::with_capacity(rows.len());
     for r in rows {
         match dedup.last_mut() {
@@ -366,24 +371,88 @@ fn is_plain_object(g: &HeapGraph<'_>, i: usize) -> bool {
     g.is_plain_object(i)
 }
 
-fn infer_interfaces(g: &HeapGraph<'_>) -> Vec<InterfaceDef> {
-    let snap = g.snap;
+/// The plain objects (`object` nodes named `Object`) grouped by the names of their `property`
+/// edges in edge order. DevTools infers and applies interface definitions object by object
+/// from exactly these names, so both can be done once per distinct list: a heap of millions
+/// of plain objects has a few thousand lists.
+#[derive(Debug)]
+pub(crate) struct PlainLists {
+    /// Per node: index into `lists`, or `u32::MAX` for nodes that are not plain objects.
+    pub(crate) of_node: Vec<u32>,
+    /// String indices of the property edges' names, in edge order (`__proto__` included),
+    /// in order of first appearance by node.
+    pub(crate) lists: Vec<Box<[u32]>>,
+    /// Number of plain objects with each list.
+    pub(crate) counts: Vec<u32>,
+}
+
+impl PlainLists {
+    pub(crate) fn new(g: &HeapGraph<'_>) -> PlainLists {
+        let snap = g.snap;
+        let names = snap.edge_names_or_indices();
+        let mut of_node = vec![u32::MAX; g.node_count()];
+        let mut lists: Vec<Box<[u32]>> = Vec::new();
+        let mut counts: Vec<u32> = Vec::new();
+        let mut index: HashMap<Box<[u32]>, u32, crate::hash::FxBuild> = HashMap::default();
+        let mut buf: Vec<u32> = Vec::new();
+        for (i, slot) in of_node.iter_mut().enumerate() {
+            if !is_plain_object(g, i) {
+                continue;
+            }
+            buf.clear();
+            for e in snap.edge_range(NodeIdx(i as u32)) {
+                if g.edge_kind(heapsnap_format::EdgeIdx(e)) == EdgeKind::Property {
+                    buf.push(names[e as usize]);
+                }
+            }
+            let id = match index.get(buf.as_slice()) {
+                Some(&id) => id,
+                None => {
+                    let id = lists.len() as u32;
+                    lists.push(buf.clone().into_boxed_slice());
+                    counts.push(0);
+                    index.insert(buf.clone().into_boxed_slice(), id);
+                    id
+                }
+            };
+            counts[id as usize] += 1;
+            *slot = id;
+        }
+        PlainLists { of_node, lists, counts }
+    }
+
+    /// The names of list `k`'s properties, in edge order.
+    fn names<'a>(
+        &self,
+        g: &HeapGraph<'a>,
+        k: usize,
+    ) -> impl Iterator<Item = &'a str> + use<'a, '_> {
+        let strings = g.snap.strings();
+        self.lists[k].iter().map(move |&s| strings.get(StringIdx(s)).unwrap_or(""))
+    }
+
+    /// The names of list `k`'s properties, sorted in JavaScript order (what
+    /// [`InterfaceMatcher::best`] takes).
+    fn sorted<'a>(&self, g: &HeapGraph<'a>, k: usize) -> Vec<&'a str> {
+        let mut props: Vec<&str> = self.names(g, k).collect();
+        sort_js(&mut props);
+        props
+    }
+}
+
+/// `inferInterfaceDefinitions`, one candidate name per property list, counted once per
+/// object that has the list.
+fn infer_interfaces(g: &HeapGraph<'_>, plain: &PlainLists) -> Vec<InterfaceDef> {
     let mut order: Vec<InterfaceDef> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut total = 0usize;
-    for i in 0..g.node_count() {
-        if !is_plain_object(g, i) {
-            continue;
-        }
-        total += 1;
+    let total: usize = plain.counts.iter().map(|&c| c as usize).sum();
+    // Lists are numbered by their first object, so the first list with a candidate name holds
+    // the first object with it: names come in DevTools' order (first appearance by node).
+    for (k, &count) in plain.counts.iter().enumerate() {
         let mut name = String::from("{");
         let mut name_len = 1usize;
         let mut props = Vec::new();
-        for edge in snap.node(NodeIdx(i as u32)).edges() {
-            if edge.kind() != EdgeKind::Property {
-                continue;
-            }
-            let en = edge.name_str().unwrap_or("");
+        for en in plain.names(g, k) {
             if en == "__proto__" {
                 continue;
             }
@@ -405,10 +474,10 @@ fn infer_interfaces(g: &HeapGraph<'_>) -> Vec<InterfaceDef> {
         }
         name.push('}');
         match index.get(&name) {
-            Some(&k) => order[k].count += 1,
+            Some(&k) => order[k].count += count as usize,
             None => {
                 index.insert(name.clone(), order.len());
-                order.push(InterfaceDef { name, properties: props, count: 1 });
+                order.push(InterfaceDef { name, properties: props, count: count as usize });
             }
         }
     }
@@ -514,21 +583,9 @@ pub fn sort_js<S: AsRef<str>>(v: &mut [S]) {
     v.sort_by(|a, b| js_cmp(a.as_ref(), b.as_ref()));
 }
 
-/// The property names (all `property` edges, sorted in JS order) of a plain object.
-pub(crate) fn plain_object_properties<'a>(g: &HeapGraph<'a>, i: usize) -> Vec<&'a str> {
-    let mut props: Vec<&str> = g
-        .snap
-        .node(NodeIdx(i as u32))
-        .edges()
-        .filter(|e| e.kind() == EdgeKind::Property)
-        .map(|e| e.name_str().unwrap_or(""))
-        .collect();
-    sort_js(&mut props);
-    props
-}
-
 fn apply_interfaces(
     g: &HeapGraph<'_>,
+    plain: &PlainLists,
     defs: &[InterfaceDef],
     vs: &mut VirtualStrings<'_>,
     class_idx: &mut [u32],
@@ -537,13 +594,20 @@ fn apply_interfaces(
         return;
     }
     let matcher = InterfaceMatcher::new(defs);
+    let best: Vec<Option<usize>> =
+        (0..plain.lists.len()).map(|k| matcher.best(&plain.sorted(g, k))).collect();
+    // Each definition's name is interned when its first object is met, as DevTools does.
     let mut interface_names = Interner::default();
-    for i in 0..g.node_count() {
-        if !is_plain_object(g, i) {
+    let mut class_of_def: Vec<u32> = vec![u32::MAX; defs.len()];
+    for (i, &k) in plain.of_node.iter().enumerate() {
+        if k == u32::MAX {
             continue;
         }
-        if let Some(di) = matcher.best(&plain_object_properties(g, i)) {
-            class_idx[i] = interface_names.get(vs, &defs[di].name);
+        if let Some(di) = best[k as usize] {
+            if class_of_def[di] == u32::MAX {
+                class_of_def[di] = interface_names.get(vs, &defs[di].name);
+            }
+            class_idx[i] = class_of_def[di];
         }
     }
 }
@@ -561,22 +625,16 @@ pub struct PlainShapes {
 impl PlainShapes {
     /// Collects the property sets of all plain objects (`object` nodes named `Object`).
     pub fn new(g: &HeapGraph<'_>) -> PlainShapes {
-        let mut of_node = vec![u32::MAX; g.node_count()];
-        let mut shapes = Vec::new();
-        let mut index: HashMap<Vec<&str>, u32> = HashMap::new();
-        for i in 0..g.node_count() {
-            if !is_plain_object(g, i) {
-                continue;
-            }
-            let props = plain_object_properties(g, i);
-            let next = index.len() as u32;
-            let id = *index.entry(props).or_insert_with_key(|k| {
-                shapes.push(k.iter().map(|s| s.to_string()).collect());
-                next
-            });
-            of_node[i] = id;
-        }
-        PlainShapes { of_node, shapes }
+        PlainShapes::from_lists(g, PlainLists::new(g))
+    }
+
+    /// The property sets of the lists (two lists with the same names in another order give
+    /// two equal shapes).
+    pub(crate) fn from_lists(g: &HeapGraph<'_>, plain: PlainLists) -> PlainShapes {
+        let shapes = (0..plain.lists.len())
+            .map(|k| plain.sorted(g, k).into_iter().map(str::to_string).collect())
+            .collect();
+        PlainShapes { of_node: plain.of_node, shapes }
     }
 }
 

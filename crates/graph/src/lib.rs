@@ -84,6 +84,7 @@ mod classes;
 mod dominators;
 mod essential;
 mod graph;
+pub mod hash;
 mod heap;
 mod ids;
 mod options;
@@ -114,7 +115,8 @@ pub use path::{
 };
 pub use structure::{MAX_OWN_PROPERTIES, StructuralKeys};
 pub use summary::{
-    ClassSummary, DominatorTree, class_retained, class_summaries, class_summaries_with_tree,
+    ClassSummary, DominatorTree, class_retained, class_summaries, class_summaries_with_retained,
+    class_summaries_with_tree,
 };
 pub use visit::{
     EdgeReferences, Edges, HeapEdgeRef, Neighbors, NodeIdentifiers, NodeReferences, NodeSet,

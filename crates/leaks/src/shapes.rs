@@ -58,33 +58,7 @@ const WANTED: &[&str] = &[
     "Object",
 ];
 
-/// A fast hasher for small integer keys (the multiply-rotate of rustc's FxHasher).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    #[inline]
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-}
-
-/// [`Fx`] as a `BuildHasher`.
-pub(crate) type FxBuild = std::hash::BuildHasherDefault<Fx>;
+pub(crate) use heapsnap_graph::hash::FxBuild;
 
 /// Indices of [`WANTED`] strings in one snapshot's string table.
 #[derive(Debug)]
