@@ -64,7 +64,10 @@ fn comparison_without_retained_sizes_or_paths() {
     let (full, light) = (full["classes"].as_array().unwrap(), light["classes"].as_array().unwrap());
     assert_eq!(full.len(), light.len());
     for (f, l) in full.iter().zip(light) {
-        assert!(l.get("retained_before").is_none() && l.get("retained_delta").is_none(), "{l}");
+        for k in ["retained_before", "retained_delta", "new_retained"] {
+            assert!(l.get(k).is_none(), "{k}: {l}");
+        }
+        assert!(f["new_retained"].is_u64(), "{f}");
         assert_eq!(l["holders"], serde_json::json!([]), "{l}");
         for k in [
             "name",
@@ -74,7 +77,6 @@ fn comparison_without_retained_sizes_or_paths() {
             "alloc_size",
             "freed_size",
             "retained_after",
-            "new_retained",
         ] {
             assert_eq!(f[k], l[k], "{k}: {f} vs {l}");
         }

@@ -397,9 +397,10 @@ pub(crate) struct DiffArgs {
     /// Which paths: through the program's own objects (`user`), or DevTools' shortest.
     #[arg(long, value_enum, default_value_t = PathChoice::User)]
     pub(crate) path: PathChoice,
-    /// Leave out the classes' retained-size change (DevTools' Comparison has none): the older
-    /// snapshot then needs no dominator tree. With --paths 0 it is reduced to DevTools'
-    /// Comparison alone, without any graph search.
+    /// Leave out the retained sizes of the growth, the classes' retained-size change and what
+    /// the new objects retain (DevTools' Comparison has neither): the older snapshot then
+    /// needs no dominator tree. With --paths 0 it is reduced to DevTools' Comparison alone,
+    /// without any graph search.
     #[arg(long)]
     pub(crate) no_retained: bool,
     /// Exit 1 when the total heap grew by more than SIZE (e.g. 10MB, 512KiB, 1000000).

@@ -53,7 +53,8 @@ struct ClassJson<'a> {
     retained_after: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     retained_delta: Option<i64>,
-    new_retained: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_retained: Option<u64>,
     noise: Option<&'static str>,
     holders: &'a [HolderGroup],
     holders_sampled: u64,
@@ -355,14 +356,23 @@ fn write_text(
     }
     for c in growing {
         let r = &c.row;
-        writeln!(
-            out,
-            "  {:+} {} ({}, new objects retain {})",
-            r.count_delta(),
-            r.name,
-            human_delta(r.size_delta()),
-            human_bytes(c.new_retained)
-        )?;
+        match c.new_retained {
+            Some(kept) => writeln!(
+                out,
+                "  {:+} {} ({}, new objects retain {})",
+                r.count_delta(),
+                r.name,
+                human_delta(r.size_delta()),
+                human_bytes(kept)
+            )?,
+            None => writeln!(
+                out,
+                "  {:+} {} ({})",
+                r.count_delta(),
+                r.name,
+                human_delta(r.size_delta())
+            )?,
+        }
         for b in c.breakdown.iter().take(5) {
             writeln!(
                 out,

@@ -125,8 +125,10 @@ pub struct ClassReport {
     /// Whether (and why) the row is noise.
     pub noise: Noise,
     /// Retained size of the new objects, without double counting (new objects dominated by
-    /// another new object of the class are not added again).
-    pub new_retained: u64,
+    /// another new object of the class are not added again). `None` when the base was indexed
+    /// without retained sizes ([`BaseOptions::retained`](crate::BaseOptions::retained)): the
+    /// report is then DevTools' Comparison, which has no retained sizes of the growth.
+    pub new_retained: Option<u64>,
     /// Who holds the new objects, largest group first.
     pub holders: Vec<HolderGroup>,
     /// How many new objects the holder groups were counted from (all of them: see
@@ -290,7 +292,7 @@ impl DiffReport {
         let (new_retained, ((owned, locations), ids)) = rayon::join(
             move || {
                 let t = std::time::Instant::now();
-                let r = new_retained(g, after, rows_ref, tree.get());
+                let r = base.has_retained().then(|| new_retained(g, after, rows_ref, tree.get()));
                 log::debug!("diff: what the new objects retain took {:.2?}", t.elapsed());
                 // An owned tree is dropped as soon as it has served.
                 drop(tree);
@@ -321,8 +323,9 @@ impl DiffReport {
         };
         let mut classes: Vec<ClassReport> = rows
             .into_iter()
-            .zip(new_retained)
-            .map(|(row, new_retained)| {
+            .enumerate()
+            .map(|(k, row)| {
+                let new_retained = new_retained.as_ref().map(|r| r[k]);
                 let noise = noise(g, paths, &row);
                 let breakdown = breakdown(g, locations, &row);
                 ClassReport {
