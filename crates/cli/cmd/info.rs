@@ -33,7 +33,13 @@ pub(crate) fn report(snap: &HeapSnapshot, file: &str) -> serde_json::Value {
     let root = snap.root();
     let root_shortcuts = snap.node(root).edges().filter(|e| e.kind() == EdgeKind::Shortcut).count();
     let detached = snap.node_detachedness().iter().filter(|&&d| d == 2).count();
-    let numeric = snap.nodes().any(|n| n.name() == "smi number");
+    // Numbers are named `smi number` (snapshots taken with numeric values): look the name up
+    // once, then for a node with it.
+    let smi: Vec<u32> = (snap.strings().iter().enumerate())
+        .filter(|(_, s)| *s == "smi number")
+        .map(|(i, _)| i as u32)
+        .collect();
+    let numeric = !smi.is_empty() && snap.node_names().iter().any(|n| smi.contains(n));
     let tf = meta.field_list("trace_function_info_fields").map_or(6, |f| f.len().max(1));
     let lf = meta.field_list("location_fields").map_or(4, |f| f.len().max(1));
     let sf = meta.field_list("sample_fields").map_or(2, |f| f.len().max(1));

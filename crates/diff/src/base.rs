@@ -86,7 +86,7 @@ pub struct BaseIndex {
     pub(crate) own_class: Vec<u32>,
     pub(crate) classes: Vec<Class>,
     pub(crate) shapes: PlainShapes,
-    /// Locations of plain objects (they key classes by location too), sparse.
+    /// Locations of plain objects (they key classes by location too), sparse, by node.
     pub(crate) plain_locations: Vec<(u32, (u32, u32, u32))>,
     pub(crate) root: u32,
     /// Node type per node, as an index into `type_names`.

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use heapsnap_format::NodeIdx;
+use heapsnap_graph::hash::FxBuild;
 use heapsnap_graph::{Analysis, DominatorTree, HeapGraph, InterfaceMatcher, class_retained};
 
 use crate::base::BaseIndex;
@@ -136,23 +137,46 @@ fn base_identities(base: &BaseIndex, after: &Analysis) -> (Vec<u32>, Idents) {
     let matcher = InterfaceMatcher::new(defs);
     let shape_match: Vec<Option<usize>> =
         base.shapes.shapes.iter().map(|p| matcher.best(p)).collect();
-    let plain_loc: HashMap<u32, (u32, u32, u32)> = base.plain_locations.iter().copied().collect();
     let mut idents = Idents::default();
     let own: Vec<u32> =
         base.classes.iter().map(|c| idents.get(c.key.clone(), c.added, &c.name)).collect();
+    let name_of = |m: Option<usize>| match m {
+        Some(d) => (defs[d].name.as_str(), true),
+        None => ("Object", false),
+    };
+    // Identities of plain objects without a location, per shape; with one, per (definition,
+    // location): each key text made once, not once per object.
+    let mut by_shape = vec![u32::MAX; base.shapes.shapes.len()];
+    type Located = (Option<usize>, (u32, u32, u32));
+    let mut by_location: HashMap<Located, u32, FxBuild> = HashMap::default();
+    let mut loc_at = 0usize;
     let mut of_node = vec![0u32; base.ids.len()];
-    for i in 0..base.ids.len() {
+    for (i, slot) in of_node.iter_mut().enumerate() {
         let shape = base.shapes.of_node[i];
-        of_node[i] = if shape == u32::MAX {
+        *slot = if shape == u32::MAX {
             own[base.own_class[i] as usize]
         } else {
-            let (name, added) = match shape_match[shape as usize] {
-                Some(d) => (defs[d].name.as_str(), true),
-                None => ("Object", false),
-            };
-            match plain_loc.get(&(i as u32)) {
-                Some((s, l, c)) => idents.get(format!("{s},{l},{c},{name}"), false, name),
-                None => idents.get(format!(",{name}"), added, name),
+            let m = shape_match[shape as usize];
+            // `plain_locations` is sorted by node.
+            while loc_at < base.plain_locations.len()
+                && (base.plain_locations[loc_at].0 as usize) < i
+            {
+                loc_at += 1;
+            }
+            match base.plain_locations.get(loc_at).filter(|r| r.0 as usize == i) {
+                Some(&(_, loc)) => *by_location.entry((m, loc)).or_insert_with(|| {
+                    let (name, _) = name_of(m);
+                    let (s, l, c) = loc;
+                    idents.get(format!("{s},{l},{c},{name}"), false, name)
+                }),
+                None => {
+                    let k = &mut by_shape[shape as usize];
+                    if *k == u32::MAX {
+                        let (name, added) = name_of(m);
+                        *k = idents.get(format!(",{name}"), added, name);
+                    }
+                    *k
+                }
             }
         };
     }

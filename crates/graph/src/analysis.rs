@@ -502,6 +502,10 @@ fn shallow_transfer(g: &HeapGraph<'_>, shallow: &mut [u32]) {
     let n = g.node_count();
     let snap = g.snap;
     let mut owner = vec![0u32; n];
+    // The nodes that can be owned, as bits (a few MB, in cache): only edges to them can change
+    // an owner (every other node owns itself for good), so the others' `owner` entries, one
+    // cache miss each, are not read.
+    let mut ownable = vec![0u64; n.div_ceil(64)];
     let mut work: Vec<u32> = Vec::new();
     for i in 0..n {
         let k = g.kind_at(i);
@@ -510,6 +514,7 @@ fn shallow_transfer(g: &HeapGraph<'_>, shallow: &mut [u32]) {
                 && snap.node(NodeIdx(i as u32)).name() == "system / ExternalStringData");
         if owned {
             owner[i] = UNVISITED;
+            ownable[i / 64] |= 1 << (i % 64);
         } else {
             owner[i] = i as u32;
             work.push(i as u32);
@@ -518,10 +523,10 @@ fn shallow_transfer(g: &HeapGraph<'_>, shallow: &mut [u32]) {
     while let Some(x) = work.pop() {
         let o = owner[x as usize];
         for (e, t) in g.edges(NodeIdx(x)) {
-            if g.edge_kind(e) == EdgeKind::Weak {
+            let ti = t.index();
+            if ownable[ti / 64] & (1 << (ti % 64)) == 0 || g.edge_kind(e) == EdgeKind::Weak {
                 continue;
             }
-            let ti = t.index();
             let cur = owner[ti];
             if cur == UNVISITED {
                 owner[ti] = o;
