@@ -53,6 +53,27 @@ impl Analyzed {
         Ok(Analyzed { snap: load(path, global, quiet_bar)? })
     }
 
+    /// [`Analyzed::analyze`], also choosing the retaining paths (`mode`) while the dominators
+    /// are computed ([`heapsnap_graph::Analysis::with_side_work`]).
+    pub(crate) fn analyze_with_paths(
+        &self,
+        mode: heapsnap_graph::PathMode,
+    ) -> (heapsnap_graph::HeapGraph<'_>, heapsnap_graph::Analysis, heapsnap_graph::PathTree) {
+        let t = std::time::Instant::now();
+        let graph = heapsnap_graph::HeapGraph::new(&self.snap);
+        log::debug!("retainer index took {:.2?}", t.elapsed());
+        let (analysis, tree) = heapsnap_graph::Analysis::with_side_work(
+            &graph,
+            &heapsnap_graph::AnalysisOptions::default(),
+            &mut heapsnap_format::NoProgress,
+            |d| heapsnap_graph::PathTree::from_distances(&graph, d, mode),
+        );
+        if analysis.unreachable > 0 {
+            log::info!("{} nodes are unreachable from the root", analysis.unreachable);
+        }
+        (graph, analysis, tree)
+    }
+
     /// Builds the graph and runs the analysis (the graph borrows the snapshot).
     pub(crate) fn analyze(&self) -> (heapsnap_graph::HeapGraph<'_>, heapsnap_graph::Analysis) {
         let t = std::time::Instant::now();

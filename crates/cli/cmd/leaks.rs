@@ -198,7 +198,9 @@ pub(crate) fn analyze(
             Err(e) => return Err(join_earlier(priors).err().unwrap_or(e)),
         };
         let loaded = Analyzed { snap };
-        let (g, a) = loaded.analyze();
+        // The paths are chosen while the dominators are computed.
+        let (g, a, tree) = loaded.analyze_with_paths(opts.path_mode);
+        let paths = heapsnap_graph::PathFinder::with_tree(&g, &a, tree)?;
         let mut priors = join_earlier(priors)?;
         if !Census::ids_comparable(&priors, &loaded.snap) {
             // Separate inspector sessions or other processes: objects can only be matched by
@@ -210,7 +212,7 @@ pub(crate) fn analyze(
             priors = read_structures(earlier, read)?;
         }
         let t = std::time::Instant::now();
-        let report = LeakReport::new(&priors, &g, &a, opts);
+        let report = LeakReport::with_paths(&priors, &paths, opts);
         log::debug!("leak detection took {:.2?}", t.elapsed());
         Ok(report)
     })

@@ -111,7 +111,9 @@ pub(crate) fn run(args: &ReportArgs, global: &GlobalArgs) -> Result<ExitCode> {
         None => None,
     };
     let (report, reasons) = std::thread::scope(|s| build(s, args, global, watch))?;
+    let t = std::time::Instant::now();
     let bytes = write(&report, &args.output)?;
+    log::debug!("writing the page took {:.2?}", t.elapsed());
     if !global.quiet {
         let n = report.leaks["findings"].as_array().map_or(0, Vec::len);
         eprintln!(
@@ -146,7 +148,9 @@ fn build<'s>(
     let (reading, last) = read_series(s, &args.files, global, base_opts)?;
     let last_path = args.files.last().map(|p| p.as_path()).unwrap_or(Path::new("-"));
     let loaded = Analyzed { snap: last };
-    let (g, a) = loaded.analyze();
+    // The paths are chosen while the dominators are computed.
+    let (g, a, path_tree) = loaded.analyze_with_paths(args.path.mode());
+    let paths = PathFinder::with_tree(&g, &a, path_tree)?;
     // The base index (built first by the reading thread, usually there by now). Waited for
     // here, not in a rayon task: a pool thread blocked on it could not run the reading
     // thread's own work, and both would wait forever.
@@ -164,35 +168,23 @@ fn build<'s>(
     };
     let leak_args = leaks_args(args);
     // What needs only the last snapshot and the base, while the other earlier snapshots may
-    // still be read: the retaining paths (with the retainer index the leak detectors use) on
-    // one side; the treemap and the Comparison's rows on the other.
+    // still be read: what the leak detectors share on one side; the treemap and the
+    // Comparison's rows on the other.
     let t = std::time::Instant::now();
-    let (paths, (prepared, (treemap, (tree, per_class), compared))) = rayon::join(
-        || PathFinder::new(&g, &a, args.path.mode()),
+    let (prepared, (treemap, (tree, per_class), compared)) = rayon::join(
+        || Prepared::new(&g, &a),
         || {
-            rayon::join(
-                || Prepared::new(&g, &a),
-                || {
-                    let tree = DominatorTree::new(&a);
-                    // Per class, for the Summary and the Comparison both.
-                    let per_class = summary::class_retained_with(&a, g.root(), &tree);
-                    let treemap = Treemap::new(
-                        &g,
-                        &a,
-                        &tree,
-                        &TreemapOptions::default().with_max_cells(args.cells),
-                    );
-                    let compared =
-                        base.as_ref().map(|b| compare_with_retained(b, &g, &a, &tree, &per_class));
-                    (treemap, (tree, per_class), compared)
-                },
-            )
+            let tree = DominatorTree::new(&a);
+            // Per class, for the Summary and the Comparison both.
+            let per_class = summary::class_retained_with(&a, g.root(), &tree);
+            let treemap =
+                Treemap::new(&g, &a, &tree, &TreemapOptions::default().with_max_cells(args.cells));
+            let compared =
+                base.as_ref().map(|b| compare_with_retained(b, &g, &a, &tree, &per_class));
+            (treemap, (tree, per_class), compared)
         },
     );
-    log::debug!(
-        "paths, the last census, retainers, treemap and comparison took {:.2?}",
-        t.elapsed()
-    );
+    log::debug!("the last census, retainers, treemap and comparison took {:.2?}", t.elapsed());
     let mut priors = thread.map(leaks::join_earlier).transpose()?.unwrap_or_default();
     if !Census::ids_comparable(&priors, &loaded.snap) {
         // As `heapsnap leaks` does: objects are matched by structure, which plain censuses do
@@ -258,6 +250,8 @@ fn build<'s>(
     };
     log::debug!("report data took {:.2?}", t.elapsed());
     Ok((report, reasons))
+    // (The snapshots, graphs and analyses are freed here: about 0.2 s for two 1 GB snapshots,
+    // measured the same when left to the kernel at exit.)
 }
 
 /// Writes the page to `out` (`-`: stdout) through a temporary file renamed into place, removed

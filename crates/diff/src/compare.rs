@@ -282,8 +282,8 @@ fn rows_by_merge(
     base: &BaseIndex,
     after_ids: &[u32],
     after_shallow: &[u32],
-    after_side: &Side,
-    base_side: &Side,
+    after_side: &Side<'_>,
+    base_side: &Side<'_>,
 ) -> Vec<ClassDiff> {
     let (after_aggs, base_aggs) = rayon::join(
         || aggregates(after_ids, after_shallow, |i| after_side.ident[i], &after_side.idents.list),
@@ -304,9 +304,9 @@ fn rows_by_merge(
 }
 
 /// One snapshot's classes as the Comparison sees them.
-struct Side {
+struct Side<'a> {
     /// Identity of each node.
-    ident: Vec<u32>,
+    ident: std::borrow::Cow<'a, [u32]>,
     idents: Idents,
     /// Per identity, the class's retained size (without double counting); `None` for a base
     /// without retained sizes.
@@ -315,28 +315,27 @@ struct Side {
 
 /// The newer snapshot: its own classes. `per_class`: the retained size of each internal
 /// class, if known.
-fn after_side(
+fn after_side<'a>(
     g: &HeapGraph<'_>,
-    after: &Analysis,
+    after: &'a Analysis,
     tree: &DominatorTree,
     per_class: Option<&[u64]>,
-) -> Side {
+) -> Side<'a> {
     let mut idents = Idents::default();
     let ident_of_class: Vec<u32> =
         after.classes.classes.iter().map(|c| idents.get(c.key.clone(), c.added, &c.name)).collect();
-    let ident: Vec<u32> =
-        after.classes.of_node.iter().map(|&c| ident_of_class[c as usize]).collect();
+    // Identities are numbered in class order: when each class is an identity of its own (the
+    // usual case), a node's identity is its class.
+    let own = ident_of_class.iter().enumerate().all(|(c, &i)| i as usize == c);
+    let ident: std::borrow::Cow<'a, [u32]> = if own {
+        after.classes.of_node.as_slice().into()
+    } else {
+        after.classes.of_node.iter().map(|&c| ident_of_class[c as usize]).collect::<Vec<_>>().into()
+    };
     let t = std::time::Instant::now();
     let retained = match per_class {
-        // Each identity is one internal class (the usual case): the same partition of the
-        // nodes, so the same sizes.
-        Some(pc) if idents.list.len() == ident_of_class.len() => {
-            let mut r = vec![0u64; idents.list.len()];
-            for (c, &i) in ident_of_class.iter().enumerate() {
-                r[i as usize] = pc[c];
-            }
-            r
-        }
+        // The same partition of the nodes, so the same sizes.
+        Some(pc) if own => pc[..idents.list.len()].to_vec(),
         _ => class_retained(
             tree,
             g.root(),
@@ -351,7 +350,7 @@ fn after_side(
 }
 
 /// The older snapshot, with the newer snapshot's interface definitions applied.
-fn base_side(base: &BaseIndex, after: &Analysis) -> Side {
+fn base_side<'a>(base: &'a BaseIndex, after: &'a Analysis) -> Side<'a> {
     let t = std::time::Instant::now();
     let (ident, idents) = base_identities(base, after);
     log::debug!("compare: the base's classes took {:.2?}", t.elapsed());
@@ -365,7 +364,7 @@ fn base_side(base: &BaseIndex, after: &Analysis) -> Side {
             idents.list.len(),
         )
     });
-    Side { ident, idents, retained }
+    Side { ident: ident.into(), idents, retained }
 }
 
 /// Per identity, whether its members count: DevTools converts its aggregates to public keys
@@ -446,8 +445,8 @@ fn rows_by_id(
     base: &BaseIndex,
     after_ids: &[u32],
     after_shallow: &[u32],
-    a: &Side,
-    b: &Side,
+    a: &Side<'_>,
+    b: &Side<'_>,
 ) -> Option<Vec<ClassDiff>> {
     let mut keys: HashMap<&str, u32> = HashMap::new();
     let a_key = winning_keys(after_shallow, &a.ident, &a.idents.list, &mut keys);

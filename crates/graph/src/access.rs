@@ -13,7 +13,7 @@ use crate::graph::HeapGraph;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Mismatch {
-    /// (nodes, edges) of the snapshot the analysis was computed on.
+    /// (nodes, edges) of the snapshot the analysis (or path tree) was computed on.
     pub analysis: (usize, usize),
     /// (nodes, edges) of the graph it was used with.
     pub graph: (usize, usize),

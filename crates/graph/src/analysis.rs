@@ -111,6 +111,37 @@ impl Analysis {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(g: &HeapGraph<'_>, opts: &AnalysisOptions, progress: &mut dyn Progress) -> Analysis {
+        Analysis::with_side_work(g, opts, progress, |_| ()).0
+    }
+
+    /// [`Analysis::new`], also running `side` with DevTools' distances as soon as they are
+    /// known, while the dominators (the longest step, on one thread) are still being computed:
+    /// work that needs the distances but not the dominators, such as choosing the retaining
+    /// paths ([`PathTree::from_distances`](crate::PathTree::from_distances)), then costs no
+    /// wall time on two cores. Returns the analysis and what `side` returned.
+    ///
+    /// ```
+    /// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+    /// #   "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+    /// #   "edge_types":[["element","property","shortcut"]]},"node_count":3,"edge_count":2},
+    /// #   "nodes":[0,0,1,0,1, 1,1,3,8,1, 1,2,5,16,0],"edges":[2,0,5, 1,3,10],"strings":["","global","Foo","foo"]}"#;
+    /// use heapsnap_format::{HeapSnapshot, NoProgress};
+    /// use heapsnap_graph::{Analysis, AnalysisOptions, HeapGraph, PathFinder, PathMode, PathTree};
+    /// let snap = HeapSnapshot::from_slice(json)?;
+    /// let g = HeapGraph::new(&snap);
+    /// let (a, tree) = Analysis::with_side_work(&g, &AnalysisOptions::default(), &mut NoProgress, |d| {
+    ///     PathTree::from_distances(&g, d, PathMode::User)
+    /// });
+    /// let paths = PathFinder::with_tree(&g, &a, tree)?;
+    /// assert_eq!(paths.path_text(heapsnap_format::NodeIdx(2)).as_deref(), Some("global.foo"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_side_work<T: Send>(
+        g: &HeapGraph<'_>,
+        opts: &AnalysisOptions,
+        progress: &mut dyn Progress,
+        side: impl FnOnce(&[i32]) -> T + Send,
+    ) -> (Analysis, T) {
         let n = g.node_count();
         progress.set_total(7);
         let mut clock = std::time::Instant::now();
@@ -158,12 +189,17 @@ impl Analysis {
             let distance = distances(g, &user_roots, &ephemerons);
             log::debug!("analysis: distances took {:.2?}", t.elapsed());
             let t = std::time::Instant::now();
-            let (classes, _) = classes::compute(g, &renamed_detached, opts.interfaces.as_deref());
-            log::debug!("analysis: class names took {:.2?}", t.elapsed());
-            (shallow, distance, classes, other_flags)
+            let ((classes, _), side_out) = rayon::join(
+                || classes::compute(g, &renamed_detached, opts.interfaces.as_deref()),
+                || side(&distance),
+            );
+            log::debug!("analysis: class names and side work took {:.2?}", t.elapsed());
+            (shallow, distance, classes, other_flags, side_out)
         };
-        let ((dominator, dfs_order, unreachable, mut flags), (shallow, distance, classes, other)) =
-            rayon::join(dominator_chain, names_and_distances);
+        let (
+            (dominator, dfs_order, unreachable, mut flags),
+            (shallow, distance, classes, other, side_out),
+        ) = rayon::join(dominator_chain, names_and_distances);
         for (f, o) in flags.iter_mut().zip(other) {
             *f |= o;
         }
@@ -175,7 +211,7 @@ impl Analysis {
         progress.advance(5);
         lap("dominators, distances and class names");
         let total_size = retained[root.index()] + snap.extra_native_bytes().unwrap_or(0);
-        Analysis {
+        let a = Analysis {
             shallow,
             retained,
             dominator,
@@ -189,7 +225,8 @@ impl Analysis {
             total_size,
             dfs_order,
             edge_count: g.edge_count(),
-        }
+        };
+        (a, side_out)
     }
 
     /// The node's name as DevTools shows it (with the `Detached ` prefix where it applies).

@@ -111,6 +111,23 @@ impl<'a, 's> PathFinder<'a, 's> {
         Ok(PathFinder { g, a, tree: PathTree::new(g, a, mode) })
     }
 
+    /// A finder over a tree already built ([`PathTree::new`] or
+    /// [`PathTree::from_distances`] of `g` and `a`'s distances; see
+    /// [`Analysis::with_side_work`]).
+    ///
+    /// # Errors
+    /// [`Mismatch`](crate::Mismatch) when `a` is not the analysis of `g`'s snapshot, or the
+    /// tree is not of `g` (its node count differs).
+    pub fn with_tree(
+        g: &'a HeapGraph<'s>,
+        a: &'a Analysis,
+        tree: PathTree,
+    ) -> Result<Self, crate::Mismatch> {
+        a.check(g)?;
+        tree.check(g)?;
+        Ok(PathFinder { g, a, tree })
+    }
+
     /// The graph.
     pub fn graph(&self) -> &'a HeapGraph<'s> {
         self.g

@@ -43,6 +43,8 @@ pub struct PathTree {
     parent: Vec<u32>,
     pub(crate) scopes: Option<Scopes>,
     pub(crate) policy: Policy,
+    /// Edges of the searched graph (with `key.len()`, which graph it was).
+    edge_count: usize,
 }
 
 impl PathTree {
@@ -57,6 +59,24 @@ impl PathTree {
             panic!("PathTree::new: {e}");
         }
         PathTree::build(g, Some(&a.distance), mode)
+    }
+
+    /// [`PathTree::new`] with only the analysis's distances ([`Analysis::distance`] of `g`'s
+    /// snapshot), for a search that runs while the dominators are still being computed
+    /// ([`Analysis::with_side_work`]). The same tree as [`PathTree::new`]'s.
+    ///
+    /// # Panics
+    /// If `distance` does not have one entry per node of `g`.
+    pub fn from_distances(g: &HeapGraph<'_>, distance: &[i32], mode: PathMode) -> PathTree {
+        assert_eq!(distance.len(), g.node_count(), "PathTree::from_distances: not g's distances");
+        PathTree::build(g, Some(distance), mode)
+    }
+
+    /// Checks that this tree was searched on `g`'s snapshot (same node and edge counts).
+    pub(crate) fn check(&self, g: &HeapGraph<'_>) -> Result<(), crate::Mismatch> {
+        let tree = (self.key.len(), self.edge_count);
+        let graph = (g.node_count(), g.edge_count());
+        if tree == graph { Ok(()) } else { Err(crate::Mismatch { analysis: tree, graph }) }
     }
 
     /// [`PathTree::new`] without DevTools' analysis: module scopes start paths once the
@@ -176,7 +196,7 @@ impl PathTree {
             }
         }
         log::debug!("paths: the {mode:?} path tree took {:.2?}", t.elapsed());
-        PathTree { mode, key, parent, scopes, policy }
+        PathTree { mode, key, parent, scopes, policy, edge_count: g.edge_count() }
     }
 
     /// Which paths this tree holds.
