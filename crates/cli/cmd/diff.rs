@@ -203,9 +203,11 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
         BaseIndex::with_options(&before, &base_options(args))
     };
     let loaded = Analyzed::load(&args.after, global, quiet)?;
-    let (g, a) = loaded.analyze();
+    // The paths are chosen while the dominators are computed.
+    let (g, a, tree) = loaded.analyze_with_paths(args.path.mode());
+    let paths = heapsnap_graph::PathFinder::with_tree(&g, &a, tree)?;
     let opts = options(args);
-    let report = DiffReport::new(&base, &g, &a, &opts);
+    let report = DiffReport::with_paths(&base, &paths, &opts);
 
     let total_delta = report.total_after as i64 - report.total_before as i64;
     let reasons = gate_reasons(args, &report);

@@ -17,8 +17,8 @@
 
 use heapsnap_format::{HeapSnapshot, NoProgress, NodeIdx};
 use heapsnap_graph::{
-    Analysis, AnalysisOptions, Class, ClassColumns, HeapGraph, PathFinder, PathMode, PlainShapes,
-    Signatures,
+    Analysis, AnalysisOptions, Class, ClassColumns, HeapGraph, PathFinder, PathMode, PathTree,
+    PlainShapes, Signatures,
 };
 
 /// What [`BaseIndex::with_options`] keeps of the older snapshot beyond DevTools' Comparison
@@ -151,9 +151,16 @@ impl BaseIndex {
         // A whole analysis when retained sizes or paths are wanted (paths need DevTools'
         // distances); the search-free columns otherwise.
         let (cols, rest) = if opts.retained || opts.holders {
-            let mut a = Analysis::new(&g, &aopts, &mut NoProgress);
+            // The paths (for the holders) are chosen while the dominators are computed.
+            let (mut a, tree) = Analysis::with_side_work(&g, &aopts, &mut NoProgress, |d| {
+                opts.holders.then(|| PathTree::from_distances(&g, d, mode))
+            });
             let (signatures, shapes) = rayon::join(
-                || opts.holders.then(|| Signatures::new(&PathFinder::new(&g, &a, mode))),
+                || {
+                    let tree = tree?;
+                    let finder = PathFinder::with_tree(&g, &a, tree).ok()?;
+                    Some(Signatures::new(&finder))
+                },
                 || PlainShapes::new(&g),
             );
             let retained = if opts.retained {

@@ -471,7 +471,8 @@ fn tally(sigs: &Signatures, nodes: &[NodeIdx], budget: usize) -> Tally {
     let mut t = Tally::default();
     let budget = budget.max(1);
     // prefix -> (objects, first object)
-    let mut groups: HashMap<u32, (u64, NodeIdx)> = HashMap::new();
+    let mut groups: HashMap<u32, (u64, NodeIdx), heapsnap_graph::hash::FxBuild> =
+        HashMap::default();
     for &v in nodes {
         match sigs.prefix(v) {
             Some(p) => groups.entry(p).or_insert((0, v)).0 += 1,

@@ -5,6 +5,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::hash::FxBuild;
+
+/// Maps and sets over node ids and small keys, looked up once or more per node: Fx, not SipHash.
+type Map<K, V> = HashMap<K, V, FxBuild>;
+type Set<K> = HashSet<K, FxBuild>;
+
 use heapsnap_format::{EdgeIdx, EdgeKind, NodeIdx};
 
 use super::edge::{EdgeStyle, push_edge};
@@ -64,11 +70,11 @@ impl Signatures {
         let mut link = vec![NONE; n];
         let mut texts: Vec<String> = Vec::new();
         // Link texts by (edge kind, name or index): the same key always gives the same text.
-        let mut interned: HashMap<(u8, u32), u32> = HashMap::new();
-        let mut by_text: HashMap<String, u32> = HashMap::new();
+        let mut interned: Map<(u8, u32), u32> = Map::default();
+        let mut by_text: Map<String, u32> = Map::default();
         let noi = g.snapshot().edge_names_or_indices();
         let types = g.snapshot().edge_types();
-        let mut heads = HashMap::new();
+        let mut heads = Map::default();
         for i in 0..n {
             let v = NodeIdx(i as u32);
             if !tree.is_retained(v) {
@@ -112,8 +118,8 @@ impl Signatures {
                     )
             })
             .collect();
-        let start_set: HashSet<u32> = starts.iter().copied().collect();
-        let mut children: HashMap<u32, Vec<(EdgeIdx, NodeIdx)>> = HashMap::new();
+        let start_set: Set<u32> = starts.iter().copied().collect();
+        let mut children: Map<u32, Vec<(EdgeIdx, NodeIdx)>> = Map::default();
         for i in 0..n {
             let p = parent[i];
             if p != NONE && start_set.contains(&p) {
@@ -124,8 +130,8 @@ impl Signatures {
             }
         }
         // The children of the starts' children, for heads that take in two links.
-        let level1: HashSet<u32> = children.values().flatten().map(|&(_, v)| v.0).collect();
-        let mut grandchildren: HashMap<u32, Vec<(EdgeIdx, NodeIdx)>> = HashMap::new();
+        let level1: Set<u32> = children.values().flatten().map(|&(_, v)| v.0).collect();
+        let mut grandchildren: Map<u32, Vec<(EdgeIdx, NodeIdx)>> = Map::default();
         for i in 0..n {
             let p = parent[i];
             if p != NONE && level1.contains(&p) {
@@ -161,8 +167,8 @@ impl Signatures {
         let mut prefix_parent: Vec<u32> = Vec::new();
         let mut prefix_link: Vec<u32> = Vec::new();
         let mut head_texts: Vec<String> = Vec::new();
-        let mut head_ids: HashMap<String, u32> = HashMap::new();
-        let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut head_ids: Map<String, u32> = Map::default();
+        let mut ids: Map<(u32, u32), u32> = Map::default();
         let mut stack: Vec<u32> = Vec::new();
         for i in 0..n as u32 {
             if of_node[i as usize] != NONE
