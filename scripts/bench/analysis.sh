@@ -16,6 +16,9 @@
 # with a third snapshot of the same process (`HEAPSNAP_BENCH_STEPS=2` as well):
 #   leaks        heapsnap leaks BEFORE AFTER THIRD  against heapsnap summary THIRD
 #   report       heapsnap report BEFORE AFTER THIRD against heapsnap leaks on the same three
+# and last, in a table of its own, the capture rows: scripts/bench/capture.sh --heap-mb
+# CAPTURE_MB (default 400) --no-build (heapsnap capture of a live node process, over the
+# inspector and written by the target, against the target's own v8.writeHeapSnapshot()).
 #
 # "ratio" is the competitor's median wall time over heapsnap's (how many times faster heapsnap
 # is), or for the leaks / report / gz rows heapsnap's own time over the reference row's.
@@ -29,7 +32,7 @@
 #              git clone https://github.com/dinfuehr/heap-snapshot /tmp/dinfuehr
 #              (cd /tmp/dinfuehr && cargo build --release --locked --bin heap-snapshot)
 #              default /tmp/dinfuehr/target/release/heap-snapshot
-# SKIP="devtools dinfuehr v8hp report" (any of them) leaves rows out (DevTools' diff of two
+# SKIP="devtools dinfuehr v8hp report capture" (any of them) leaves rows out (DevTools' diff of two
 # 1 GB snapshots takes minutes). Inputs stay outside the repository (scripts/bench/gen-big.js).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -139,6 +142,13 @@ if [ -n "$THIRD" ]; then
     row leaks2 "leaks (reference)" "heapsnap leaks" "$AFTER" - "$HS" leaks "$BEFORE" "$AFTER"
     row report2 "report on two (vs leaks)" "heapsnap report" "$AFTER" /leaks2 "$HS" report "$BEFORE" "$AFTER" -o "$LOG/report.html" -q
   fi
+fi
+if ! skipped capture; then
+  echo
+  echo "Capture: \`scripts/bench/capture.sh --heap-mb ${CAPTURE_MB:-400} --no-build\`, load average $(load1) at start:"
+  echo
+  HEAPSNAP="$HS" "$ROOT/scripts/bench/capture.sh" --heap-mb "${CAPTURE_MB:-400}" --no-build 2> "$LOG/capture.err" \
+    || { echo "(capture.sh failed:)"; tail -5 "$LOG/capture.err" | sed 's/^/    /'; }
 fi
 echo
 echo "- uptime after: $(uptime)"
