@@ -129,6 +129,13 @@ fn info(file: &Path) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
+/// `heapsnap hunt --pid PID ARGS... -o DIR --json`, which must succeed: its document.
+fn hunt_json(pid: &str, args: &[&str], dir: &Path) -> Value {
+    let o = heapsnap(&[&["hunt", "--pid", pid], args, &["-o", s(dir), "--json"]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
+}
+
 /// The finding whose class is `class`, with its rank.
 fn finding<'a>(doc: &'a Value, class: &str) -> Option<&'a Value> {
     doc["findings"].as_array().unwrap().iter().find(|f| f["class"] == class)
@@ -144,19 +151,7 @@ fn hunt_with_drive_finds_both_leaks() {
     let warm = Command::new("sh").arg("-c").arg(svc.load_cmd(20, "/health")).status().unwrap();
     assert!(warm.success());
     let dir = tempfile::tempdir().unwrap();
-    let o = heapsnap(&[
-        "hunt",
-        "--pid",
-        &svc.pid(),
-        "--drive",
-        &svc.load_cmd(150, "/login"),
-        "-o",
-        s(dir.path()),
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let doc: Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    let doc = hunt_json(&svc.pid(), &["--drive", &svc.load_cmd(150, "/login")], dir.path());
     assert_eq!(doc["schema"], "heapsnap.hunt/1");
     // One session: ids follow objects across all three snapshots.
     assert_eq!(doc["growth_basis"], "ids", "{doc:#}");
@@ -226,18 +221,7 @@ fn hunt_names_every_holder_of_a_leak() {
     }
     let svc = Service::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let o = heapsnap(&[
-        "hunt",
-        "--pid",
-        &svc.pid(),
-        "--drive",
-        &svc.load_cmd(100, "/quote"),
-        "-o",
-        s(dir.path()),
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc = hunt_json(&svc.pid(), &["--drive", &svc.load_cmd(100, "/quote")], dir.path());
     let quotes = finding(&doc, "Quote").expect("the Map leak");
     assert_eq!(
         quotes["title"],
@@ -388,19 +372,8 @@ fn hunt_track_allocations_records_traces() {
     }
     let mut svc = Service::start(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let o = heapsnap(&[
-        "hunt",
-        "--pid",
-        &svc.pid(),
-        "--drive",
-        &svc.load_cmd(50, "/login"),
-        "--track-allocations",
-        "-o",
-        s(dir.path()),
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let drive = svc.load_cmd(50, "/login");
+    let doc = hunt_json(&svc.pid(), &["--drive", &drive, "--track-allocations"], dir.path());
     let caps = doc["captures"].as_array().unwrap();
     let tracked: Vec<bool> = caps.iter().map(|c| c["allocation_tracking"] == true).collect();
     assert_eq!(tracked, [false, true, true]);
@@ -499,20 +472,8 @@ fn hunt_in_a_worker_thread() {
     let id = line.split('\t').next().unwrap().trim().to_string();
     assert!(line.contains("jobs"), "{line}");
     let dir = tempfile::tempdir().unwrap();
-    let o = heapsnap(&[
-        "hunt",
-        "--pid",
-        &svc.pid(),
-        "--worker",
-        &id,
-        "--drive",
-        &svc.load_cmd(120, "/work"),
-        "-o",
-        s(dir.path()),
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let drive = svc.load_cmd(120, "/work");
+    let doc = hunt_json(&svc.pid(), &["--worker", &id, "--drive", &drive], dir.path());
     assert_eq!(doc["target"]["worker"]["id"], id.as_str());
     assert_eq!(doc["growth_basis"], "ids", "{doc:#}");
     assert!(doc["ids"].as_array().unwrap().iter().all(|c| c["verdict"] == "comparable"));
@@ -609,20 +570,7 @@ fn hunt_run_folders_never_collide() {
         std::fs::write(dir.path().join(&name).join("keep"), "mine").unwrap();
         taken.push(name);
     }
-    let o = heapsnap(&[
-        "hunt",
-        "--pid",
-        &svc.pid(),
-        "--snapshots",
-        "2",
-        "--every",
-        "100ms",
-        "-o",
-        s(dir.path()),
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc = hunt_json(&svc.pid(), &["--snapshots", "2", "--every", "100ms"], dir.path());
     let run = PathBuf::from(doc["run_dir"].as_str().unwrap());
     let name = run.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.ends_with("-2") && taken.contains(&name[..name.len() - 2].to_string()), "{name}");

@@ -59,35 +59,34 @@ impl Analyzed {
         &self,
         mode: heapsnap_graph::PathMode,
     ) -> (heapsnap_graph::HeapGraph<'_>, heapsnap_graph::Analysis, heapsnap_graph::PathTree) {
-        let t = std::time::Instant::now();
-        let graph = heapsnap_graph::HeapGraph::new(&self.snap);
-        log::debug!("retainer index took {:.2?}", t.elapsed());
-        let (analysis, tree) = heapsnap_graph::Analysis::with_side_work(
-            &graph,
-            &heapsnap_graph::AnalysisOptions::default(),
-            &mut heapsnap_format::NoProgress,
-            |d| heapsnap_graph::PathTree::from_distances(&graph, d, mode),
-        );
-        if analysis.unreachable > 0 {
-            log::info!("{} nodes are unreachable from the root", analysis.unreachable);
-        }
-        (graph, analysis, tree)
+        self.analyze_with(|g, d| heapsnap_graph::PathTree::from_distances(g, d, mode))
     }
 
     /// Builds the graph and runs the analysis (the graph borrows the snapshot).
     pub(crate) fn analyze(&self) -> (heapsnap_graph::HeapGraph<'_>, heapsnap_graph::Analysis) {
+        let (graph, analysis, ()) = self.analyze_with(|_, _| ());
+        (graph, analysis)
+    }
+
+    /// Builds the graph and runs the analysis, with `side` run on the distances beside the
+    /// dominators.
+    fn analyze_with<T: Send>(
+        &self,
+        side: impl FnOnce(&heapsnap_graph::HeapGraph<'_>, &[i32]) -> T + Send,
+    ) -> (heapsnap_graph::HeapGraph<'_>, heapsnap_graph::Analysis, T) {
         let t = std::time::Instant::now();
         let graph = heapsnap_graph::HeapGraph::new(&self.snap);
         log::debug!("retainer index took {:.2?}", t.elapsed());
-        let analysis = heapsnap_graph::Analysis::new(
+        let (analysis, out) = heapsnap_graph::Analysis::with_side_work(
             &graph,
             &heapsnap_graph::AnalysisOptions::default(),
             &mut heapsnap_format::NoProgress,
+            |d| side(&graph, d),
         );
         if analysis.unreachable > 0 {
             log::info!("{} nodes are unreachable from the root", analysis.unreachable);
         }
-        (graph, analysis)
+        (graph, analysis, out)
     }
 }
 

@@ -3,8 +3,9 @@
 # neutral folder so that no checkout path ends up inside the snapshots.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# The script runs as /tmp/heapsnap-fixture/secrets.js (the committed snapshots name that path);
-# only our own files there are replaced and removed: other generators use subfolders of it.
+# The fixed neutral folder the fixture generators share: the script runs as $WORK/secrets.js,
+# the path the committed snapshots name. Only our own files there are replaced and removed:
+# other generators use subfolders of it.
 WORK=/tmp/heapsnap-fixture
 mkdir -p "$WORK"
 rm -f "$WORK/secrets.js" "$WORK"/secrets-*.heapsnapshot

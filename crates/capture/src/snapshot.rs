@@ -253,7 +253,8 @@ impl Session {
     /// use heapsnap_capture::{list_targets, Session, SnapshotOptions};
     /// let target = list_targets("127.0.0.1:9229")?.remove(0);
     /// let mut session = Session::connect(&target)?;
-    /// let dir = std::path::Path::new("/tmp/private-folder");
+    /// let dir = std::env::temp_dir().join("heapsnap-private"); // created 0700 beforehand
+    /// let dir = dir.as_path();
     /// let written = session.write_heap_snapshot_in_target(dir, "app.heapsnapshot", &SnapshotOptions::default())?;
     /// println!("{} bytes in {:?} (paused {:?})", written.stats.bytes, written.stats.elapsed, written.pause);
     /// # Ok::<(), heapsnap_capture::Error>(())

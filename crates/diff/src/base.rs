@@ -157,9 +157,10 @@ impl BaseIndex {
             });
             let (signatures, shapes) = rayon::join(
                 || {
-                    let tree = tree?;
-                    let finder = PathFinder::with_tree(&g, &a, tree).ok()?;
-                    Some(Signatures::new(&finder))
+                    tree.map(|tree| match PathFinder::with_tree(&g, &a, tree) {
+                        Ok(finder) => Signatures::new(&finder),
+                        Err(e) => unreachable!("the tree was searched on this graph: {e}"),
+                    })
                 },
                 || PlainShapes::new(&g),
             );
