@@ -467,14 +467,16 @@ fn watch_warns_about_a_leak() {
     let mut node = Node::start(&["--inspect-port=0", "leaky.js"], &[]);
     let dir = tempfile::tempdir().unwrap();
     let series = dir.path().join("series.json");
+    // Samples 300 ms apart see two or three of the leak's 100 ms steps each, more than the
+    // GC's noise (at 150 ms, one delayed timer on a busy machine made a sample flat).
     let o = heapsnap(&[
         "watch",
         "--pid",
         &node.pid(),
         "--interval",
-        "150ms",
+        "300ms",
         "--duration",
-        "1500ms",
+        "3000ms",
         "--out",
         s(&series),
     ]);
