@@ -294,7 +294,13 @@ impl ClassColumns {
     /// Computes the columns of `g`'s snapshot (the same as [`Analysis::new`]'s with `opts`).
     pub fn new(g: &HeapGraph<'_>, opts: &AnalysisOptions) -> ClassColumns {
         let root = g.root();
-        let (_, renamed_detached) = propagate_dom_state(g);
+        // Only the renames are kept: without a node the file says is detached (a Node.js
+        // heap; old layouts say none) there are none, and nothing needs propagating.
+        let renamed_detached = if !g.snap.node_detachedness().contains(&2) {
+            vec![false; g.node_count()]
+        } else {
+            propagate_dom_state(g).1
+        };
         let has_user_roots = g.edges(root).any(|(_, t)| is_user_root_for_distances(g, t));
         let (shallow, (classes, plain)) = rayon::join(
             || shallow_sizes(g, opts, has_user_roots),
