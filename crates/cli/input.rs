@@ -70,7 +70,7 @@ impl Analyzed {
 
     /// Builds the graph and runs the analysis, with `side` run on the distances beside the
     /// dominators.
-    fn analyze_with<T: Send>(
+    pub(crate) fn analyze_with<T: Send>(
         &self,
         side: impl FnOnce(&heapsnap_graph::HeapGraph<'_>, &[i32]) -> T + Send,
     ) -> (heapsnap_graph::HeapGraph<'_>, heapsnap_graph::Analysis, T) {

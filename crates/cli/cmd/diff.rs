@@ -200,7 +200,7 @@ pub(crate) fn run(args: &DiffArgs, global: &GlobalArgs) -> Result<ExitCode> {
     // The base is reduced to an index and dropped before the newer snapshot is read.
     let base = {
         let before = load(&args.before, global, quiet)?;
-        BaseIndex::with_options(&before, &base_options(args))
+        BaseIndex::from_snapshot(before, &base_options(args))
     };
     let loaded = Analyzed::load(&args.after, global, quiet)?;
     // The paths are chosen while the dominators are computed.

@@ -144,15 +144,15 @@ pub(crate) fn on_one_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 /// The earlier snapshots of a series (oldest first) on a thread of their own, one at a time,
-/// each reduced to its census as soon as it is read (`first` sees the first one before it is
-/// dropped), while the caller reads and analyzes the last one: the reading (one core) fills
+/// each reduced to its census as soon as it is read (`first` is given the first one, to
+/// keep what it needs of it and drop it), while the caller reads and analyzes the last one: the reading (one core) fills
 /// what the analysis leaves of the other, and at most one earlier snapshot is in memory next
 /// to the last one's analysis. Their rayon work runs in a pool of its own ([`on_one_thread`]).
 pub(crate) fn read_earlier<'s>(
     s: &'s std::thread::Scope<'s, '_>,
     earlier: &'s [PathBuf],
     global: &'s GlobalArgs,
-    first: impl FnOnce(&heapsnap_format::HeapSnapshot) + Send + 's,
+    first: impl FnOnce(heapsnap_format::HeapSnapshot) + Send + 's,
 ) -> EarlierThread<'s> {
     s.spawn(move || {
         on_one_thread(|| {
@@ -165,7 +165,7 @@ pub(crate) fn read_earlier<'s>(
                 out.push(Census::new(&snap));
                 log::debug!("census of {} took {:.2?}", display(p), t.elapsed());
                 if let Some(f) = first.take() {
-                    f(&snap);
+                    f(snap);
                 }
             }
             Ok(out)

@@ -88,7 +88,7 @@ fn read_series<'s>(
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = leaks::read_earlier(s, earlier, global, move |snap| {
             let t = std::time::Instant::now();
-            let _ = tx.send(BaseIndex::with_options(snap, &base));
+            let _ = tx.send(BaseIndex::from_snapshot(snap, &base));
             log::debug!("base index took {:.2?}", t.elapsed());
         });
         Reading { thread, base: rx }
@@ -148,79 +148,115 @@ fn build<'s>(
     let (reading, last) = read_series(s, &args.files, global, base_opts)?;
     let last_path = args.files.last().map(|p| p.as_path()).unwrap_or(Path::new("-"));
     let loaded = Analyzed { snap: last };
-    // The paths are chosen while the dominators are computed.
-    let (g, a, path_tree) = loaded.analyze_with_paths(args.path.mode());
+    let (thread, base_rx) = match reading {
+        Some(Reading { thread, base }) => (Some(thread), Some(base)),
+        None => (None, None),
+    };
+    // The paths are chosen while the dominators are computed; then, if the reading thread
+    // has built the base index by then (it usually has), the id check of the Comparison,
+    // which needs no analysis, fills the time the dominators still take. (Not waited for
+    // there: a pool thread blocked on the reading thread could hold up the rayon work that
+    // thread may have queued, in the fallback where it has no pool of its own.)
+    let mode = args.path.mode();
+    let (g, a, (path_tree, early)) = loaded.analyze_with(|g, d| {
+        let tree = heapsnap_graph::PathTree::from_distances(g, d, mode);
+        let early = base_rx.map(|rx| match rx.try_recv() {
+            Ok(b) => {
+                let t = std::time::Instant::now();
+                let ids = heapsnap_diff::check_ids(&b, g);
+                log::debug!("the id check took {:.2?}", t.elapsed());
+                Ok((b, Some(ids)))
+            }
+            Err(_) => Err(rx),
+        });
+        (tree, early)
+    });
     let paths = PathFinder::with_tree(&g, &a, path_tree)?;
     // The base index (built first by the reading thread, usually there by now). Waited for
-    // here, not in a rayon task: a pool thread blocked on it could not run the reading
-    // thread's own work, and both would wait forever.
-    let (base, thread) = match reading {
+    // here, not in a rayon task (above).
+    let (base, ids) = match early {
         None => (None, None),
-        Some(Reading { thread, base }) => match base.recv() {
-            Ok(b) => (Some(b), Some(thread)),
+        Some(Ok((b, ids))) => (Some(b), ids),
+        Some(Err(rx)) => match rx.recv() {
+            Ok(b) => (Some(b), None),
             // The thread failed before: its error says why.
             Err(_) => {
-                return Err(leaks::join_earlier(thread)
-                    .err()
+                return Err(thread
+                    .and_then(|t| leaks::join_earlier(t).err())
                     .unwrap_or_else(|| anyhow::anyhow!("no base index")));
             }
         },
     };
     let leak_args = leaks_args(args);
-    // What needs only the last snapshot and the base, while the other earlier snapshots may
-    // still be read: what the leak detectors share on one side; the treemap and the
-    // Comparison's rows on the other.
+    // Two sides, each starting as soon as the analysis is done: the leak detection (what the
+    // detectors share, the earlier snapshots' censuses, the detectors) on one; the dominator
+    // tree's views (the Summary, the treemap, the Comparison) on the other, with the same
+    // paths. (Neither waits for the other's first step: a join between the two would leave
+    // one core idle while the longer first step ran.)
     let t = std::time::Instant::now();
-    let (prepared, (treemap, (tree, per_class), compared)) = rayon::join(
-        || Prepared::new(&g, &a),
-        || {
-            let tree = DominatorTree::new(&a);
-            // Per class, for the Summary and the Comparison both.
-            let per_class = summary::class_retained_with(&a, g.root(), &tree);
-            let treemap =
-                Treemap::new(&g, &a, &tree, &TreemapOptions::default().with_max_cells(args.cells));
-            let compared =
-                base.as_ref().map(|b| compare_with_retained(b, &g, &a, &tree, &per_class));
-            (treemap, (tree, per_class), compared)
-        },
-    );
-    log::debug!("the last census, retainers, treemap and comparison took {:.2?}", t.elapsed());
-    let mut priors = thread.map(leaks::join_earlier).transpose()?.unwrap_or_default();
-    if !Census::ids_comparable(&priors, &loaded.snap) {
-        // As `heapsnap leaks` does: objects are matched by structure, which plain censuses do
-        // not keep. Read the earlier files again (the leaks section must be `leaks --json`'s).
-        let earlier = &args.files[..args.files.len() - 1];
-        priors = heapsnap_leaks::read_structures(earlier, |p, _| load(p, global, true))?;
-    }
-    // Leak detection on one side; the Summary and the rest of the Comparison (noise, what the
-    // new objects retain) on the other, with the same paths.
-    let t = std::time::Instant::now();
-    let ((leak_report, leaks_time), (rows, diff_report, diff_time)) = rayon::join(
-        || {
+    let (leak_report, (treemap, rows, diff_report, diff_time)) = rayon::join(
+        || -> Result<(LeakReport, std::time::Duration)> {
             let t = std::time::Instant::now();
+            let prepared = Prepared::new(&g, &a);
+            // The reading thread is done by now, usually: it read the earlier snapshots
+            // while the last one was parsed and analyzed.
+            let mut priors = thread.map(leaks::join_earlier).transpose()?.unwrap_or_default();
+            if !Census::ids_comparable(&priors, &loaded.snap) {
+                // As `heapsnap leaks` does: objects are matched by structure, which plain
+                // censuses do not keep. Read the earlier files again (the leaks section must
+                // be `leaks --json`'s).
+                let earlier = &args.files[..args.files.len() - 1];
+                priors = heapsnap_leaks::read_structures(earlier, |p, _| load(p, global, true))?;
+            }
             let r =
                 LeakReport::with_prepared(&priors, &paths, prepared, &leaks::options(&leak_args));
-            (r, t.elapsed())
+            Ok((r, t.elapsed()))
         },
         || {
             let t = std::time::Instant::now();
-            let rows = summary::rows(
-                &a,
-                g.root(),
-                SortBy::Retained,
-                Some(args.top.unwrap_or(DEFAULT_ROWS)),
-                true,
-                Some(&per_class),
+            let tree = DominatorTree::new(&a);
+            // In parallel parts, so that a core the leak detection leaves idle (its last
+            // steps are sequential) can take one.
+            let (treemap, (rows, diff_report)) = rayon::join(
+                || {
+                    let opts = TreemapOptions::default().with_max_cells(args.cells);
+                    Treemap::new(&g, &a, &tree, &opts)
+                },
+                || {
+                    // Per class, for the Summary and the Comparison both.
+                    let per_class = summary::class_retained_with(&a, g.root(), &tree);
+                    rayon::join(
+                        || {
+                            summary::rows(
+                                &a,
+                                g.root(),
+                                SortBy::Retained,
+                                Some(args.top.unwrap_or(DEFAULT_ROWS)),
+                                true,
+                                Some(&per_class),
+                            )
+                        },
+                        || {
+                            let (b, d) = base.as_ref().zip(diff_args.as_ref())?;
+                            let compared = compare_with_retained(b, &g, &a, &tree, &per_class);
+                            let opts = diff::options(d);
+                            Some(match ids {
+                                Some(ids) => DiffReport::from_rows_and_ids(
+                                    b, compared, ids, &tree, &paths, &opts,
+                                ),
+                                None => DiffReport::from_rows(b, compared, &tree, &paths, &opts),
+                            })
+                        },
+                    )
+                },
             );
-            let d = base.as_ref().zip(compared).zip(diff_args.as_ref()).map(|((b, rows), d)| {
-                DiffReport::from_rows(b, rows, &tree, &paths, &diff::options(d))
-            });
-            (rows, d, t.elapsed())
+            (treemap, rows, diff_report, t.elapsed())
         },
     );
-    drop(tree);
+    let (leak_report, leaks_time) = leak_report?;
     log::debug!(
-        "leak detection took {leaks_time:.2?}; summary and comparison {diff_time:.2?}; both {:.2?}",
+        "leak detection took {leaks_time:.2?}; the Summary, treemap and Comparison {diff_time:.2?}; \
+         both {:.2?}",
         t.elapsed()
     );
     let t = std::time::Instant::now();

@@ -406,14 +406,14 @@ fn winning_keys<'k>(
 }
 
 /// Base node positions by id: a table over odd (JS object) ids, a map for the others.
-struct IdTable {
-    odd: Vec<u32>,
+struct IdTable<'b> {
+    odd: &'b [u32],
     other: HashMap<u32, u32>,
 }
 
 const NONE: u32 = u32::MAX;
 
-impl IdTable {
+impl IdTable<'_> {
     #[inline]
     fn get(&self, id: u32) -> u32 {
         if id % 2 == 1 {
@@ -439,8 +439,9 @@ struct KeyTally {
 /// DevTools' Comparison rows without sorting every class's members: each newer object is
 /// looked up by id in a table of the base's, and matches when the base object has the same
 /// public key and was not matched yet (the same pairs as DevTools' merge of the two sorted
-/// member lists, repeated ids in the newer snapshot included). `None` when an id repeats among
-/// the base's counted objects or its ids are too sparse for a table: then the merge does it.
+/// member lists, repeated ids in the newer snapshot included). `None` when an odd id repeats
+/// in the base or an other id among its counted objects, or its ids are too sparse for a
+/// table: then the merge does it.
 fn rows_by_id(
     base: &BaseIndex,
     after_ids: &[u32],
@@ -454,26 +455,20 @@ fn rows_by_id(
     let key_of_base =
         |j: usize| -> u32 { if base.shallow[j] == 0 { NONE } else { b_key[b.ident[j] as usize] } };
     let n = base.ids.len();
-    let max_odd = base.ids.iter().filter(|&&id| id % 2 == 1).max().copied().unwrap_or(0);
-    if (max_odd / 2) as usize > 4 * n + (1 << 20) {
-        return None;
-    }
-    let mut table = IdTable { odd: vec![NONE; (max_odd / 2) as usize + 1], other: HashMap::new() };
+    // The base's table of nodes by odd id (the id check reads it too); the counted objects
+    // with other ids in a map.
+    let odd = base.odd_ids().unique_table()?;
+    let mut other: HashMap<u32, u32> = HashMap::new();
     for j in 0..n {
-        if key_of_base(j) == NONE {
+        let id = base.ids[j];
+        if id % 2 == 1 || key_of_base(j) == NONE {
             continue;
         }
-        let id = base.ids[j];
-        let slot = if id % 2 == 1 {
-            &mut table.odd[(id / 2) as usize]
-        } else {
-            table.other.entry(id).or_insert(NONE)
-        };
-        if *slot != NONE {
+        if other.insert(id, j as u32).is_some() {
             return None;
         }
-        *slot = j as u32;
     }
+    let table = IdTable { odd, other };
     let mut tally = vec![KeyTally::default(); keys.len()];
     let mut matched = vec![false; n];
     for (i, (&id, &s)) in after_ids.iter().zip(after_shallow).enumerate() {

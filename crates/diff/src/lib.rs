@@ -48,4 +48,6 @@ pub use base::{BaseIndex, BaseOptions};
 pub use compare::{ClassDiff, compare, compare_with_retained, compare_with_tree};
 pub use emit::new_objects_snapshot;
 pub use gate::{ClassRule, Gate, GateFailure, Limit};
-pub use report::{Breakdown, ClassReport, DiffOptions, DiffReport, HolderGroup, NameDiff, Noise};
+pub use report::{
+    Breakdown, ClassReport, DiffOptions, DiffReport, HolderGroup, NameDiff, Noise, check_ids,
+};

@@ -253,7 +253,24 @@ impl DiffReport {
         opts: &DiffOptions,
     ) -> DiffReport {
         let (g, after) = (paths.graph(), paths.analysis());
-        DiffReport::finish(base, g, after, rows, Tree::Borrowed(tree), Some(paths), opts)
+        let done = Done { rows, ids: None, tree: Tree::Borrowed(tree) };
+        DiffReport::finish(base, g, after, done, Some(paths), opts)
+    }
+
+    /// [`DiffReport::from_rows`] with the id check done already: `ids` is [`check_ids`] of
+    /// `base` and the paths' graph (not checked), which a caller can run before the analysis
+    /// is done (it needs none).
+    pub fn from_rows_and_ids(
+        base: &BaseIndex,
+        rows: Vec<ClassDiff>,
+        ids: IdCheck,
+        tree: &DominatorTree,
+        paths: &PathFinder<'_, '_>,
+        opts: &DiffOptions,
+    ) -> DiffReport {
+        let (g, after) = (paths.graph(), paths.analysis());
+        let done = Done { rows, ids: Some(ids), tree: Tree::Borrowed(tree) };
+        DiffReport::finish(base, g, after, done, Some(paths), opts)
     }
 
     fn build(
@@ -271,18 +288,19 @@ impl DiffReport {
         let tree = DominatorTree::new(after);
         let rows = compare_with_tree(base, g, after, &tree);
         log::debug!("diff: compare took {:.2?}", t.elapsed());
-        DiffReport::finish(base, g, after, rows, Tree::Owned(tree), given, opts)
+        let done = Done { rows, ids: None, tree: Tree::Owned(tree) };
+        DiffReport::finish(base, g, after, done, given, opts)
     }
 
     fn finish(
         base: &BaseIndex,
         g: &HeapGraph<'_>,
         after: &Analysis,
-        rows: Vec<ClassDiff>,
-        tree: Tree<'_>,
+        done: Done<'_>,
         given: Option<&PathFinder<'_, '_>>,
         opts: &DiffOptions,
     ) -> DiffReport {
+        let Done { rows, ids, tree } = done;
         let mut clock = std::time::Instant::now();
         let mut lap = |what: &str| {
             log::debug!("diff: {what} took {:.2?}", clock.elapsed());
@@ -309,10 +327,12 @@ impl DiffReport {
                         (owned, locations)
                     },
                     || {
-                        let t = std::time::Instant::now();
-                        let ids = id_check(base, g);
-                        log::debug!("diff: id check took {:.2?}", t.elapsed());
-                        ids
+                        ids.unwrap_or_else(|| {
+                            let t = std::time::Instant::now();
+                            let ids = check_ids(base, g);
+                            log::debug!("diff: id check took {:.2?}", t.elapsed());
+                            ids
+                        })
                     },
                 )
             },
@@ -382,6 +402,14 @@ impl DiffReport {
             by_name,
         }
     }
+}
+
+/// What [`DiffReport::finish`] starts from: the Comparison's rows, the id check if it was
+/// done already, and the newer snapshot's dominator tree.
+struct Done<'t> {
+    rows: Vec<ClassDiff>,
+    ids: Option<IdCheck>,
+    tree: Tree<'t>,
 }
 
 /// The newer snapshot's dominator tree, built here or lent by the caller.
@@ -657,12 +685,27 @@ fn breakdown(
     out
 }
 
-fn id_check(base: &BaseIndex, g: &HeapGraph<'_>) -> IdCheck {
+/// Whether the objects of `g`'s snapshot can be followed by id from `base`'s: how many odd
+/// (JS object) ids the two share, and how many of those name objects of another type or name
+/// ([`IdCheck::verdict`]). Needs no analysis of either snapshot.
+///
+/// ```
+/// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+/// #   "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+/// #   "edge_types":[["element","property","shortcut"]]},"node_count":2,"edge_count":1},
+/// #   "nodes":[0,0,1,0,1, 1,1,3,8,0],"edges":[2,0,5],"strings":["","global"]}"#;
+/// let snap = heapsnap_format::HeapSnapshot::from_slice(json)?;
+/// let base = heapsnap_diff::BaseIndex::new(&snap);
+/// let ids = heapsnap_diff::check_ids(&base, &heapsnap_graph::HeapGraph::new(&snap));
+/// assert_eq!(ids.verdict, heapsnap_graph::IdVerdict::Comparable);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_ids(base: &BaseIndex, g: &HeapGraph<'_>) -> IdCheck {
     use rayon::prelude::*;
     let snap = g.snapshot();
     let t = std::time::Instant::now();
     let (base_odd, after_hash) =
-        rayon::join(|| OddIds::new(&base.ids), || crate::base::identity_name_hashes(snap));
+        rayon::join(|| base.odd_ids(), || crate::base::identity_name_hashes(snap));
     log::debug!("diff: id table and name hashes took {:.2?}", t.elapsed());
     let after_types = snap.meta().node_type_names();
     // Whether base type k and newer type t have the same name, at `k * 256 + t` (types are
@@ -701,54 +744,6 @@ fn id_check(base: &BaseIndex, g: &HeapGraph<'_>) -> IdCheck {
         )
         .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
     IdCheck::judge(base_odd.count, after_ids, shared, shared, mismatched)
-}
-
-/// A snapshot's odd (JS object) ids, to find a node by id: a table indexed by `id / 2` when
-/// the ids are dense enough (the usual case: one pass, one memory access per lookup), else
-/// sorted (id, position) pairs searched by bisection. A repeated id finds its first node.
-struct OddIds {
-    table: Vec<u32>,
-    sorted: Vec<(u32, u32)>,
-    /// Odd ids, repeats included.
-    count: u64,
-}
-
-impl OddIds {
-    const NONE: u32 = u32::MAX;
-
-    fn new(ids: &[u32]) -> OddIds {
-        let max = ids.iter().filter(|&&id| id % 2 == 1).max().copied().unwrap_or(0);
-        let count = ids.iter().filter(|&&id| id % 2 == 1).count() as u64;
-        if (max / 2) as usize <= 4 * ids.len() + (1 << 20) {
-            let mut table = vec![OddIds::NONE; (max / 2) as usize + 1];
-            for (i, &id) in ids.iter().enumerate() {
-                if id % 2 == 1 && table[(id / 2) as usize] == OddIds::NONE {
-                    table[(id / 2) as usize] = i as u32;
-                }
-            }
-            return OddIds { table, sorted: Vec::new(), count };
-        }
-        use rayon::prelude::*;
-        let mut sorted: Vec<(u32, u32)> = ids
-            .iter()
-            .enumerate()
-            .filter(|(_, id)| *id % 2 == 1)
-            .map(|(i, &id)| (id, i as u32))
-            .collect();
-        sorted.par_sort_unstable();
-        OddIds { table: Vec::new(), sorted, count }
-    }
-
-    /// The (first) node with the odd id `id`.
-    #[inline]
-    fn get(&self, id: u32) -> Option<usize> {
-        if self.sorted.is_empty() {
-            let i = *self.table.get((id / 2) as usize)?;
-            return (i != OddIds::NONE).then_some(i as usize);
-        }
-        let at = self.sorted.partition_point(|x| x.0 < id);
-        self.sorted.get(at).filter(|x| x.0 == id).map(|x| x.1 as usize)
-    }
 }
 
 /// Classes compared by name (no ids): for snapshots of different processes.
@@ -836,6 +831,37 @@ mod tests {
         let g = HeapGraph::new(&after);
         let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
         DiffReport::new(&base, &g, &a, opts)
+    }
+
+    /// The id check done before the report ([`check_ids`], as `heapsnap report` does beside
+    /// the dominators) gives the report [`DiffReport::from_rows`] gives, whether the ids are
+    /// comparable or were handed out again (a second inspector session).
+    #[test]
+    fn id_check_given_or_done_alike() {
+        use heapsnap_graph::{DominatorTree, IdVerdict, PathFinder, PathMode};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots");
+        let pairs = [
+            ("store/store-baseline", "store/store-target", IdVerdict::Comparable),
+            ("separate/sessions-1", "separate/sessions-2", IdVerdict::Reused),
+        ];
+        for (before, after, verdict) in pairs {
+            let read = |f: &str| {
+                HeapSnapshot::from_path(root.join(format!("{f}.heapsnapshot.gz"))).unwrap()
+            };
+            let base = BaseIndex::from_snapshot(read(before), &crate::BaseOptions::default());
+            let snap = read(after);
+            let g = HeapGraph::new(&snap);
+            let a = Analysis::new(&g, &AnalysisOptions::default(), &mut NoProgress);
+            let tree = DominatorTree::new(&a);
+            let paths = PathFinder::new(&g, &a, PathMode::User);
+            let opts = DiffOptions::default();
+            let ids = super::check_ids(&base, &g);
+            assert_eq!(ids.verdict, verdict, "{before} -> {after}");
+            let rows = || crate::compare_with_tree(&base, &g, &a, &tree);
+            let given = DiffReport::from_rows_and_ids(&base, rows(), ids, &tree, &paths, &opts);
+            let done = DiffReport::from_rows(&base, rows(), &tree, &paths, &opts);
+            assert_eq!(format!("{given:?}"), format!("{done:?}"), "{before} -> {after}");
+        }
     }
 
     /// snapshots/store: 200 sessions leak into a Map under concatenated-string tokens while a

@@ -59,7 +59,7 @@ pub use output::{OutputFile, OutputPolicy, same_file};
 pub use parse::ParseOptions;
 pub use progress::{NoProgress, Progress};
 pub use redact::{RedactOptions, RedactStats};
-pub use snapshot::{EdgeRef, HeapSnapshot, NodeRef, TraceTree};
+pub use snapshot::{EdgeRef, HeapSnapshot, NodeColumns, NodeRef, TraceTree};
 pub use strings::Strings;
 pub use write::WriteOptions;
 

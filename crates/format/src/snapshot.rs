@@ -259,6 +259,30 @@ impl HeapSnapshot {
     pub fn node_self_sizes(&self) -> &[u32] {
         &self.node_self_size
     }
+
+    /// The node columns, taken out of the snapshot (which is dropped): for an index that
+    /// outlives the snapshot and keeps some of them, without copying tens of MB.
+    ///
+    /// ```
+    /// # let json = br#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+    /// #   "node_types":[["synthetic","object"]],"edge_fields":["type","name_or_index","to_node"],
+    /// #   "edge_types":[["element","property","shortcut"]]},"node_count":2,"edge_count":1},
+    /// #   "nodes":[0,0,1,0,1, 1,1,3,8,0],"edges":[2,0,5],"strings":["","global"]}"#;
+    /// let snap = heapsnap_format::HeapSnapshot::from_slice(json)?;
+    /// let cols = snap.into_node_columns();
+    /// assert_eq!(cols.ids, [1, 3]);
+    /// assert_eq!(cols.types, [0, 1]);
+    /// assert_eq!(cols.self_sizes, [0, 8]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_node_columns(self) -> NodeColumns {
+        NodeColumns {
+            types: self.node_type,
+            names: self.node_name,
+            ids: self.node_id,
+            self_sizes: self.node_self_size,
+        }
+    }
     /// Column: `node_count + 1` prefix sums of the nodes' edge counts.
     pub fn first_edges(&self) -> &[u32] {
         &self.first_edge
@@ -309,6 +333,19 @@ impl HeapSnapshot {
     pub fn extra_section(&self, key: &str) -> Option<&[u8]> {
         self.extra_sections.iter().find(|(k, _)| k == key).map(|(_, v)| &**v)
     }
+}
+
+/// A snapshot's node columns, in node order ([`HeapSnapshot::into_node_columns`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeColumns {
+    /// Raw node type values ([`HeapSnapshot::node_types`]).
+    pub types: Vec<u8>,
+    /// Name string indices ([`HeapSnapshot::node_names`]).
+    pub names: Vec<u32>,
+    /// Node ids ([`HeapSnapshot::node_ids`]).
+    pub ids: Vec<u32>,
+    /// Self sizes ([`HeapSnapshot::node_self_sizes`]).
+    pub self_sizes: Vec<u32>,
 }
 
 /// A borrowed view of one node.

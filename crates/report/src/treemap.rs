@@ -366,7 +366,8 @@ impl Builder<'_, '_> {
             grp.count += 1;
             grp.size += a.retained[c.index()];
             grp.members.push(c);
-            grp.expandable |= self.tree.children(c).len() > 0;
+            // (Once one member has children the group opens: the others are not looked at.)
+            grp.expandable = grp.expandable || self.tree.children(c).len() > 0;
             grp.edge = match (grp.edge, key) {
                 (None, k) => Some(k),
                 (Some(Some(p)), Some(k)) if p.same(k) => Some(Some(p)),
