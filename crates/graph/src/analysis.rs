@@ -549,7 +549,6 @@ fn shallow_transfer(g: &HeapGraph<'_>, shallow: &mut [u32]) {
     // an owner (every other node owns itself for good), so the others' `owner` entries, one
     // cache miss each, are not read.
     let mut ownable = vec![0u64; n.div_ceil(64)];
-    let mut work: Vec<u32> = Vec::new();
     for i in 0..n {
         let k = g.kind_at(i);
         let owned = matches!(k, NodeKind::Hidden | NodeKind::Array)
@@ -560,10 +559,15 @@ fn shallow_transfer(g: &HeapGraph<'_>, shallow: &mut [u32]) {
             ownable[i / 64] |= 1 << (i % 64);
         } else {
             owner[i] = i as u32;
-            work.push(i as u32);
         }
     }
-    while let Some(x) = work.pop() {
+    // Each owner is pushed on the edges of the nodes it reaches, a node that two reach
+    // becoming MULTIPLE (and passing that on): an owner only ever moves up UNVISITED < node <
+    // MULTIPLE, so the result does not depend on the order. The nodes that own themselves
+    // are taken in node order (their edges read in order, no worklist of millions of them);
+    // the owned nodes they reach go through a worklist.
+    let mut work: Vec<u32> = Vec::new();
+    let spread = |x: u32, work: &mut Vec<u32>, owner: &mut [u32]| {
         let o = owner[x as usize];
         for (e, t) in g.edges(NodeIdx(x)) {
             let ti = t.index();
@@ -579,6 +583,15 @@ fn shallow_transfer(g: &HeapGraph<'_>, shallow: &mut [u32]) {
                 owner[ti] = MULTIPLE;
                 work.push(t.0);
             }
+        }
+    };
+    for i in 0..n {
+        if ownable[i / 64] & (1 << (i % 64)) != 0 {
+            continue;
+        }
+        spread(i as u32, &mut work, &mut owner);
+        while let Some(x) = work.pop() {
+            spread(x, &mut work, &mut owner);
         }
     }
     let root = g.root();
