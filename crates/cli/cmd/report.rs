@@ -188,18 +188,20 @@ fn build<'s>(
         },
     };
     let leak_args = leaks_args(args);
-    // Two sides, each starting as soon as the analysis is done: the leak detection (what the
-    // detectors share, the earlier snapshots' censuses, the detectors) on one; the dominator
-    // tree's views (the Summary, the treemap, the Comparison) on the other, with the same
-    // paths. (Neither waits for the other's first step: a join between the two would leave
-    // one core idle while the longer first step ran.)
+    // First what the leak detectors share (two halves, on both cores); then the earlier
+    // snapshots' censuses and the detectors on one side and the dominator tree's views (the
+    // Summary, the treemap, the Comparison, with the same paths) on the other. (Started
+    // together, the views took the cores the shared tables' two halves would have had, and
+    // were done while the detectors' last steps, which are sequential, left a core idle.)
+    let t = std::time::Instant::now();
+    let prepared = Prepared::new(&g, &a);
+    log::debug!("the leak detectors' shared tables took {:.2?}", t.elapsed());
     let t = std::time::Instant::now();
     let (leak_report, (treemap, rows, diff_report, diff_time)) = rayon::join(
         || -> Result<(LeakReport, std::time::Duration)> {
             let t = std::time::Instant::now();
-            let prepared = Prepared::new(&g, &a);
-            // The reading thread is done by now, usually: it read the earlier snapshots
-            // while the last one was parsed and analyzed.
+            // The reading thread is done by now, usually: it read the earlier snapshots while
+            // the last one was parsed and analyzed. (If not, the other side has the cores.)
             let mut priors = thread.map(leaks::join_earlier).transpose()?.unwrap_or_default();
             if !Census::ids_comparable(&priors, &loaded.snap) {
                 // As `heapsnap leaks` does: objects are matched by structure, which plain
