@@ -144,10 +144,10 @@ pub(crate) fn on_one_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 /// The earlier snapshots of a series (oldest first) on a thread of their own, one at a time,
-/// each reduced to its census as soon as it is read (`first` is given the first one, to
-/// keep what it needs of it and drop it), while the caller reads and analyzes the last one: the reading (one core) fills
-/// what the analysis leaves of the other, and at most one earlier snapshot is in memory next
-/// to the last one's analysis. Their rayon work runs in a pool of its own ([`on_one_thread`]).
+/// each reduced to its census as soon as it is read (`first` is given the first one, to keep
+/// what it needs of it and drop it), while the caller reads and analyzes the last one: the
+/// reading (one core) fills what the analysis leaves of the other, and at most one earlier
+/// snapshot is in memory next to the last one's analysis. Their rayon work runs in a pool of its own ([`on_one_thread`]).
 pub(crate) fn read_earlier<'s>(
     s: &'s std::thread::Scope<'s, '_>,
     earlier: &'s [PathBuf],

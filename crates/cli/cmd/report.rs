@@ -188,21 +188,21 @@ fn build<'s>(
         },
     };
     let leak_args = leaks_args(args);
-    // First what the leak detectors share (two halves, on both cores); then the earlier
-    // snapshots' censuses and the detectors on one side and the dominator tree's views (the
+    // First what the leak detectors share (two halves, on both cores) and the earlier
+    // snapshots' censuses; then the detectors on one side and the dominator tree's views (the
     // Summary, the treemap, the Comparison, with the same paths) on the other. (Started
     // together, the views took the cores the shared tables' two halves would have had, and
     // were done while the detectors' last steps, which are sequential, left a core idle.)
     let t = std::time::Instant::now();
     let prepared = Prepared::new(&g, &a);
     log::debug!("the leak detectors' shared tables took {:.2?}", t.elapsed());
+    // The reading thread is done by now, usually: it read the earlier snapshots while the
+    // last one was parsed and analyzed. Joined here, not in a rayon task (see above).
+    let mut priors = thread.map(leaks::join_earlier).transpose()?.unwrap_or_default();
     let t = std::time::Instant::now();
     let (leak_report, (treemap, rows, diff_report, diff_time)) = rayon::join(
         || -> Result<(LeakReport, std::time::Duration)> {
             let t = std::time::Instant::now();
-            // The reading thread is done by now, usually: it read the earlier snapshots while
-            // the last one was parsed and analyzed. (If not, the other side has the cores.)
-            let mut priors = thread.map(leaks::join_earlier).transpose()?.unwrap_or_default();
             if !Census::ids_comparable(&priors, &loaded.snap) {
                 // As `heapsnap leaks` does: objects are matched by structure, which plain
                 // censuses do not keep. Read the earlier files again (the leaks section must
@@ -215,6 +215,8 @@ fn build<'s>(
             Ok((r, t.elapsed()))
         },
         || {
+            // The base index is moved here, to be freed as soon as the views are done.
+            let base = base;
             let t = std::time::Instant::now();
             let tree = DominatorTree::new(&a);
             // In parallel parts, so that a core the leak detection leaves idle (its last

@@ -101,8 +101,8 @@ pub struct BaseIndex {
     /// The signature of each object's retaining path (without [`BaseOptions::holders`]: none).
     pub(crate) signatures: Option<Signatures>,
     /// The nodes by odd id, built on first use (the Comparison's matching and the id check
-    /// share it).
-    pub(crate) odd: std::sync::OnceLock<OddIds>,
+    /// share it; it lives as long as the index).
+    odd: std::sync::OnceLock<OddIds>,
 }
 
 impl BaseIndex {
@@ -368,14 +368,15 @@ impl OddIds {
             }
             return OddIds { table, sorted: Vec::new(), count, repeats };
         }
-        use rayon::prelude::*;
         let mut sorted: Vec<(u32, u32)> = ids
             .iter()
             .enumerate()
             .filter(|(_, id)| *id % 2 == 1)
             .map(|(i, &id)| (id, i as u32))
             .collect();
-        sorted.par_sort_unstable();
+        // Sequential: this runs inside the index's `OnceLock`, where a parallel sort could
+        // steal a job that asks for the same table and wait for itself.
+        sorted.sort_unstable();
         OddIds { table: Vec::new(), sorted, count, repeats: false }
     }
 
@@ -401,7 +402,38 @@ impl OddIds {
 mod tests {
     use heapsnap_format::HeapSnapshot;
 
-    use super::{fnv1a, identity_name_hashes};
+    use super::{BaseIndex, BaseOptions, OddIds, fnv1a, identity_name_hashes};
+
+    /// An index of a snapshot given away keeps the same ids and types as one of a borrowed
+    /// snapshot, and the same everything else.
+    #[test]
+    fn from_snapshot_keeps_the_columns_with_options_copies() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../snapshots");
+        let read = || HeapSnapshot::from_path(root.join("store/store-baseline.heapsnapshot.gz"));
+        let snap = read().unwrap();
+        let opts = BaseOptions::default();
+        let copied = BaseIndex::with_options(&snap, &opts);
+        assert_eq!(copied.ids, snap.node_ids());
+        assert_eq!(copied.kind, snap.node_types());
+        let moved = BaseIndex::from_snapshot(read().unwrap(), &opts);
+        assert_eq!(format!("{moved:?}"), format!("{copied:?}"));
+    }
+
+    /// The odd-id table finds every node; a repeated odd id or ids too sparse for a table
+    /// give no unique table (then the Comparison merges sorted lists instead).
+    #[test]
+    fn odd_ids_table_and_its_refusals() {
+        let t = OddIds::new(&[1, 2, 5, 3, 8]);
+        assert_eq!((t.get(1), t.get(5), t.get(3), t.get(7)), (Some(0), Some(2), Some(3), None));
+        assert_eq!(t.count, 3);
+        assert_eq!(t.unique_table().map(<[u32]>::len), Some(3));
+        let repeated = OddIds::new(&[1, 3, 1]);
+        assert_eq!(repeated.get(1), Some(0), "the first node");
+        assert!(repeated.unique_table().is_none());
+        let sparse = OddIds::new(&[1, u32::MAX]);
+        assert_eq!((sparse.get(u32::MAX), sparse.get(3)), (Some(1), None));
+        assert!(sparse.unique_table().is_none());
+    }
 
     /// Hashing each distinct name once gives every node's own hash, on real heaps (Node,
     /// Chromium with DOM, Node 8).

@@ -272,6 +272,7 @@ impl HeapSnapshot {
     /// let cols = snap.into_node_columns();
     /// assert_eq!(cols.ids, [1, 3]);
     /// assert_eq!(cols.types, [0, 1]);
+    /// assert_eq!(cols.names, [0, 1]);
     /// assert_eq!(cols.self_sizes, [0, 8]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

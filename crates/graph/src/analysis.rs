@@ -294,8 +294,8 @@ impl ClassColumns {
     /// Computes the columns of `g`'s snapshot (the same as [`Analysis::new`]'s with `opts`).
     pub fn new(g: &HeapGraph<'_>, opts: &AnalysisOptions) -> ClassColumns {
         let root = g.root();
-        // Only the renames are kept: without a node the file says is detached (a Node.js
-        // heap; old layouts say none) there are none, and nothing needs propagating.
+        // Only the renames are kept: without a node the file says is detached (old layouts
+        // say none) there are none, and nothing needs propagating.
         let renamed_detached = if !g.snap.node_detachedness().contains(&2) {
             vec![false; g.node_count()]
         } else {

@@ -136,7 +136,7 @@ pub(crate) fn compute(
     let names = snap.node_names();
 
     // propagateDOMState's renames come first: one new string per distinct old name.
-    // (A copy of the names only when some are renamed: Node.js heaps have none.)
+    // (A copy of the names only when some are renamed.)
     let mut name_of: std::borrow::Cow<'_, [u32]> = std::borrow::Cow::Borrowed(names);
     let mut detached_cache: HashMap<u32, u32> = HashMap::new();
     for i in 0..n {
@@ -345,7 +345,7 @@ pub fn node_locations(g: &HeapGraph<'_>) -> NodeLocations {
     rows.reserve_exact(loc.len() / lf);
     rows.extend(loc.chunks_exact(lf).map(|row| (row[oi], (row[si], row[li], row[ci]))));
     // Stable: for a node listed twice the later entry ends up last; keep only that one. (V8
-    // writes them in node order: then there is nothing to sort.)
+    // lists them in its own order, not by node; a sorted list is left as it is.)
     if !rows.is_sorted_by_key(|r| r.0) {
         rows = sort_by_node(rows);
     }
