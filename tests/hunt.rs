@@ -654,6 +654,8 @@ fn hunt_stopped_by_sigterm_closes_the_inspector() {
     }
     let mut svc = Service::start(&[]);
     let dir = tempfile::tempdir().unwrap();
+    // (The three runs often start within one second: each must keep a folder of its own.)
+    let mut kept_all = Vec::new();
     for (sig, code) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
         let h = Command::new(env!("CARGO_BIN_EXE_heapsnap"))
             .args(["hunt", "--pid", &svc.pid(), "--every", "60s", "-o", s(dir.path())])
@@ -681,7 +683,12 @@ fn hunt_stopped_by_sigterm_closes_the_inspector() {
         let run = baseline.parent().unwrap();
         let kept = PathBuf::from(format!("{}-incomplete", run.display()));
         assert_eq!(listing(&kept), ["1-baseline.heapsnapshot.gz"], "SIG{sig}");
+        assert!(!run.exists(), "SIG{sig}: {} left under its plain name", run.display());
+        assert!(text(&o).contains(&kept.display().to_string()), "SIG{sig}: {}", text(&o));
         assert!(svc.alive());
         assert_eq!(svc.status(), "inspector closed sessions 0", "SIG{sig}");
+        kept_all.push(kept);
     }
+    kept_all.dedup();
+    assert_eq!(kept_all.len(), 3, "{kept_all:?}");
 }

@@ -222,14 +222,16 @@ pub(crate) fn mark_incomplete(dir: &Path, files: &[PathBuf]) -> Option<String> {
         let _ = std::fs::remove_dir(dir);
         return None;
     }
-    let mut name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    name.push_str("-incomplete");
-    let renamed = dir.with_file_name(name);
-    let kept = if !renamed.exists() && std::fs::rename(dir, &renamed).is_ok() {
-        renamed
-    } else {
-        dir.to_path_buf()
-    };
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // `-incomplete`, or `-incomplete-2`, ... when taken (never left under a plain run name,
+    // which would read as a complete run).
+    let kept = (1..=1000u32)
+        .map(|k| match k {
+            1 => dir.with_file_name(format!("{name}-incomplete")),
+            k => dir.with_file_name(format!("{name}-incomplete-{k}")),
+        })
+        .find(|renamed| !renamed.exists() && std::fs::rename(dir, renamed).is_ok())
+        .unwrap_or_else(|| dir.to_path_buf());
     let names: Vec<String> = files
         .iter()
         .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
@@ -237,12 +239,16 @@ pub(crate) fn mark_incomplete(dir: &Path, files: &[PathBuf]) -> Option<String> {
     Some(format!("the run is incomplete: {} holds {}", kept.display(), names.join(", ")))
 }
 
-/// Creates a new folder `parent/base` (or `base-2`, `base-3`, ... when taken): never an
-/// existing one, so two runs in the same second never share a folder.
+/// Creates a new folder `parent/base` (or `base-2`, `base-3`, ... when taken, or when a run
+/// of that name was kept as `...-incomplete`): never an existing one, so two runs in the same
+/// second never share a folder, nor a name once one stops early.
 pub(crate) fn create_run_dir(parent: &Path, base: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     for k in 1..=1000u32 {
         let name = if k == 1 { base.to_string() } else { format!("{base}-{k}") };
+        if parent.join(format!("{name}-incomplete")).exists() {
+            continue;
+        }
         let dir = parent.join(name);
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
@@ -567,6 +573,43 @@ mod tests {
         assert_eq!(b.file_name().unwrap(), "heapsnap-1-x-2");
         assert_eq!(c.file_name().unwrap(), "heapsnap-1-x-3");
         assert!(run_dir_name(Some(42)).starts_with("heapsnap-42-20"));
+    }
+
+    /// Runs that stop early in the same second each keep their own `-incomplete` folder: a
+    /// later run does not take the name of one kept incomplete (it would be left under its
+    /// plain name, looking complete), and a taken `-incomplete` name gets a number.
+    #[test]
+    fn runs_stopped_in_the_same_second_keep_their_own_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = "heapsnap-7-x";
+        let mut kept = Vec::new();
+        for _ in 0..3 {
+            let d = create_run_dir(tmp.path(), base).unwrap();
+            let f = d.join("1-baseline.heapsnapshot.gz");
+            std::fs::write(&f, b"x").unwrap();
+            let said = mark_incomplete(&d, &[f]).unwrap();
+            assert!(!d.exists(), "{said}");
+            kept.push(said);
+        }
+        let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["heapsnap-7-x-2-incomplete", "heapsnap-7-x-3-incomplete", "heapsnap-7-x-incomplete"]
+        );
+        assert!(kept[1].contains("heapsnap-7-x-2-incomplete"), "{kept:?}");
+        // A folder already taken by another run's `-incomplete`: the next number.
+        let d = tmp.path().join("heapsnap-8-y");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::create_dir(tmp.path().join("heapsnap-8-y-incomplete")).unwrap();
+        let f = d.join("1-baseline.heapsnapshot.gz");
+        std::fs::write(&f, b"x").unwrap();
+        let said = mark_incomplete(&d, &[f]).unwrap();
+        assert!(said.contains("heapsnap-8-y-incomplete-2"), "{said}");
+        assert!(tmp.path().join("heapsnap-8-y-incomplete-2/1-baseline.heapsnapshot.gz").exists());
     }
 
     #[test]
