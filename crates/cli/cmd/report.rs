@@ -165,7 +165,7 @@ fn build<'s>(
                 let t = std::time::Instant::now();
                 let ids = heapsnap_diff::check_ids(&b, g);
                 log::debug!("the id check took {:.2?}", t.elapsed());
-                Ok((b, Some(ids)))
+                Ok((b, ids))
             }
             Err(_) => Err(rx),
         });
@@ -176,7 +176,7 @@ fn build<'s>(
     // here, not in a rayon task (above).
     let (base, ids) = match early {
         None => (None, None),
-        Some(Ok((b, ids))) => (Some(b), ids),
+        Some(Ok((b, ids))) => (Some(b), Some(ids)),
         Some(Err(rx)) => match rx.recv() {
             Ok(b) => (Some(b), None),
             // The thread failed before: its error says why.
